@@ -1,0 +1,12 @@
+#!/bin/sh
+# Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
+# sudo available). Benchmarks have their own list: bench/README.md.
+set -e
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+	build-essential autoconf automake libtool pkg-config \
+	libconfuse-dev libsystemd-dev libcap-dev \
+	python3 curl mandoc ca-certificates >/dev/null
