@@ -1,0 +1,556 @@
+/*
+ * config: the one option table of minihttpd.conf (minihttpd.conf(5) documents it), parsed
+ * with libconfuse and converted into struct config.
+ *
+ * MPM sections are not known here: each module in mpm_dir brings its own section, named
+ * after it, so the table is built after scanning mpm_dir. The directory can itself be set
+ * in the file, so a file whose mpm_dir differs from the one scanned is parsed a second
+ * time with that directory's modules.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mpm_load.h"
+
+#ifndef MPM_DIR
+#define MPM_DIR "/usr/local/lib/minihttpd/mpm"
+#endif
+
+/* libconfuse parses in the master's main thread only (its lexer is global), so these are safe. */
+static char *errbuf;
+static size_t errcap;
+static char *confdir;	/* the directory relative paths are resolved against */
+
+static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512];
+	const char *file = cfg && cfg->filename ? cfg->filename : "(config)";
+
+	if (errbuf[0])
+		return;		/* the first error is the one worth reading */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (cfg && cfg->line > 0)
+		snprintf(errbuf, errcap, "%s:%d: %s", file, cfg->line, msg);
+	else
+		snprintf(errbuf, errcap, "%s: %s", file, msg);
+}
+
+static char *absolute(const char *path)
+{
+	char *out;
+
+	if (path[0] == '/' || path[0] == '\0')
+		return strdup(path);
+	if (asprintf(&out, "%s/%s", confdir, path) < 0)
+		return NULL;
+	return out;
+}
+
+int config_parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		     long min, long max, bool allow_auto)
+{
+	char *end;
+	long v;
+
+	if (allow_auto && strcmp(value, "auto") == 0) {
+		*(long *)result = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(value, &end, 0);
+	if (errno || end == value || *end || v < min || v > max) {
+		cfg_error(cfg, "%s: \"%s\" is not %s%ld..%ld", opt->name, value,
+			  allow_auto ? "\"auto\" or " : "", min, max);
+		return -1;
+	}
+	*(long *)result = v;
+	return 0;
+}
+
+int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+		      const char *const *words)
+{
+	char list[256] = "";
+	size_t used = 0;
+
+	for (const char *const *w = words; *w; w++) {
+		if (strcmp(value, *w) == 0)
+			return 0;
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s",
+				 used ? ", " : "", *w);
+		if (n > 0 && (size_t)n < sizeof(list) - used)
+			used += (size_t)n;
+	}
+	cfg_error(cfg, "%s: \"%s\" is not one of %s", opt->name, value, list);
+	return -1;
+}
+
+/* "host:port" with host an IPv4 address, "[IPv6]" or "*"; the port is required. */
+static int parse_listen(const char *text, struct listen_addr *la)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == text)
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+		return -1;
+	size_t hlen = (size_t)(colon - text);
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	memset(&la->ss, 0, sizeof(la->ss));
+	if (host[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&la->ss;
+		if (hlen < 3 || host[hlen - 1] != ']')
+			return -1;
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		la->len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&la->ss;
+		if (strcmp(host, "*") == 0)
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		la->len = sizeof(*s4);
+	}
+	return 0;
+}
+
+static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	struct listen_addr la;
+
+	if (parse_listen(*(const char **)value, &la) < 0) {
+		cfg_error(cfg, "listen: \"%s\" is not host:port (IPv4, [IPv6] or *, port 1-65535)",
+			  *(const char **)value);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_dir(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	char *path = absolute(*(const char **)value);
+	struct stat st;
+	int rc = 0;
+
+	if (!path)
+		return -1;
+	if (stat(path, &st) < 0) {
+		cfg_error(cfg, "%s: %s: %s", opt->name, path, strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		cfg_error(cfg, "%s: %s: not a directory", opt->name, path);
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+static int check_positive(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	if (*(long *)value < 1 || *(long *)value > INT_MAX) {
+		cfg_error(cfg, "%s: must be a positive number", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_size(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	if (*(long *)value < 256 || *(long *)value > 1024 * 1024) {
+		cfg_error(cfg, "%s: must be between 256 and 1048576 bytes", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_nonneg(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	if (*(long *)value < 0) {
+		cfg_error(cfg, "%s: must not be negative", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct { const char *name; int value; } facilities[] = {
+	{"daemon", LOG_DAEMON}, {"user", LOG_USER}, {"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+};
+
+static int facility_value(const char *name)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(name, facilities[i].name) == 0)
+			return facilities[i].value;
+	return -1;
+}
+
+static int check_facility(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"daemon", "user", "local0", "local1", "local2",
+		"local3", "local4", "local5", "local6", "local7", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
+static int check_log_format(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"common", "combined", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
+static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *name = *(const char **)value;
+
+	if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		cfg_error(cfg, "index: \"%s\" must be a plain file name", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The mpm check needs the scanned set; set once per parse attempt. */
+static const struct mpm_set *scanned;
+static const char *scanned_dir;
+
+static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *name = *(const char **)value;
+	struct mpm_handle *h = mpm_find(scanned, name);
+	char list[256];
+
+	if (h && h->mod)
+		return 0;
+	if (h) {
+		cfg_error(cfg, "mpm: cannot use \"%s\": %s", name, h->error);
+		return -1;
+	}
+	mpm_list(scanned, list, sizeof(list));
+	cfg_error(cfg, "mpm: no module \"%s\" in %s (available: %s)", name, scanned_dir, list);
+	return -1;
+}
+
+#define CORE_OPTS \
+	CFG_STR_LIST("listen", "{0.0.0.0:8080}", CFGF_NONE), \
+	CFG_INT("listen_backlog", 511, CFGF_NONE), \
+	CFG_STR("document_root", "/var/www/minihttpd", CFGF_NONE), \
+	CFG_STR_LIST("index", "{index.html}", CFGF_NONE), \
+	CFG_BOOL("follow_symlinks", cfg_false, CFGF_NONE), \
+	CFG_BOOL("directory_listing", cfg_false, CFGF_NONE), \
+	CFG_STR("default_type", "application/octet-stream", CFGF_NONE), \
+	CFG_STR("mime_types", "/etc/mime.types", CFGF_NONE), \
+	CFG_BOOL("server_tokens", cfg_true, CFGF_NONE), \
+	CFG_STR("mpm", "event", CFGF_NONE), \
+	CFG_STR("mpm_dir", MPM_DIR, CFGF_NONE), \
+	CFG_STR("pid_file", "/run/minihttpd.pid", CFGF_NONE), \
+	CFG_STR("user", "www-data", CFGF_NONE), \
+	CFG_STR("group", "www-data", CFGF_NONE), \
+	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \
+	CFG_STR("syslog_facility", "daemon", CFGF_NONE), \
+	CFG_STR("access_log", "syslog", CFGF_NONE), \
+	CFG_STR("access_log_format", "combined", CFGF_NONE), \
+	CFG_INT("header_timeout", 20, CFGF_NONE), \
+	CFG_INT("keepalive_timeout", 5, CFGF_NONE), \
+	CFG_INT("send_timeout", 60, CFGF_NONE), \
+	CFG_INT("graceful_timeout", 30, CFGF_NONE), \
+	CFG_INT("max_request_line", 8190, CFGF_NONE), \
+	CFG_INT("max_header_size", 16384, CFGF_NONE), \
+	CFG_INT("max_header_fields", 100, CFGF_NONE), \
+	CFG_INT("max_keepalive_requests", 1000, CFGF_NONE), \
+	CFG_INT("max_body_size", 1048576, CFGF_NONE), \
+	CFG_INT("max_workers", 1024, CFGF_NONE)
+
+static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
+	{"listen", check_listen},
+	{"listen_backlog", check_positive},
+	{"document_root", check_dir},
+	{"index", check_index},
+	{"mpm", check_mpm},
+	{"mpm_dir", check_dir},
+	{"syslog_facility", check_facility},
+	{"access_log_format", check_log_format},
+	{"header_timeout", check_positive},
+	{"keepalive_timeout", check_nonneg},
+	{"send_timeout", check_positive},
+	{"graceful_timeout", check_positive},
+	{"max_request_line", check_size},
+	{"max_header_size", check_size},
+	{"max_header_fields", check_positive},
+	{"max_keepalive_requests", check_positive},
+	{"max_body_size", check_nonneg},
+	{"max_workers", check_positive},
+};
+
+/* Parses file with the core options plus one section per usable module of set. */
+static int parse_with(const char *file, const struct mpm_set *set, const char *dir,
+		      cfg_t **out)
+{
+	static cfg_opt_t core[] = { CORE_OPTS, CFG_END() };
+	size_t ncore = sizeof(core) / sizeof(core[0]) - 1, nsec = 0;
+	cfg_opt_t *opts = calloc(ncore + set->n + 1, sizeof(*opts));
+	cfg_t *cfg;
+
+	*out = NULL;
+	if (!opts)
+		return CFG_PARSE_ERROR;
+	memcpy(opts, core, ncore * sizeof(*opts));
+	for (size_t i = 0; i < set->n; i++) {
+		const struct mpm_module *m = set->h[i]->mod;
+		if (!m || !m->options)
+			continue;
+		cfg_opt_t sec = CFG_SEC(m->name, m->options, CFGF_NONE);
+		opts[ncore + nsec++] = sec;
+	}
+	opts[ncore + nsec] = (cfg_opt_t)CFG_END();
+
+	scanned = set;
+	scanned_dir = dir;
+	cfg = cfg_init(opts, CFGF_NONE);
+	free(opts);
+	if (!cfg)
+		return CFG_PARSE_ERROR;
+	cfg_set_error_function(cfg, on_error);
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		cfg_set_validate_func2(cfg, checks[i].opt, checks[i].fn);
+
+	errbuf[0] = '\0';
+	int rc = cfg_parse(cfg, file);
+	if (rc == CFG_FILE_ERROR && !errbuf[0])
+		snprintf(errbuf, errcap, "%s: %s", file, strerror(errno));
+	*out = cfg;
+	return rc;
+}
+
+static char *strdup_list(cfg_t *cfg, const char *name, size_t *n, char ***out)
+{
+	*n = cfg_size(cfg, name);
+	*out = calloc(*n + 1, sizeof(char *));
+	if (!*out)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		if (!((*out)[i] = strdup(cfg_getnstr(cfg, name, (unsigned)i))))
+			return NULL;
+	return (*out)[0] ? (*out)[0] : (char *)"";
+}
+
+/* Copies the parsed values into conf; -1 with errbuf set on a cross-option problem. */
+static int convert(cfg_t *cfg, struct config *conf)
+{
+	conf->nlisten = cfg_size(cfg, "listen");
+	if (conf->nlisten == 0) {
+		snprintf(errbuf, errcap, "%s: listen: at least one address is needed", conf->file);
+		return -1;
+	}
+	conf->listen = calloc(conf->nlisten, sizeof(*conf->listen));
+	if (!conf->listen)
+		return -1;
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		struct listen_addr *la = &conf->listen[i];
+		la->text = strdup(cfg_getnstr(cfg, "listen", (unsigned)i));
+		if (!la->text || parse_listen(la->text, la) < 0)
+			return -1;
+		for (size_t j = 0; j < i; j++)
+			if (conf->listen[j].len == la->len &&
+			    memcmp(&conf->listen[j].ss, &la->ss, la->len) == 0) {
+				snprintf(errbuf, errcap, "%s: listen: \"%s\" is given twice",
+					 conf->file, la->text);
+				return -1;
+			}
+	}
+	conf->listen_backlog = (int)cfg_getint(cfg, "listen_backlog");
+	if (!(conf->document_root = absolute(cfg_getstr(cfg, "document_root"))))
+		return -1;
+	if (!strdup_list(cfg, "index", &conf->nindex, &conf->index))
+		return -1;
+	conf->follow_symlinks = cfg_getbool(cfg, "follow_symlinks");
+	conf->directory_listing = cfg_getbool(cfg, "directory_listing");
+	conf->default_type = strdup(cfg_getstr(cfg, "default_type"));
+	conf->mime_types = absolute(cfg_getstr(cfg, "mime_types"));
+	conf->server_tokens = cfg_getbool(cfg, "server_tokens");
+	conf->mpm = strdup(cfg_getstr(cfg, "mpm"));
+	conf->mpm_dir = absolute(cfg_getstr(cfg, "mpm_dir"));
+	conf->pid_file = absolute(cfg_getstr(cfg, "pid_file"));
+	conf->user = strdup(cfg_getstr(cfg, "user"));
+	conf->group = strdup(cfg_getstr(cfg, "group"));
+	conf->syslog_ident = strdup(cfg_getstr(cfg, "syslog_ident"));
+	conf->syslog_facility = facility_value(cfg_getstr(cfg, "syslog_facility"));
+	const char *al = cfg_getstr(cfg, "access_log");
+	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ?
+		strdup(al) : absolute(al);
+	conf->access_log_format = strcmp(cfg_getstr(cfg, "access_log_format"), "common") == 0 ?
+		LOG_FORMAT_COMMON : LOG_FORMAT_COMBINED;
+	conf->header_timeout = (int)cfg_getint(cfg, "header_timeout");
+	conf->keepalive_timeout = (int)cfg_getint(cfg, "keepalive_timeout");
+	conf->send_timeout = (int)cfg_getint(cfg, "send_timeout");
+	conf->graceful_timeout = (int)cfg_getint(cfg, "graceful_timeout");
+	conf->max_request_line = (size_t)cfg_getint(cfg, "max_request_line");
+	conf->max_header_size = (size_t)cfg_getint(cfg, "max_header_size");
+	conf->max_header_fields = (unsigned)cfg_getint(cfg, "max_header_fields");
+	conf->max_keepalive_requests = (unsigned)cfg_getint(cfg, "max_keepalive_requests");
+	conf->max_body_size = cfg_getint(cfg, "max_body_size");
+	conf->max_workers = (unsigned)cfg_getint(cfg, "max_workers");
+	if (conf->max_header_size < conf->max_request_line) {
+		snprintf(errbuf, errcap, "%s: max_header_size (%zu) is smaller than "
+			 "max_request_line (%zu)", conf->file, conf->max_header_size,
+			 conf->max_request_line);
+		return -1;
+	}
+	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
+	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
+	    !conf->access_log)
+		return -1;
+	return 0;
+}
+
+struct config *config_load(const char *path, const char *mpm_dir_override,
+			   char *err, size_t errlen)
+{
+	struct config *conf = calloc(1, sizeof(*conf));
+	struct mpm_set set = {0};
+	cfg_t *cfg = NULL;
+	char *dir = NULL;
+	int rc;
+
+	errbuf = err;
+	errcap = errlen;
+	err[0] = '\0';
+	if (!conf)
+		goto oom;
+	conf->file = realpath(path, NULL);
+	if (!conf->file) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	confdir = strdup(conf->file);
+	if (!confdir)
+		goto oom;
+	*strrchr(confdir, '/') = '\0';
+	if (!confdir[0])
+		strcpy(confdir, "/");
+
+	dir = strdup(mpm_dir_override ? mpm_dir_override : MPM_DIR);
+	for (int attempt = 0; dir; attempt++) {
+		char scan_err[256];
+
+		if (mpm_scan(dir, &set, scan_err, sizeof(scan_err)) < 0)
+			set.n = 0;
+		rc = parse_with(conf->file, &set, dir, &cfg);
+		/* The module set follows the file's own mpm_dir, read as far as parsing got. */
+		char *file_dir = cfg ? absolute(cfg_getstr(cfg, "mpm_dir")) : NULL;
+		if (attempt == 0 && !mpm_dir_override && file_dir && strcmp(file_dir, dir) != 0) {
+			free(dir);
+			dir = file_dir;
+			cfg_free(cfg);
+			cfg = NULL;
+			mpm_set_release(&set, NULL);
+			continue;
+		}
+		free(file_dir);
+		break;
+	}
+	if (!dir)
+		goto oom;
+	if (rc != CFG_SUCCESS || !cfg) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: cannot be parsed", conf->file);
+		goto fail;
+	}
+	if (convert(cfg, conf) < 0) {
+		if (!err[0])
+			goto oom;
+		goto fail;
+	}
+	free(conf->mpm_dir);
+	conf->mpm_dir = strdup(dir);
+
+	struct mpm_handle *h = mpm_find(&set, conf->mpm);
+	if (!h || !h->mod) {
+		char list[256];
+		mpm_list(&set, list, sizeof(list));
+		snprintf(err, errlen, "%s: mpm: no module \"%s\" in %s (available: %s)",
+			 conf->file, conf->mpm, dir, list);
+		goto fail;
+	}
+	if (h->mod->configure) {
+		cfg_t *sec = h->mod->options ? cfg_getsec(cfg, conf->mpm) : NULL;
+		if (h->mod->configure(sec, &conf->mpm_conf) < 0) {
+			if (!err[0])
+				snprintf(err, errlen, "%s: %s: invalid configuration",
+					 conf->file, conf->mpm);
+			goto fail;
+		}
+	}
+	conf->mpm_handle = h;
+	mpm_set_release(&set, h);
+	cfg_free(cfg);
+	free(dir);
+	free(confdir);
+	confdir = NULL;
+	return conf;
+oom:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	if (cfg)
+		cfg_free(cfg);
+	mpm_set_release(&set, NULL);
+	free(dir);
+	free(confdir);
+	confdir = NULL;
+	config_free(conf);
+	return NULL;
+}
+
+void config_free(struct config *conf)
+{
+	if (!conf)
+		return;
+	for (size_t i = 0; i < conf->nlisten; i++)
+		free(conf->listen[i].text);
+	free(conf->listen);
+	for (size_t i = 0; conf->index && conf->index[i]; i++)
+		free(conf->index[i]);
+	free(conf->index);
+	if (conf->mpm_handle) {
+		if (conf->mpm_conf && conf->mpm_handle->mod->conf_free)
+			conf->mpm_handle->mod->conf_free(conf->mpm_conf);
+		mpm_handle_free(conf->mpm_handle);
+	}
+	free(conf->file);
+	free(conf->document_root);
+	free(conf->default_type);
+	free(conf->mime_types);
+	free(conf->mpm);
+	free(conf->mpm_dir);
+	free(conf->pid_file);
+	free(conf->user);
+	free(conf->group);
+	free(conf->syslog_ident);
+	free(conf->access_log);
+	free(conf);
+}

@@ -1,0 +1,90 @@
+/*
+ * config: reads minihttpd.conf with libconfuse into an immutable struct config. Every
+ * error is reported as "FILE:LINE: problem" and leaves nothing half-applied: the caller
+ * keeps its old config until config_load() returns a complete new one. Runtime code reads
+ * only the struct; nothing outside this file calls cfg_get*, except an MPM's configure()
+ * on its own section.
+ */
+#ifndef MINIHTTPD_CONFIG_H
+#define MINIHTTPD_CONFIG_H
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct mpm_handle;
+
+struct listen_addr {
+	char *text;			/* as written: "0.0.0.0:8080", "[::1]:80" */
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+enum access_log_format { LOG_FORMAT_COMMON, LOG_FORMAT_COMBINED };
+
+struct config {
+	char *file;			/* absolute path of the file read */
+
+	struct listen_addr *listen;
+	size_t nlisten;
+	int listen_backlog;
+
+	char *document_root;		/* absolute */
+	char **index;
+	size_t nindex;
+	bool follow_symlinks;
+	bool directory_listing;
+	char *default_type;
+	char *mime_types;		/* "" when none */
+	bool server_tokens;		/* version in the Server field */
+
+	char *mpm;
+	char *mpm_dir;
+	char *pid_file;			/* "" when none */
+	char *user;
+	char *group;
+
+	char *syslog_ident;
+	int syslog_facility;		/* LOG_DAEMON ... */
+	char *access_log;		/* "off", "syslog" or an absolute path */
+	enum access_log_format access_log_format;
+
+	int header_timeout;		/* seconds for a whole request head */
+	int keepalive_timeout;		/* idle seconds between requests */
+	int send_timeout;		/* seconds without progress while sending */
+	int graceful_timeout;		/* seconds a stopping generation may take */
+
+	size_t max_request_line;
+	size_t max_header_size;
+	unsigned max_header_fields;
+	unsigned max_keepalive_requests;
+	long long max_body_size;	/* request body the server reads to discard */
+	unsigned max_workers;		/* scoreboard slots; fixed at start */
+
+	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
+	void *mpm_conf;			/* what its configure() made of its section */
+};
+
+/*
+ * Loads and validates path (made absolute), including loading the MPM it names from
+ * mpm_dir (or from mpm_dir_override when not NULL). On error returns NULL and writes
+ * "FILE:LINE: problem" into err.
+ */
+struct config *config_load(const char *path, const char *mpm_dir_override,
+			   char *err, size_t errlen);
+void config_free(struct config *conf);
+
+/*
+ * For option tables' value callbacks (CFG_INT_CB): parses an integer in [min, max] into
+ * *(long *)result, or reports "FILE:LINE: option: ..." and returns -1. With allow_auto,
+ * "auto" is accepted and yields 0.
+ */
+int config_parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		     long min, long max, bool allow_auto);
+
+/* For CFG_STR options with a fixed set of words: -1 and an error naming them otherwise. */
+int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+		      const char *const *words);
+
+#endif
