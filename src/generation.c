@@ -1,0 +1,192 @@
+/*
+ * generation: the leader's start. Everything the master holds that a leader must not
+ * (signalfd, pid file lock, launcher pipe, other generations' pipes) is closed by range,
+ * keeping only the listeners, the report pipe and the access log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "generation.h"
+#include "http_conn.h"
+#include "mpm_load.h"
+#include "privs.h"
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void close_all_but(int *keep, size_t n)
+{
+	int from = 3;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < from)
+			continue;
+		if (keep[i] > from)
+			close_range((unsigned)from, (unsigned)keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP && s != SIGPIPE)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void leader_fail(int fd, const char *msg)
+{
+	char buf[600];
+	int n = snprintf(buf, sizeof(buf), "E%s", msg);
+
+	syslog(LOG_ERR, "%s", msg);
+	if (n > 0 && write(fd, buf, (size_t)n) < 0)
+		_exit(1);
+	_exit(1);
+}
+
+static void leader_main(struct generation *g, const struct listen_set *ls,
+			struct scoreboard *sb, int report_fd)
+{
+	const struct config *conf = g->conf;
+	int fds[ls->n];
+	int keep[ls->n + 2];
+	size_t nkeep = 0;
+	struct conn_ctx http;
+	char err[512];
+
+	setpgid(0, 0);
+	reset_signals();
+	for (size_t i = 0; i < ls->n; i++)
+		keep[nkeep++] = fds[i] = ls->l[i].fd;
+	keep[nkeep++] = report_fd;
+	if (g->access_fd >= 0)
+		keep[nkeep++] = g->access_fd;
+	closelog();
+	close_all_but(keep, nkeep);
+	openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY, conf->syslog_facility);
+
+	if (privs_drop(conf, err, sizeof(err)) < 0) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "generation %u: dropping privileges: %s", g->id, err);
+		leader_fail(report_fd, msg);
+	}
+	if (conn_ctx_init(&http, conf, g->access_fd, err, sizeof(err)) < 0) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "generation %u: %s", g->id, err);
+		leader_fail(report_fd, msg);
+	}
+	struct mpm_env env = {
+		.conf = conf,
+		.mpm_conf = conf->mpm_conf,
+		.listeners = fds,
+		.nlisteners = ls->n,
+		.generation = g->id,
+		.sb = sb,
+		.http = &http,
+		.ready_fd = report_fd,
+	};
+	int rc = conf->mpm_handle->mod->run(&env);
+	conn_ctx_free(&http);
+	_exit(rc);
+}
+
+void mpm_ready(const struct mpm_env *env)
+{
+	static bool told;
+
+	if (told)
+		return;
+	told = true;
+	if (write(env->ready_fd, "R", 1) < 0)
+		syslog(LOG_ERR, "generation %u: cannot report readiness: %m", env->generation);
+	close(env->ready_fd);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int generation_start(struct generation *g, const struct listen_set *ls,
+		     struct scoreboard *sb, int timeout_ms, char *err, size_t errlen)
+{
+	int p[2];
+	char msg[600];
+	size_t used = 0;
+	int64_t end = mono_ms() + timeout_ms;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	g->pid = fork();
+	if (g->pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (g->pid == 0) {
+		close(p[0]);
+		leader_main(g, ls, sb, p[1]);
+	}
+	close(p[1]);
+	/* Both sides set the group, so the master can signal it before the leader runs. */
+	setpgid(g->pid, g->pid);
+	g->pgid = g->pid;
+	g->started = mono_ms();
+
+	for (;;) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		int64_t left = end - mono_ms();
+		if (left <= 0) {
+			snprintf(err, errlen, "generation %u did not get ready within %d ms",
+				 g->id, timeout_ms);
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		ssize_t n = read(p[0], msg + used, sizeof(msg) - 1 - used);
+		if (n > 0) {
+			used += (size_t)n;
+			if (msg[0] == 'R') {
+				close(p[0]);
+				g->state = GEN_SERVING;
+				return 0;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		msg[used] = '\0';
+		snprintf(err, errlen, "%s", used > 1 && msg[0] == 'E' ? msg + 1 :
+			 "the generation's leader exited during startup");
+		break;
+	}
+	close(p[0]);
+	kill(-g->pgid, SIGKILL);
+	waitpid(g->pid, NULL, 0);
+	g->pid = 0;
+	return -1;
+}

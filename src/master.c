@@ -1,0 +1,425 @@
+/*
+ * master: generations and the reload model. A reload parses and validates the whole new
+ * config, binds new addresses and starts the new generation before the old one is told
+ * to finish; anything failing on the way leaves the old generation serving as it was.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "generation.h"
+#include "listen.h"
+#include "master.h"
+#include "mpm_load.h"
+#include "privs.h"
+#include "scoreboard.h"
+
+#define START_TIMEOUT_MS 15000
+
+struct master {
+	const struct master_opts *opts;
+	struct config *conf;		/* the serving config */
+	int access_fd;			/* its access log, -1 when not a file */
+	struct listen_set ls;
+	bool socket_activated;
+	struct scoreboard *sb;
+	struct generation *gens;
+	unsigned last_id;
+	int sigfd;
+	int pid_fd;
+	char *pid_path;
+	bool stopping;
+	int64_t stop_deadline;
+	int64_t restart_after;		/* a crashed generation is replaced no sooner */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void notify_status(struct master *m)
+{
+	uint64_t active = 0, requests = 0;
+	unsigned workers = 0;
+
+	for (unsigned i = 0; i < m->sb->nslots; i++) {
+		const struct sb_slot *s = &m->sb->slots[i];
+		if (!__atomic_load_n(&s->pid, __ATOMIC_RELAXED))
+			continue;
+		workers++;
+		active += __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+		requests += __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
+	}
+	sd_notifyf(0, "STATUS=mpm %s, generation %u, %u workers, %llu connections, "
+		   "%llu requests by live workers", m->conf->mpm, m->sb->totals.generation,
+		   workers, (unsigned long long)active, (unsigned long long)requests);
+}
+
+/* The access log is opened here, as root, so workers never need write access to it. */
+static int open_access_log(const struct config *conf, char *err, size_t errlen)
+{
+	if (conf->access_log[0] != '/')
+		return -1;
+	int fd = open(conf->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "access_log %s: %s", conf->access_log, strerror(errno));
+		return -2;
+	}
+	return fd;
+}
+
+static void config_release(struct master *m, struct config *conf)
+{
+	if (!conf || conf == m->conf)
+		return;
+	for (struct generation *g = m->gens; g; g = g->next)
+		if (g->conf == conf)
+			return;
+	config_free(conf);
+}
+
+static void stop_generation(struct master *m, struct generation *g)
+{
+	if (g->state == GEN_STOPPING)
+		return;
+	g->state = GEN_STOPPING;
+	g->deadline = mono_ms() + g->conf->graceful_timeout * 1000LL;
+	if (g->pid > 0)
+		kill(g->pid, SIGTERM);
+}
+
+/* Starts a generation of conf over m->ls; on success every older one is told to stop. */
+static int start_generation(struct master *m, struct config *conf, int access_fd,
+			    char *err, size_t errlen)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	g->id = ++m->last_id;
+	g->conf = conf;
+	g->access_fd = access_fd;
+	if (generation_start(g, &m->ls, m->sb, START_TIMEOUT_MS, err, errlen) < 0) {
+		free(g);
+		return -1;
+	}
+	for (struct generation *o = m->gens; o; o = o->next)
+		stop_generation(m, o);
+	g->next = m->gens;
+	m->gens = g;
+	m->sb->totals.generation = g->id;
+	return 0;
+}
+
+/* Whether any process of the generation's group is still alive. */
+static bool group_alive(pid_t pgid)
+{
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+static void reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		sb_release_pid(m->sb, pid);
+		for (struct generation *g = m->gens; g; g = g->next) {
+			if (g->pid != pid)
+				continue;
+			g->pid = 0;
+			if (g->state == GEN_SERVING && !m->stopping) {
+				syslog(LOG_ERR, "generation %u: leader %ld died (%s %d); starting a "
+				       "new generation", g->id, (long)pid,
+				       WIFSIGNALED(status) ? "signal" : "status",
+				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+				stop_generation(m, g);
+				m->restart_after = mono_ms();
+			}
+			break;
+		}
+	}
+}
+
+/* Forgets generations whose every process is gone; forces those past their time. */
+static void sweep(struct master *m)
+{
+	int64_t now = mono_ms();
+
+	for (struct generation **pg = &m->gens; *pg;) {
+		struct generation *g = *pg;
+		if (g->state == GEN_STOPPING && g->pid == 0 && !group_alive(g->pgid)) {
+			*pg = g->next;
+			if (g->access_fd >= 0 && g->access_fd != m->access_fd)
+				close(g->access_fd);
+			struct config *conf = g->conf;
+			free(g);
+			config_release(m, conf);
+			continue;
+		}
+		if (g->state == GEN_STOPPING && now >= g->deadline) {
+			syslog(LOG_WARNING, "generation %u: still busy after graceful_timeout "
+			       "(%d s); killing it", g->id, g->conf->graceful_timeout);
+			kill(-g->pgid, SIGKILL);
+			g->deadline = now + 1000;
+		}
+		pg = &g->next;
+	}
+	bool serving = false;
+	for (struct generation *g = m->gens; g; g = g->next)
+		serving |= g->state != GEN_STOPPING;
+	if (!serving && !m->stopping && m->restart_after && now >= m->restart_after) {
+		char err[512];
+		m->restart_after = 0;
+		if (start_generation(m, m->conf, m->access_fd, err, sizeof(err)) < 0) {
+			syslog(LOG_ERR, "cannot start a new generation: %s; retrying", err);
+			m->restart_after = now + 1000;
+		}
+	}
+}
+
+static void reload(struct master *m, bool reopen_only)
+{
+	char err[1024];
+	struct config *conf = m->conf;
+	struct listen_set next = {0};
+	int access_fd;
+
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
+		   (long long)mono_ms() * 1000);
+	if (!reopen_only) {
+		syslog(LOG_NOTICE, "reloading configuration %s", m->opts->conf_path);
+		conf = config_load(m->opts->conf_path, m->opts->mpm_dir, err, sizeof(err));
+		if (!conf) {
+			syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration",
+			       err);
+			goto done;
+		}
+		if (conf->max_workers != m->conf->max_workers ||
+		    strcmp(conf->pid_file, m->conf->pid_file) != 0)
+			syslog(LOG_WARNING, "max_workers and pid_file changes apply at the next "
+			       "restart, not on reload");
+	}
+	if (m->socket_activated) {
+		next = m->ls;
+	} else if (listen_prepare(&m->ls, conf, &next, err, sizeof(err)) < 0) {
+		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		goto fail;
+	}
+	access_fd = open_access_log(conf, err, sizeof(err));
+	if (access_fd == -2) {
+		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		goto fail_listen;
+	}
+	struct listen_set cur = m->ls;
+	m->ls = next;
+	if (start_generation(m, conf, access_fd, err, sizeof(err)) < 0) {
+		m->ls = cur;
+		if (access_fd >= 0)
+			close(access_fd);
+		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		goto fail_listen;
+	}
+	if (!m->socket_activated)
+		listen_commit(&cur, &next);
+	struct config *old = m->conf;
+	int old_fd = m->access_fd;
+	m->conf = conf;
+	m->access_fd = access_fd;
+	if (old_fd >= 0 && old_fd != access_fd) {
+		bool used = false;
+		for (struct generation *g = m->gens; g; g = g->next)
+			used |= g->access_fd == old_fd;
+		if (!used)
+			close(old_fd);
+	}
+	if (old != conf)
+		config_release(m, old);
+	m->sb->totals.reloads++;
+	if (reopen_only) {
+		syslog(LOG_NOTICE, "access log reopened: generation %u", m->last_id);
+	} else {
+		closelog();
+		openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY |
+			(m->opts->foreground ? LOG_PERROR : 0), conf->syslog_facility);
+		syslog(LOG_NOTICE, "reloaded: generation %u, mpm %s", m->last_id, conf->mpm);
+	}
+	goto done;
+fail_listen:
+	if (!m->socket_activated)
+		listen_abort(&m->ls, &next);
+fail:
+	if (conf != m->conf)
+		config_free(conf);
+done:
+	sd_notify(0, "READY=1");
+	notify_status(m);
+}
+
+static void begin_stop(struct master *m, int signo)
+{
+	if (m->stopping) {
+		syslog(LOG_WARNING, "second %s: stopping now", strsignal(signo));
+		for (struct generation *g = m->gens; g; g = g->next)
+			kill(-g->pgid, SIGKILL);
+		return;
+	}
+	syslog(LOG_NOTICE, "%s: stopping gracefully (at most %d s)", strsignal(signo),
+	       m->conf->graceful_timeout);
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	m->stopping = true;
+	for (struct generation *g = m->gens; g; g = g->next)
+		stop_generation(m, g);
+}
+
+static int setup_signals(struct master *m)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	m->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->sigfd;
+}
+
+static void fail_start(int report_fd, const char *msg)
+{
+	syslog(LOG_ERR, "%s", msg);
+	if (report_fd >= 0)
+		daemon_report_error(report_fd, msg);
+}
+
+static int serve(struct master *m)
+{
+	while (!m->stopping || m->gens) {
+		struct pollfd pfd = { .fd = m->sigfd, .events = POLLIN };
+		int rc = poll(&pfd, 1, 1000);
+
+		if (rc < 0 && errno != EINTR) {
+			syslog(LOG_ERR, "poll: %m");
+			return 1;
+		}
+		if (rc > 0) {
+			struct signalfd_siginfo si;
+			while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+				switch (si.ssi_signo) {
+				case SIGHUP:
+					if (!m->stopping)
+						reload(m, false);
+					break;
+				case SIGUSR1:
+					if (!m->stopping)
+						reload(m, true);
+					break;
+				case SIGTERM:
+				case SIGINT:
+				case SIGQUIT:
+					begin_stop(m, (int)si.ssi_signo);
+					break;
+				default:
+					break;
+				}
+			}
+		}
+		reap(m);
+		sweep(m);
+		if (rc == 0 && !m->stopping)
+			notify_status(m);
+	}
+	return 0;
+}
+
+int master_run(const struct master_opts *opts, struct config *conf)
+{
+	struct master m = { .opts = opts, .conf = conf, .access_fd = -1, .pid_fd = -1 };
+	char err[1024];
+	int report_fd = -1;
+	int rc = 1;
+
+	if (listen_adopt_systemd(&m.ls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "minihttpd: %s\n", err);
+		return 1;
+	}
+	m.socket_activated = m.ls.n > 0;
+	if (!m.socket_activated) {
+		struct listen_set none = {0};
+		if (listen_prepare(&none, conf, &m.ls, err, sizeof(err)) < 0) {
+			fprintf(stderr, "minihttpd: %s\n", err);
+			syslog(LOG_ERR, "%s", err);
+			return 1;
+		}
+	}
+	if (!opts->foreground && (report_fd = daemon_detach()) < 0) {
+		fprintf(stderr, "minihttpd: cannot detach: %s\n", strerror(errno));
+		return 1;
+	}
+	if (conf->pid_file[0]) {
+		m.pid_fd = pidfile_create(conf->pid_file, err, sizeof(err));
+		if (m.pid_fd < 0) {
+			fail_start(report_fd, err);
+			return 1;
+		}
+		m.pid_path = strdup(conf->pid_file);
+	}
+	/* Orphans of a crashed leader are reaped here, not by init. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	m.sb = sb_create(conf->max_workers);
+	m.access_fd = open_access_log(conf, err, sizeof(err));
+	if (!m.sb || m.access_fd == -2 || setup_signals(&m) < 0) {
+		fail_start(report_fd, m.sb && m.access_fd == -2 ? err : "cannot set up the master");
+		goto out;
+	}
+	if (privs_limit_master(err, sizeof(err)) < 0) {
+		fail_start(report_fd, err);
+		goto out;
+	}
+	if (start_generation(&m, conf, m.access_fd, err, sizeof(err)) < 0) {
+		fail_start(report_fd, err);
+		goto out;
+	}
+	syslog(LOG_NOTICE, "started: pid %ld, mpm %s, %zu listener%s%s", (long)getpid(),
+	       conf->mpm, m.ls.n, m.ls.n == 1 ? "" : "s",
+	       m.socket_activated ? " from systemd" : "");
+	if (report_fd >= 0)
+		daemon_report_ready(report_fd);
+	report_fd = -1;
+	sd_notifyf(0, "READY=1\nMAINPID=%ld", (long)getpid());
+	notify_status(&m);
+	rc = serve(&m);
+	syslog(LOG_NOTICE, "stopped");
+out:
+	if (report_fd >= 0)
+		close(report_fd);
+	pidfile_remove(m.pid_path, m.pid_fd);
+	free(m.pid_path);
+	listen_free(&m.ls);
+	if (m.access_fd >= 0)
+		close(m.access_fd);
+	config_free(m.conf);
+	return rc;
+}
