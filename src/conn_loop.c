@@ -1,0 +1,68 @@
+/*
+ * conn_loop: a connection served by one process or thread at a time. The stop pipe is
+ * polled with the socket so a draining generation still finishes the request in flight.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conn_loop.h"
+#include "pool.h"
+
+void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
+		socklen_t peerlen, struct sb_slot *slot, int stop_fd)
+{
+	struct conn *c = conn_new(ctx, fd, peer, peerlen, slot, 0);
+	bool drained = false;
+	enum conn_want want;
+
+	if (!c)
+		return;
+	while ((want = conn_run(c)) != CONN_DONE) {
+		struct pollfd pfd = { .fd = conn_fd(c),
+				      .events = want == CONN_WANT_READ ? POLLIN : POLLOUT };
+		int64_t left = conn_deadline(c) - conn_now();
+		if (left <= 0) {
+			conn_expire(c);
+			break;
+		}
+		int rc = drained ? poll(&pfd, 1, (int)left)
+				 : pool_child_wait(&pfd, 1, stop_fd, (int)left);
+		if (rc < 0 && !drained) {
+			drained = true;
+			conn_drain(c);
+		}
+	}
+	conn_free(c);
+	sb_set_state(slot, SB_IDLE);
+}
+
+int conn_accept_any(const int *listeners, size_t n, int stop_fd,
+		    struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	struct pollfd pfd[n];
+
+	for (;;) {
+		for (size_t i = 0; i < n; i++)
+			pfd[i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+		if (pool_child_wait(pfd, (int)n, stop_fd, -1) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			*peerlen = sizeof(*peer);
+			int fd = accept4(listeners[i], (struct sockaddr *)peer, peerlen,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: back off instead of spinning on a ready listener. */
+				syslog(LOG_ERR, "accept: %m; pausing accepts for 100 ms");
+				if (pool_child_wait(NULL, 0, stop_fd, 100) < 0)
+					return -1;
+			}
+		}
+	}
+}

@@ -1,0 +1,651 @@
+/*
+ * http_conn: the per-connection state machine. Request bodies are read and discarded
+ * before answering, so a client that sends a body and only then reads can never deadlock
+ * against us, and the next pipelined request starts exactly where the body ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access_log.h"
+#include "http_conn.h"
+#include "http_date.h"
+
+#define OUT_CAP 16384		/* a head plus a small file leave in one send() */
+#define LINGER_MS 2000
+#define DRAIN_GRACE_MS 1000
+#define IO_CACHE_MAX 64
+
+enum state { S_HEAD, S_CONTINUE, S_BODY, S_WRITE, S_LINGER, S_CLOSED };
+
+/* What a connection holds only while a request is in progress. */
+struct conn_io {
+	struct conn_io *next_free;
+	size_t in_len;			/* bytes in in[]; a head always starts at in[0] */
+	size_t pos;			/* first byte after what has been consumed */
+	struct http_scan scan;
+	struct http_request req;
+	bool have_req;
+	bool keep_alive;
+	struct http_reply reply;
+	size_t out_len, out_off;
+	int64_t body_left;		/* Content-Length bytes still to discard */
+	int64_t body_seen;
+	bool body_chunked;
+	struct http_chunked chunked;
+	uint64_t sent;
+	char out[OUT_CAP];
+	struct http_field *fields;
+	char in[];
+};
+
+struct conn {
+	const struct conn_ctx *ctx;
+	struct conn_io *io;
+	struct sb_slot *slot;
+	int64_t deadline;
+	int fd;
+	uint32_t requests;
+	uint8_t state;
+	uint8_t timer;
+	bool draining;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} peer;
+	_Alignas(16) unsigned char extra[];
+};
+
+static __thread struct conn_io *io_cache;
+static __thread unsigned io_cached;
+
+static size_t in_cap(const struct conn_ctx *ctx)
+{
+	return ctx->conf->max_header_size;
+}
+
+static struct conn_io *io_get(const struct conn_ctx *ctx)
+{
+	struct conn_io *io = io_cache;
+	size_t nf = ctx->limits.max_fields;
+
+	if (io) {
+		io_cache = io->next_free;
+		io_cached--;
+	} else {
+		io = malloc(sizeof(*io) + in_cap(ctx) + nf * sizeof(struct http_field) + 16);
+		if (!io)
+			return NULL;
+	}
+	/* Fields live after in[], aligned; only the scalars need resetting. */
+	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx)) + 15) & ~(uintptr_t)15);
+	io->in_len = io->pos = 0;
+	io->scan = HTTP_SCAN_INIT;
+	io->have_req = false;
+	io->reply.fd = -1;
+	io->out_len = io->out_off = 0;
+	return io;
+}
+
+static void io_put(struct conn *c)
+{
+	struct conn_io *io = c->io;
+
+	if (!io)
+		return;
+	c->io = NULL;
+	if (io->reply.fd >= 0)
+		close(io->reply.fd);
+	if (io_cached >= IO_CACHE_MAX) {
+		free(io);
+		return;
+	}
+	io->next_free = io_cache;
+	io_cache = io;
+	io_cached++;
+}
+
+void conn_release_buffers(void)
+{
+	while (io_cache) {
+		struct conn_io *io = io_cache;
+		io_cache = io->next_free;
+		free(io);
+	}
+	io_cached = 0;
+}
+
+int64_t conn_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *date_now(void)
+{
+	static __thread time_t last;
+	static __thread char text[HTTP_DATE_LEN + 1];
+	time_t now = time(NULL);
+
+	if (now != last) {
+		last = now;
+		http_date_format(now, text);
+	}
+	return text;
+}
+
+static void set_timer(struct conn *c, enum conn_timer t)
+{
+	const struct config *conf = c->ctx->conf;
+	int64_t ms;
+
+	switch (t) {
+	case CONN_T_HEADER: ms = conf->header_timeout * 1000LL; break;
+	case CONN_T_KEEPALIVE: ms = conf->keepalive_timeout * 1000LL; break;
+	case CONN_T_SEND: ms = conf->send_timeout * 1000LL; break;
+	default: ms = LINGER_MS; break;
+	}
+	if (c->draining && t == CONN_T_KEEPALIVE && ms > DRAIN_GRACE_MS)
+		ms = DRAIN_GRACE_MS;
+	c->timer = (uint8_t)t;
+	c->deadline = conn_now() + ms;
+}
+
+int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
+		  char *err, size_t errlen)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->conf = conf;
+	ctx->st.root_fd = open(conf->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ctx->st.root_fd < 0) {
+		snprintf(err, errlen, "document_root %s: %s", conf->document_root, strerror(errno));
+		return -1;
+	}
+	/* O_PATH succeeds without read permission; serving needs search permission. */
+	if (faccessat(ctx->st.root_fd, ".", X_OK, 0) < 0) {
+		snprintf(err, errlen, "document_root %s: %s (for user %s)", conf->document_root,
+			 strerror(errno), conf->user);
+		close(ctx->st.root_fd);
+		return -1;
+	}
+	ctx->st.index = conf->index;
+	ctx->st.nindex = conf->nindex;
+	ctx->st.follow_symlinks = conf->follow_symlinks;
+	ctx->st.directory_listing = conf->directory_listing;
+	ctx->st.default_type = conf->default_type;
+	ctx->st.mime = mime_load(conf->mime_types[0] ? conf->mime_types : NULL);
+	ctx->limits.max_request_line = conf->max_request_line;
+	ctx->limits.max_head = conf->max_header_size;
+	ctx->limits.max_fields = conf->max_header_fields;
+	ctx->access_fd = access_fd;
+	ctx->access_syslog = strcmp(conf->access_log, "syslog") == 0;
+	snprintf(ctx->server, sizeof(ctx->server), "%s",
+		 conf->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION : PACKAGE_NAME);
+	return 0;
+}
+
+void conn_ctx_free(struct conn_ctx *ctx)
+{
+	if (ctx->st.root_fd >= 0)
+		close(ctx->st.root_fd);
+	mime_free((struct mime_table *)ctx->st.mime);
+}
+
+struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, struct sb_slot *slot, size_t extra)
+{
+	struct conn *c = malloc(sizeof(*c) + extra);
+	int one = 1;
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->ctx = ctx;
+	c->io = NULL;
+	c->slot = slot;
+	c->fd = fd;
+	c->requests = 0;
+	c->state = S_HEAD;
+	c->draining = false;
+	memset(&c->peer, 0, sizeof(c->peer));
+	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
+	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	set_timer(c, CONN_T_HEADER);
+	if (slot) {
+		sb_add(&slot->conns, 1);
+		__atomic_fetch_add(&slot->active, 1, __ATOMIC_RELAXED);
+	}
+	return c;
+}
+
+void *conn_extra(struct conn *c)
+{
+	return c->extra;
+}
+
+int conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+int64_t conn_deadline(const struct conn *c)
+{
+	return c->deadline;
+}
+
+enum conn_timer conn_timer_kind(const struct conn *c)
+{
+	return (enum conn_timer)c->timer;
+}
+
+static enum conn_want closed(struct conn *c)
+{
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	io_put(c);
+	c->state = S_CLOSED;
+	return CONN_DONE;
+}
+
+void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	closed(c);
+	if (c->slot)
+		__atomic_fetch_sub(&c->slot->active, 1, __ATOMIC_RELAXED);
+	free(c);
+}
+
+/* Serializes io->reply into io->out, inlining a memory body or a small file. */
+static void build_output(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct http_reply *r = &io->reply;
+	bool keep = io->keep_alive && !r->close && !c->draining;
+	int version = io->have_req ? io->req.version : 11;
+
+	io->keep_alive = keep;
+	io->out_len = reply_serialize(r, date_now(), c->ctx->server, keep, version,
+				      io->out, sizeof(io->out));
+	if (io->out_len == 0) {
+		/* Only a handler bug can overflow the head; answer something valid. */
+		reply_init(r);
+		reply_error(r, 500);
+		io->keep_alive = false;
+		io->out_len = reply_serialize(r, date_now(), c->ctx->server, false, version,
+					      io->out, sizeof(io->out));
+	}
+	io->out_off = 0;
+	if (r->no_body || !http_status_has_body(r->status)) {
+		if (r->fd >= 0)
+			close(r->fd);
+		r->fd = -1;
+		r->len = 0;
+	} else if (r->fd < 0) {
+		memcpy(io->out + io->out_len, r->body, (size_t)r->len);
+		io->out_len += (size_t)r->len;
+		r->len = 0;
+	} else if (r->len <= (off_t)(sizeof(io->out) - io->out_len)) {
+		size_t want = (size_t)r->len, got = 0;
+		ssize_t n = 1;
+		while (got < want && (n = pread(r->fd, io->out + io->out_len + got, want - got,
+						r->off + (off_t)got)) > 0)
+			got += (size_t)n;
+		if (got < want) {
+			/* The file shrank after fstat: the promised length cannot be kept. */
+			io->keep_alive = false;
+			syslog(LOG_WARNING, "file changed while being served (short read)");
+		}
+		io->out_len += got;
+		close(r->fd);
+		r->fd = -1;
+		r->len = 0;
+	}
+	c->state = S_WRITE;
+	set_timer(c, CONN_T_SEND);
+	sb_set_state(c->slot, SB_WRITE);
+}
+
+static void respond(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct http_reply *r = &io->reply;
+
+	reply_init(r);
+	switch (io->req.method) {
+	case HTTP_GET:
+	case HTTP_HEAD:
+		static_serve(&c->ctx->st, &io->req, r);
+		if (io->req.method == HTTP_HEAD)
+			r->no_body = true;
+		break;
+	case HTTP_OPTIONS:
+		reply_header(r, "Allow: GET, HEAD, OPTIONS");
+		r->len = 0;
+		r->body = "";
+		break;
+	case HTTP_UNKNOWN:
+		reply_error(r, 501);
+		break;
+	default:
+		reply_header(r, "Allow: GET, HEAD, OPTIONS");
+		reply_error(r, 405);
+		break;
+	}
+	build_output(c);
+}
+
+/* A request refused before it could be understood: the connection closes after it. */
+static void refuse(struct conn *c, int status)
+{
+	struct conn_io *io = c->io;
+
+	reply_init(&io->reply);
+	reply_error(&io->reply, status);
+	io->reply.close = true;
+	build_output(c);
+}
+
+static void start_request(struct conn *c, size_t head_len)
+{
+	struct conn_io *io = c->io;
+	const struct config *conf = c->ctx->conf;
+	struct http_request *req = &io->req;
+
+	io->have_req = true;
+	io->pos = head_len;
+	io->sent = 0;
+	c->requests++;
+	io->keep_alive = req->keep_alive && !c->draining &&
+			 c->requests < conf->max_keepalive_requests;
+	if (c->slot) {
+		size_t n = head_len < SB_REQUEST_MAX - 1 ? head_len : SB_REQUEST_MAX - 1;
+		const char *eol = memchr(io->in, '\r', n);
+		n = eol ? (size_t)(eol - io->in) : n;
+		memcpy(c->slot->request, io->in, n);
+		c->slot->request[n] = '\0';
+	}
+	io->body_left = req->chunked ? 0 : (req->content_length > 0 ? req->content_length : 0);
+	io->body_chunked = req->chunked;
+	io->body_seen = 0;
+	io->chunked = HTTP_CHUNKED_INIT;
+	if (io->body_left > conf->max_body_size) {
+		reply_init(&io->reply);
+		reply_error(&io->reply, 413);
+		io->reply.close = true;
+		build_output(c);
+		return;
+	}
+	if (io->body_left == 0 && !io->body_chunked) {
+		respond(c);
+		return;
+	}
+	set_timer(c, CONN_T_HEADER);
+	if (req->expect_continue && io->pos == io->in_len) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		memcpy(io->out, cont, sizeof(cont) - 1);
+		io->out_len = sizeof(cont) - 1;
+		io->out_off = 0;
+		c->state = S_CONTINUE;
+	} else {
+		c->state = S_BODY;
+	}
+}
+
+/* Returns -1 to go on with the new state, or what to wait for. */
+static int step_head(struct conn *c)
+{
+	const struct conn_ctx *ctx = c->ctx;
+	struct conn_io *io = c->io;
+
+	if (!io && !(io = c->io = io_get(ctx)))
+		return closed(c);
+	io->req.fields = io->fields;
+	for (;;) {
+		if (io->in_len > 0) {
+			ssize_t r = http_parse_head(io->in, io->in_len, &ctx->limits, &io->scan,
+						    &io->req);
+			if (r > 0) {
+				start_request(c, (size_t)r);
+				return -1;
+			}
+			if (r < 0 || io->in_len == in_cap(ctx)) {
+				refuse(c, r < 0 ? (int)-r : 431);
+				return -1;
+			}
+		}
+		ssize_t n = read(c->fd, io->in + io->in_len, in_cap(ctx) - io->in_len);
+		if (n > 0) {
+			if (io->in_len == 0) {
+				set_timer(c, CONN_T_HEADER);
+				sb_set_state(c->slot, SB_READ);
+			}
+			io->in_len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (io->in_len == 0)
+				io_put(c);
+			return CONN_WANT_READ;
+		}
+		return closed(c);
+	}
+}
+
+static int step_body(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	const struct config *conf = c->ctx->conf;
+
+	for (;;) {
+		size_t avail = io->in_len - io->pos;
+		bool done = false;
+
+		if (io->body_chunked) {
+			ssize_t used = http_chunked_consume(&io->chunked, io->in + io->pos, avail,
+							    &done);
+			if (used < 0) {
+				refuse(c, 400);
+				return -1;
+			}
+			io->pos += (size_t)used;
+			io->body_seen += used;
+		} else {
+			size_t used = (int64_t)avail < io->body_left ? avail : (size_t)io->body_left;
+			io->pos += used;
+			io->body_left -= (int64_t)used;
+			done = io->body_left == 0;
+		}
+		if (io->body_seen > conf->max_body_size) {
+			refuse(c, 413);
+			return -1;
+		}
+		if (done) {
+			respond(c);
+			return -1;
+		}
+		/* All buffered bytes were body: reuse the space after the head. */
+		io->in_len = io->pos = io->req.head_len;
+		ssize_t n = read(c->fd, io->in + io->in_len, in_cap(c->ctx) - io->in_len);
+		if (n > 0) {
+			io->in_len += (size_t)n;
+			set_timer(c, CONN_T_HEADER);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return CONN_WANT_READ;
+		return closed(c);
+	}
+}
+
+static int flush_out(struct conn *c, bool more)
+{
+	struct conn_io *io = c->io;
+
+	while (io->out_off < io->out_len) {
+		ssize_t n = send(c->fd, io->out + io->out_off, io->out_len - io->out_off,
+				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+		if (n > 0) {
+			io->out_off += (size_t)n;
+			io->sent += (uint64_t)n;
+			set_timer(c, CONN_T_SEND);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return CONN_WANT_WRITE;
+		return closed(c);
+	}
+	return -1;
+}
+
+static void finish_response(struct conn *c)
+{
+	struct conn_io *io = c->io;
+
+	access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, io->reply.status,
+			 io->sent);
+	if (c->slot) {
+		sb_add(&c->slot->requests, 1);
+		sb_add(&c->slot->bytes, io->sent);
+	}
+	if (io->reply.fd >= 0) {
+		close(io->reply.fd);
+		io->reply.fd = -1;
+	}
+	if (!io->keep_alive) {
+		/* Lingering close: a RST caused by unread input must not destroy the response. */
+		shutdown(c->fd, SHUT_WR);
+		io_put(c);
+		c->state = S_LINGER;
+		set_timer(c, CONN_T_LINGER);
+		sb_set_state(c->slot, SB_CLOSING);
+		return;
+	}
+	size_t left = io->in_len - io->pos;
+	memmove(io->in, io->in + io->pos, left);
+	io->in_len = left;
+	io->pos = 0;
+	io->scan = HTTP_SCAN_INIT;
+	io->have_req = false;
+	c->state = S_HEAD;
+	set_timer(c, left ? CONN_T_HEADER : CONN_T_KEEPALIVE);
+	sb_set_state(c->slot, left ? SB_READ : SB_KEEPALIVE);
+}
+
+static int step_write(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct http_reply *r = &io->reply;
+	int rc = flush_out(c, r->fd >= 0);
+
+	if (rc >= 0)
+		return rc;
+	while (r->fd >= 0 && r->len > 0) {
+		size_t chunk = r->len > 0x40000000 ? 0x40000000 : (size_t)r->len;
+		ssize_t n = sendfile(c->fd, r->fd, &r->off, chunk);
+		if (n > 0) {
+			r->len -= n;
+			io->sent += (uint64_t)n;
+			set_timer(c, CONN_T_SEND);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return CONN_WANT_WRITE;
+		if (n == 0)
+			syslog(LOG_WARNING, "file changed while being served (truncated)");
+		return closed(c);
+	}
+	finish_response(c);
+	return -1;
+}
+
+static int step_continue(struct conn *c)
+{
+	int rc = flush_out(c, false);
+
+	if (rc >= 0)
+		return rc;
+	c->io->sent = 0;
+	c->state = S_BODY;
+	return -1;
+}
+
+static int step_linger(struct conn *c)
+{
+	char junk[4096];
+
+	for (;;) {
+		ssize_t n = read(c->fd, junk, sizeof(junk));
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return CONN_WANT_READ;
+		return closed(c);
+	}
+}
+
+enum conn_want conn_run(struct conn *c)
+{
+	for (;;) {
+		int rc;
+
+		switch (c->state) {
+		case S_HEAD: rc = step_head(c); break;
+		case S_CONTINUE: rc = step_continue(c); break;
+		case S_BODY: rc = step_body(c); break;
+		case S_WRITE: rc = step_write(c); break;
+		case S_LINGER: rc = step_linger(c); break;
+		default: return CONN_DONE;
+		}
+		if (rc >= 0)
+			return (enum conn_want)rc;
+	}
+}
+
+void conn_expire(struct conn *c)
+{
+	if (c->state == S_HEAD && c->io && c->io->in_len > 0) {
+		static const char timeout[] = "HTTP/1.1 408 Request Timeout\r\n"
+			"Content-Length: 0\r\nConnection: close\r\n\r\n";
+		/* Best effort: a client too slow to send is not waited for again. */
+		send(c->fd, timeout, sizeof(timeout) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		access_log_write(c->ctx, &c->peer.sa, NULL, 408, 0);
+	}
+	closed(c);
+}
+
+void conn_drain(struct conn *c)
+{
+	if (c->draining)
+		return;
+	c->draining = true;
+	if (c->state == S_HEAD && (!c->io || c->io->in_len == 0))
+		set_timer(c, CONN_T_KEEPALIVE);
+}

@@ -1,0 +1,84 @@
+/*
+ * http_conn: the connection engine every MPM drives. One connection is a state machine:
+ * read the head -> parse (http_parse) -> discard any request body -> answer (http_static)
+ * -> write the head and body -> next request, lingering close, or close. conn_run() does
+ * non-blocking I/O until the socket would block and says which readiness it waits for;
+ * it only returns CONN_WANT_READ after a read hit EAGAIN and CONN_WANT_WRITE after a
+ * write did, so edge-triggered callers are correct. Buffers are held only while a
+ * request is in progress: an idle keep-alive connection is one small struct.
+ */
+#ifndef MINIHTTPD_HTTP_CONN_H
+#define MINIHTTPD_HTTP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "http_parse.h"
+#include "http_static.h"
+#include "scoreboard.h"
+
+/* Per process, shared read-only by its threads. */
+struct conn_ctx {
+	const struct config *conf;
+	struct static_ctx st;
+	struct http_limits limits;
+	int access_fd;		/* access log file, -1 when off or to syslog */
+	bool access_syslog;
+	char server[48];	/* the Server field */
+};
+
+/* Opens the document root and MIME table as the current (already unprivileged) user. */
+int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
+		  char *err, size_t errlen);
+void conn_ctx_free(struct conn_ctx *ctx);
+
+enum conn_want {
+	CONN_DONE = 0,		/* closed: conn_free() it */
+	CONN_WANT_READ = 1,
+	CONN_WANT_WRITE = 2,
+};
+
+/* Which timeout runs; each has a fixed length, so a FIFO per kind stays sorted. */
+enum conn_timer {
+	CONN_T_HEADER,		/* header_timeout for the whole head (and a body) */
+	CONN_T_KEEPALIVE,	/* keepalive_timeout while idle */
+	CONN_T_SEND,		/* send_timeout without progress */
+	CONN_T_LINGER,		/* lingering close */
+	CONN_T_COUNT
+};
+
+struct conn;
+
+/*
+ * Takes ownership of fd (non-blocking). extra: bytes the driver wants for itself in the
+ * same allocation (conn_extra()). slot: the scoreboard slot to count in, or NULL.
+ */
+struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, struct sb_slot *slot, size_t extra);
+enum conn_want conn_run(struct conn *c);
+void *conn_extra(struct conn *c);
+int conn_fd(const struct conn *c);
+
+/* Monotonic milliseconds, the clock of deadlines. */
+int64_t conn_now(void);
+int64_t conn_deadline(const struct conn *c);
+enum conn_timer conn_timer_kind(const struct conn *c);
+
+/* The deadline passed: answers 408 where a request was half read, and closes. */
+void conn_expire(struct conn *c);
+
+/*
+ * The generation stops: the request in progress is answered with "Connection: close",
+ * an idle connection gets a short grace for a request already on its way, then closes.
+ */
+void conn_drain(struct conn *c);
+
+/* Closes the socket (if still open), logs nothing, frees everything. */
+void conn_free(struct conn *c);
+
+/* Frees the calling thread's cache of idle buffers. */
+void conn_release_buffers(void);
+
+#endif

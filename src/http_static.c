@@ -1,0 +1,621 @@
+/*
+ * http_static: GET and HEAD for files under the document root.
+ *
+ * One request costs one openat2 and one fstat (plus one openat2 per index name tried for
+ * a directory); nothing is allocated. The root is enforced by the kernel (RESOLVE_BENEATH)
+ * at open time rather than by realpath checks, which would race with renames.
+ *
+ * Choices the RFCs leave open:
+ *  - Only regular files are served. Anything else that is not a directory (FIFO, socket,
+ *    device) is 404, like nginx: it does not confirm the name exists. Files are opened
+ *    O_NONBLOCK so that a FIFO cannot stall the worker before fstat rejects it.
+ *  - A "text/..." type without parameters gets "; charset=utf-8".
+ *  - The ETag is strong: "inode-size-mtime_ns", all in hex.
+ *  - A malformed entity-tag list matches nothing (If-Match: 412, If-None-Match: served).
+ *  - Requests for several ranges get the whole representation (200), which RFC 9110
+ *    section 14.2 allows, or 416 when none of them is satisfiable.
+ *  - A suffix range on an empty file is satisfiable (section 14.1.1) but no 206 can say
+ *    "zero bytes", so the whole (empty) representation is sent with 200.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_date.h"
+#include "http_static.h"
+
+#define ETAG_MAX 64
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, bool *dir)
+{
+	size_t i = 0, o = 0;
+	bool trail = true;	/* the result names a directory: "/", "x/", "x/." or "x/.." */
+
+	if (len == 0 || path[0] != '/' || cap == 0)
+		return -400;
+	while (i < len) {
+		if (path[i] == '/') {
+			i++;
+			trail = true;
+			continue;
+		}
+		size_t before = o;
+		if (o > 0) {
+			if (o + 1 >= cap)
+				return -400;
+			out[o++] = '/';
+		}
+		size_t seg = o;
+		while (i < len && path[i] != '/') {
+			int c = (unsigned char)path[i++];
+			if (c == '%') {
+				int hi, lo;
+				if (len - i < 2 || (hi = hex_value(path[i])) < 0 ||
+				    (lo = hex_value(path[i + 1])) < 0)
+					return -400;
+				c = hi << 4 | lo;
+				i += 2;
+				/* An encoded '/' would be a name containing a slash: nothing on disk. */
+				if (c == '/')
+					return -400;
+			}
+			if (c < 0x20 || c == 0x7f || c == '\\')
+				return -400;
+			if (o + 1 >= cap)
+				return -400;
+			out[o++] = (char)c;
+		}
+		size_t sl = o - seg;
+		trail = sl <= 2 && out[seg] == '.' && (sl == 1 || out[seg + 1] == '.');
+		if (!trail)
+			continue;
+		if (sl == 2) {
+			if (before == 0)
+				return -400;	/* ".." above the root */
+			o = before;
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			o = before;
+		}
+	}
+	out[o] = '\0';
+	*dir = trail;
+	return (ssize_t)o;
+}
+
+/* Returns 0 with *fd set, or the status to answer. */
+static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+		/* Magic links (/proc/.../fd) would jump anywhere whatever the root. */
+		.resolve = RESOLVE_NO_MAGICLINKS | (ctx->follow_symlinks ? 0 : RESOLVE_BENEATH),
+	};
+	long r;
+	int tries = 0;
+
+	/* EAGAIN: the kernel saw a rename race it could not rule out; openat2(2) says retry. */
+	do
+		r = syscall(SYS_openat2, ctx->root_fd, path, &how, sizeof(how));
+	while (r < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 3);
+	if (r >= 0) {
+		*fd = (int)r;
+		return 0;
+	}
+	switch (errno) {
+	case EACCES:
+	case EPERM:
+		return 403;
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+	case EXDEV:	/* escapes the root: refused, and not said so */
+	case ELOOP:
+	case ENXIO:	/* a socket */
+	case ENODEV:
+		return 404;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+	case EAGAIN:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, struct stat *st)
+{
+	int status = open_file(ctx, path, fd);
+
+	if (status == 0 && fstat(*fd, st) < 0) {
+		close(*fd);
+		status = 500;
+	}
+	return status;
+}
+
+static bool ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Whether etag is in the list f ("*" or #entity-tag). Strong comparison skips weak tags.
+ * Empty list elements are allowed (RFC 9110 section 5.6.1); anything else malformed makes
+ * the whole field match nothing.
+ */
+static bool etag_match(struct http_str f, const char *etag, size_t etag_len, bool strong)
+{
+	const char *p = f.p, *end = f.p + f.len;
+	bool match = false;
+
+	while (p < end && ows(*p))
+		p++;
+	while (end > p && ows(end[-1]))
+		end--;
+	if (end - p == 1 && *p == '*')
+		return true;
+	while (p < end) {
+		if (*p == ',' || ows(*p)) {
+			p++;
+			continue;
+		}
+		bool weak = end - p >= 2 && p[0] == 'W' && p[1] == '/';
+		const char *tag = weak ? p + 2 : p;
+		if (tag == end || *tag != '"')
+			return false;
+		p = tag + 1;
+		while (p < end && *p != '"') {
+			unsigned char c = (unsigned char)*p++;
+			if (c < 0x21 || c == 0x7f)
+				return false;
+		}
+		if (p == end)
+			return false;
+		p++;
+		if (!(strong && weak) && (size_t)(p - tag) == etag_len &&
+		    memcmp(tag, etag, etag_len) == 0)
+			match = true;
+		while (p < end && ows(*p))
+			p++;
+		if (p < end && *p != ',')
+			return false;
+	}
+	return match;
+}
+
+/* RFC 9110 section 13.2.2, steps 1 to 4: 0 to go on, or 304 or 412. */
+static int preconditions(const struct http_request *req, const char *etag, size_t etag_len,
+			 time_t lm, time_t now)
+{
+	bool safe = req->method == HTTP_GET || req->method == HTTP_HEAD;
+	time_t t;
+
+	if (req->if_match.p) {
+		if (!etag_match(req->if_match, etag, etag_len, true))
+			return 412;
+	} else if (req->if_unmodified_since.p &&
+		   http_date_parse(req->if_unmodified_since.p, req->if_unmodified_since.len, &t) &&
+		   lm > t) {
+		return 412;
+	}
+	if (req->if_none_match.p) {
+		if (etag_match(req->if_none_match, etag, etag_len, false))
+			return safe ? 304 : 412;
+	} else if (safe && req->if_modified_since.p &&
+		   http_date_parse(req->if_modified_since.p, req->if_modified_since.len, &t) &&
+		   t <= now && lm <= t) {
+		return 304;
+	}
+	return 0;
+}
+
+/*
+ * Section 13.1.5: an entity-tag matches strongly; a date must equal Last-Modified and
+ * that date must be a strong validator, i.e. at least a second in the past (8.8.2.2).
+ */
+static bool if_range_holds(struct http_str f, const char *etag, size_t etag_len, time_t lm,
+			   time_t now)
+{
+	time_t t;
+
+	if (f.p == NULL)
+		return true;
+	if (f.len > 0 && f.p[0] == '"')
+		return f.len == etag_len && memcmp(f.p, etag, etag_len) == 0;
+	return http_date_parse(f.p, f.len, &t) && t == lm && lm < now;
+}
+
+enum range_result { RANGE_IGNORE, RANGE_PARTIAL, RANGE_UNSATISFIABLE };
+
+/* 1*DIGIT, saturating: a huge position is simply beyond any file. */
+static const char *number(const char *p, const char *end, uint64_t *v, bool *any)
+{
+	*v = 0;
+	*any = false;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		*v = *v > (UINT64_MAX - d) / 10 ? UINT64_MAX : *v * 10 + d;
+		*any = true;
+	}
+	return p;
+}
+
+/* RFC 9110 section 14.1: a syntactically invalid Range is ignored. */
+static enum range_result parse_range(struct http_str f, uint64_t size, off_t *off, off_t *len)
+{
+	const char *p = f.p, *end = f.p + f.len;
+	unsigned nspec = 0;
+	bool satisfiable = false;
+	uint64_t first = 0, last = 0;
+	bool has_first = false, has_last = false;
+
+	if (f.len < 6 || strncasecmp(p, "bytes=", 6) != 0)
+		return RANGE_IGNORE;
+	for (p += 6; p < end;) {
+		if (*p == ',' || ows(*p)) {
+			p++;
+			continue;
+		}
+		p = number(p, end, &first, &has_first);
+		if (p == end || *p != '-')
+			return RANGE_IGNORE;
+		p = number(p + 1, end, &last, &has_last);
+		if ((!has_first && !has_last) || (has_first && has_last && last < first))
+			return RANGE_IGNORE;
+		while (p < end && ows(*p))
+			p++;
+		if (p < end && *p != ',')
+			return RANGE_IGNORE;
+		nspec++;
+		satisfiable |= has_first ? first < size : last > 0;
+	}
+	if (nspec == 0)
+		return RANGE_IGNORE;
+	if (!satisfiable)
+		return RANGE_UNSATISFIABLE;
+	if (nspec > 1 || size == 0)
+		return RANGE_IGNORE;
+	if (!has_first) {
+		first = last < size ? size - last : 0;
+		last = size - 1;
+	} else if (!has_last || last >= size) {
+		last = size - 1;
+	}
+	*off = (off_t)first;
+	*len = (off_t)(last - first + 1);
+	return RANGE_PARTIAL;
+}
+
+static void content_type(const struct static_ctx *ctx, struct http_reply *reply,
+			 const char *name, size_t len)
+{
+	const char *type = ctx->mime ? mime_lookup(ctx->mime, name, len) : NULL;
+
+	if (type == NULL)
+		type = ctx->default_type;
+	if (type == NULL)
+		return;
+	if (strncmp(type, "text/", 5) == 0 && strchr(type, ';') == NULL)
+		reply_header(reply, "Content-Type: %s; charset=utf-8", type);
+	else
+		reply_header(reply, "Content-Type: %s", type);
+}
+
+/* Answers for the open regular file fd; name is used only for its extension. */
+static void serve_file(const struct static_ctx *ctx, const struct http_request *req,
+		       struct http_reply *reply, int fd, const struct stat *st,
+		       const char *name, size_t name_len)
+{
+	char etag[ETAG_MAX], lm_str[HTTP_DATE_LEN + 1];
+	time_t now = time(NULL);
+	/* Section 8.8.2.1: a modification time in the future is replaced by now. */
+	time_t lm = st->st_mtim.tv_sec < now ? st->st_mtim.tv_sec : now;
+	int n = snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx\"",
+			 (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
+			 (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+			 (unsigned long long)st->st_mtim.tv_nsec);
+	size_t etag_len = (size_t)n;
+	off_t off = 0, len = st->st_size;
+
+	http_date_format(lm, lm_str);
+	int status = preconditions(req, etag, etag_len, lm, now);
+	if (status == 412) {
+		close(fd);
+		reply_error(reply, 412);
+		return;
+	}
+	if (status == 304) {
+		close(fd);
+		reply->status = 304;
+		reply->no_body = true;
+		reply->len = 0;
+		reply_header(reply, "ETag: %s", etag);
+		reply_header(reply, "Last-Modified: %s", lm_str);
+		return;
+	}
+
+	status = 200;
+	/* Section 14.2: GET is the only method with defined range handling. */
+	if (req->method == HTTP_GET && req->range.p &&
+	    if_range_holds(req->if_range, etag, etag_len, lm, now)) {
+		switch (parse_range(req->range, (uint64_t)st->st_size, &off, &len)) {
+		case RANGE_UNSATISFIABLE:
+			close(fd);
+			reply_header(reply, "Content-Range: bytes */%lld", (long long)st->st_size);
+			reply_error(reply, 416);
+			return;
+		case RANGE_PARTIAL:
+			status = 206;
+			reply_header(reply, "Content-Range: bytes %lld-%lld/%lld", (long long)off,
+				     (long long)(off + len - 1), (long long)st->st_size);
+			break;
+		case RANGE_IGNORE:
+			break;
+		}
+	}
+	reply->status = status;
+	content_type(ctx, reply, name, name_len);
+	reply_header(reply, "Last-Modified: %s", lm_str);
+	reply_header(reply, "ETag: %s", etag);
+	reply_header(reply, "Accept-Ranges: bytes");
+	reply->fd = fd;
+	reply->off = off;
+	reply->len = len;
+}
+
+/* "/" for a directory reference whose raw path lacks it. */
+static void redirect_slash(const struct http_request *req, struct http_reply *reply)
+{
+	const char *p = req->path.p;
+	size_t len = req->path.len;
+
+	/* "//host" would read as a network-path reference: an open redirect. */
+	while (len > 1 && p[0] == '/' && p[1] == '/') {
+		p++;
+		len--;
+	}
+	if (len > INT_MAX || req->query.len > INT_MAX ||
+	    reply_header(reply, "Location: %.*s/%s%.*s", (int)len, p, req->query.p ? "?" : "",
+			 (int)req->query.len, req->query.p ? req->query.p : "") < 0) {
+		reply_error(reply, 414);
+		return;
+	}
+	reply_error(reply, 301);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+/* All or nothing, so that the page never ends inside a tag or an entity. */
+static bool put(struct sbuf *b, const char *s, size_t n)
+{
+	if (n > b->cap - b->len)
+		return false;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return true;
+}
+
+static size_t html_escape(char *out, const char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *e;
+		switch (s[i]) {
+		case '&': e = "&amp;"; break;
+		case '<': e = "&lt;"; break;
+		case '>': e = "&gt;"; break;
+		case '"': e = "&quot;"; break;
+		case '\'': e = "&#39;"; break;
+		default: out[o++] = s[i]; continue;
+		}
+		size_t el = strlen(e);
+		memcpy(out + o, e, el);
+		o += el;
+	}
+	return o;
+}
+
+/* Everything but unreserved characters, so that "a:b" cannot read as a scheme. */
+static size_t url_escape(char *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	return o;
+}
+
+/*
+ * A page that fits reply->body_buf; entries that do not fit are replaced by a note.
+ * Names starting with '.' are left out, as nginx's autoindex does.
+ */
+static void list_directory(struct http_reply *reply, int dfd, const char *path, size_t plen)
+{
+	static const char tail[] = "</ul></body></html>\n";
+	static const char more[] = "<li>&hellip;</li>\n";
+	char dents[4096] __attribute__((aligned(8)));
+	char line[NAME_MAX * 9 + 64], name[NAME_MAX * 6 + 1], href[NAME_MAX * 3 + 2];
+	struct sbuf b = { reply->body_buf, 0, sizeof(reply->body_buf) - sizeof(tail) + 1 };
+	bool truncated = false;
+
+	/*
+	 * Only the end of a deep path, so that even fully escaped (6 bytes a character) the
+	 * head fits with room left for entries: the listing is what matters.
+	 */
+	if (plen > 64) {
+		path += plen - 64;
+		plen = 64;
+	}
+	int n = snprintf(line, sizeof(line), "<!DOCTYPE html>\n<html><head><title>Index of /");
+	n += (int)html_escape(line + n, path, plen);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s</title></head><body><ul>\n",
+		      plen ? "/" : "");
+	put(&b, line, (size_t)n);
+	b.cap -= sizeof(more) - 1;
+
+	while (!truncated) {
+		long got = syscall(SYS_getdents64, dfd, dents, sizeof(dents));
+		if (got < 0) {
+			close(dfd);
+			reply_error(reply, 500);
+			return;
+		}
+		if (got == 0)
+			break;
+		for (long pos = 0; pos < got && !truncated;) {
+			const struct linux_dirent64 *d = (const void *)(dents + pos);
+			pos += d->d_reclen;
+			if (d->d_name[0] == '.')
+				continue;
+			size_t nl = strlen(d->d_name);
+			const char *slash = d->d_type == DT_DIR ? "/" : "";
+			size_t hl = url_escape(href, d->d_name, nl);
+			size_t el = html_escape(name, d->d_name, nl);
+			n = snprintf(line, sizeof(line), "<li><a href=\"%.*s%s\">%.*s%s</a></li>\n",
+				     (int)hl, href, slash, (int)el, name, slash);
+			truncated = !put(&b, line, (size_t)n);
+		}
+	}
+	close(dfd);
+	b.cap = sizeof(reply->body_buf);
+	if (truncated)
+		put(&b, more, sizeof(more) - 1);
+	put(&b, tail, sizeof(tail) - 1);
+	reply->status = 200;
+	reply->body = reply->body_buf;
+	reply->len = (off_t)b.len;
+	reply_header(reply, "Content-Type: text/html; charset=utf-8");
+}
+
+/* path holds the directory (plen bytes, "" for the root) and has room for a name after it. */
+static void serve_directory(const struct static_ctx *ctx, const struct http_request *req,
+			    struct http_reply *reply, int dfd, char *path, size_t plen,
+			    size_t cap)
+{
+	for (size_t i = 0; i < ctx->nindex; i++) {
+		const char *idx = ctx->index[i];
+		size_t il = strlen(idx), o = plen;
+		struct stat st;
+		int fd;
+
+		if (plen + il + 2 > cap)
+			continue;
+		if (plen)
+			path[o++] = '/';
+		memcpy(path + o, idx, il + 1);
+		int status = open_stat(ctx, path, &fd, &st);
+		path[plen] = '\0';
+		if (status == 404)
+			continue;
+		if (status) {
+			close(dfd);
+			reply_error(reply, status);
+			return;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		close(dfd);
+		serve_file(ctx, req, reply, fd, &st, idx, il);
+		return;
+	}
+	if (ctx->directory_listing) {
+		list_directory(reply, dfd, path, plen);
+		return;
+	}
+	close(dfd);
+	reply_error(reply, 403);
+}
+
+static void serve(const struct static_ctx *ctx, const struct http_request *req,
+		  struct http_reply *reply)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	struct stat st;
+	bool dir;
+	int fd;
+	ssize_t n = static_path_clean(req->path.p, req->path.len, path, PATH_MAX, &dir);
+
+	if (n < 0) {
+		reply_error(reply, (int)-n);
+		return;
+	}
+	int status = open_stat(ctx, n ? path : ".", &fd, &st);
+	if (status) {
+		reply_error(reply, status);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (dir) {
+			serve_directory(ctx, req, reply, fd, path, (size_t)n, sizeof(path));
+			return;
+		}
+		close(fd);
+		redirect_slash(req, reply);
+		return;
+	}
+	if (dir || !S_ISREG(st.st_mode)) {
+		/* "file/" names nothing; non-regular files are not served (see the top). */
+		close(fd);
+		reply_error(reply, 404);
+		return;
+	}
+	serve_file(ctx, req, reply, fd, &st, path, (size_t)n);
+}
+
+/* reply must come from reply_init: headers already added are kept. */
+void static_serve(const struct static_ctx *ctx, const struct http_request *req,
+		  struct http_reply *reply)
+{
+	serve(ctx, req, reply);
+	if (req->method == HTTP_HEAD)
+		reply->no_body = true;
+}

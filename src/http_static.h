@@ -1,0 +1,41 @@
+/*
+ * http_static: answers GET and HEAD for files under the document root (RFC 9110 sections
+ * 8, 13 and 14): path resolution that never leaves the root, directory redirects and index
+ * files, MIME types, validators (Last-Modified, ETag), conditional requests and ranges.
+ * It opens files but does no socket I/O: the engine sends what the reply names.
+ */
+#ifndef MINIHTTPD_HTTP_STATIC_H
+#define MINIHTTPD_HTTP_STATIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "http_parse.h"
+#include "http_response.h"
+#include "mime.h"
+
+struct static_ctx {
+	int root_fd;			/* the document root, opened O_PATH | O_DIRECTORY */
+	char *const *index;		/* index file names, tried in order */
+	size_t nindex;
+	bool follow_symlinks;		/* may symlinks lead out of the root */
+	bool directory_listing;		/* list a directory that has no index file */
+	const char *default_type;	/* for unknown extensions */
+	const struct mime_table *mime;
+};
+
+/*
+ * Percent-decodes a request path once, refuses NUL and other control bytes and encoded
+ * '/' or '\', and resolves "." and ".." segments without ever climbing above the root.
+ * Writes the result relative to the root, without a leading '/', NUL-terminated ("" for
+ * the root itself), and sets *dir when the path ended in '/'. Returns the length, or
+ * -400 for a path to refuse.
+ */
+ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, bool *dir);
+
+/* Fills reply for a GET or HEAD of req->path. Never fails: errors become error replies. */
+void static_serve(const struct static_ctx *ctx, const struct http_request *req,
+		  struct http_reply *reply);
+
+#endif
