@@ -1,0 +1,321 @@
+"""Helpers for minihttpd's integration tests: TAP output, a temporary server instance
+(config, document root, free loopback port), raw and parsed HTTP exchanges, and waits
+on conditions with bounded timeouts (never a fixed sleep)."""
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BINARY = os.environ.get("MINIHTTPD", "minihttpd")
+MPM_DIR = os.environ.get("MINIHTTPD_MPM_DIR", "")
+
+_n = 0
+_failed = 0
+
+
+def ok(cond, name, diag=None):
+    global _n, _failed
+    _n += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (_n, name), flush=True)
+    if not cond:
+        _failed += 1
+        if diag:
+            for line in str(diag).splitlines():
+                print("#   " + line)
+    return cond
+
+
+def is_(got, want, name):
+    return ok(got == want, name, "got %r, want %r" % (got, want))
+
+
+def skip_all(reason):
+    print("1..0 # SKIP " + reason)
+    sys.exit(0)
+
+
+def done():
+    print("1..%d" % _n, flush=True)
+    sys.exit(1 if _failed else 0)
+
+
+def wait_for(cond, timeout=10.0, interval=0.02):
+    """Polls cond() until it is true or timeout seconds pass; returns its last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(interval)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_accepts(port, host="127.0.0.1"):
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def children_of(pid):
+    """Direct children of pid, from /proc."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                kids.append(int(entry))
+        except OSError:
+            pass
+    return kids
+
+
+def descendants_of(pid):
+    out, todo = [], [pid]
+    while todo:
+        for k in children_of(todo.pop()):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+_servers = []
+
+
+class Server:
+    """A minihttpd instance on a free loopback port, with its own config and files."""
+
+    def __init__(self, mpm="prefork", extra="", mpm_section=None, files=None,
+                 port=None, listen=None):
+        self.dir = tempfile.mkdtemp(prefix="minihttpd-test.")
+        os.chmod(self.dir, 0o755)
+        self.root = os.path.join(self.dir, "htdocs")
+        os.mkdir(self.root)
+        self.port = port or free_port()
+        self.listen = listen or ["127.0.0.1:%d" % self.port]
+        self.mpm = mpm
+        self.extra = extra
+        self.mpm_section = mpm_section
+        self.conf = os.path.join(self.dir, "minihttpd.conf")
+        self.pid_file = os.path.join(self.dir, "minihttpd.pid")
+        self.log = os.path.join(self.dir, "stderr.log")
+        self.proc = None
+        self.pid = None
+        files = files if files is not None else {"index.html": "<h1>hello</h1>\n"}
+        for name, content in files.items():
+            path = os.path.join(self.root, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(path, mode) as f:
+                f.write(content)
+        self.write_conf()
+        _servers.append(self)
+
+    def conf_text(self, mpm=None, extra=None, listen=None):
+        mpm = mpm or self.mpm
+        user = "nobody" if os.geteuid() == 0 else ""
+        lines = [
+            'mpm_dir = "%s"' % MPM_DIR,
+            "listen = {%s}" % ", ".join('"%s"' % l for l in (listen or self.listen)),
+            'document_root = "htdocs"',
+            'mpm = "%s"' % mpm,
+            'pid_file = "%s"' % self.pid_file,
+            'access_log = "%s"' % os.path.join(self.dir, "access.log"),
+            "graceful_timeout = 10",
+        ]
+        if user:
+            lines += ['user = "nobody"', 'group = "nogroup"']
+        lines.append(self.extra if extra is None else extra)
+        if self.mpm_section:
+            lines.append(self.mpm_section)
+        return "\n".join(lines) + "\n"
+
+    def write_conf(self, text=None, **kw):
+        with open(self.conf, "w") as f:
+            f.write(text if text is not None else self.conf_text(**kw))
+        if os.geteuid() == 0:
+            # Workers run as nobody: everything they serve must be world-readable.
+            os.chmod(self.dir, 0o755)
+            for base, dirs, names in os.walk(self.root):
+                for d in dirs:
+                    os.chmod(os.path.join(base, d), 0o755)
+                for n in names:
+                    p = os.path.join(base, n)
+                    if os.stat(p).st_mode & 0o777 != 0:
+                        os.chmod(p, os.stat(p).st_mode | 0o444)
+
+    def start(self, foreground=True, timeout=10.0, expect_fail=False):
+        """Starts the server; returns (ok, stderr text)."""
+        args = [BINARY, "-f", self.conf]
+        if foreground:
+            args.insert(1, "-F")
+        err = open(self.log, "wb")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=err)
+        if foreground:
+            self.pid = self.proc.pid
+            up = wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),
+                          timeout)
+            started = up and self.proc.poll() is None
+        else:
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                rc = None
+            started = rc == 0
+            if started:
+                self.pid = int(open(self.pid_file).read())
+        err.close()
+        return started, self.stderr()
+
+    def stderr(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def signal(self, sig):
+        os.kill(self.pid, sig)
+
+    def stop(self, timeout=15.0):
+        """SIGTERM to the master, bounded wait, SIGKILL to what is left; returns True if it
+        exited by itself and every worker is gone."""
+        if not self.pid:
+            return True
+        procs = [self.pid] + descendants_of(self.pid)
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        if self.proc and self.proc.pid == self.pid:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        clean = wait_for(lambda: not any(pid_alive(p) and not _zombie(p) for p in procs),
+                         timeout)
+        for p in procs:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.pid = None
+        return bool(clean)
+
+    def cleanup(self):
+        self.stop(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@atexit.register
+def _cleanup_all():
+    for s in _servers:
+        s.cleanup()
+
+
+def exchange(port, data, timeout=5.0, host="127.0.0.1", shut=False):
+    """Sends raw bytes and reads until the server closes or timeout; returns bytes."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+    finally:
+        s.close()
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, version):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (lower name, value)
+        self.body = body
+        self.version = version
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name.lower():
+                return v
+        return None
+
+
+def read_response(sock_file, head_only=False):
+    """Reads one response from a socket file object; None on EOF."""
+    line = sock_file.readline()
+    if not line:
+        return None
+    version, status, reason = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers = []
+    while True:
+        h = sock_file.readline().decode("latin-1")
+        if h in ("\r\n", "\n", ""):
+            break
+        k, v = h.split(":", 1)
+        headers.append((k.strip().lower(), v.strip()))
+    r = Response(int(status), reason, headers, b"", version)
+    length = r.header("content-length")
+    if not head_only and length is not None:
+        r.body = sock_file.read(int(length))
+    return r
+
+
+def request(port, path="/", method="GET", headers=None, timeout=5.0, version="1.1",
+            host="127.0.0.1"):
+    """One request on a fresh connection; returns a Response."""
+    hdrs = {"Host": "127.0.0.1:%d" % port, "Connection": "close"}
+    hdrs.update(headers or {})
+    text = "%s %s HTTP/%s\r\n" % (method, path, version)
+    text += "".join("%s: %s\r\n" % kv for kv in hdrs.items() if kv[1] is not None)
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall((text + "\r\n").encode("latin-1"))
+        f = s.makefile("rb")
+        return read_response(f, head_only=(method == "HEAD"))
+    finally:
+        s.close()
