@@ -3,7 +3,9 @@
  * root: traversal attempts, symlinks in and out, redirects, index files, listings, every
  * conditional-request precedence case of RFC 9110 section 13.2.2 and every range case.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
