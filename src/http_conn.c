@@ -92,6 +92,8 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->in_len = io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
+	io->keep_alive = false;
+	io->sent = 0;
 	io->reply.fd = -1;
 	io->out_len = io->out_off = 0;
 	return io;
@@ -357,6 +359,8 @@ static void refuse(struct conn *c, int status)
 {
 	struct conn_io *io = c->io;
 
+	io->keep_alive = false;
+	io->sent = 0;
 	reply_init(&io->reply);
 	reply_error(&io->reply, status);
 	io->reply.close = true;
