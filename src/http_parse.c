@@ -90,10 +90,9 @@ static bool list_next(const char **pos, const char *end, struct http_str *elem)
 	}
 }
 
+/* n > 0: list_next() yields no empty element. */
 static bool is_token(const char *p, size_t n)
 {
-	if (n == 0)
-		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!IS(p[i], C_TCHAR))
 			return false;
@@ -446,53 +445,60 @@ static int digest_field(struct field_state *st, struct http_request *req,
 	return 0;
 }
 
-/* One field line, CRLF or LF already cut off: field-name ":" OWS field-value OWS. */
-static int parse_field_line(const char *p, const char *e, struct http_field *f)
+/*
+ * field-name ":" OWS field-value OWS, then CRLF or LF. Returns the next line, or NULL.
+ * The loops need no bounds: the head is known to end in LF, which stops every one.
+ */
+static const char *parse_field_line(const char *p, struct http_field *f)
 {
-	const char *s = p;
+	const char *s = p, *e;
 
 	/* A leading SP/HTAB is obs-fold, or whitespace after the start-line: both refused
 	 * (RFC 9112 5.2 and 2.2), as is whitespace before the colon (RFC 9112 5.1). */
-	while (p < e && IS(*p, C_TCHAR))
+	while (IS(*p, C_TCHAR))
 		p++;
-	if (p == s || p == e || *p != ':')
-		return -400;
+	if (p == s || *p != ':')
+		return NULL;
 	f->name = s;
 	f->name_len = (size_t)(p - s);
-	for (s = ++p; p < e; p++)
-		if (!IS(*p, C_FVAL))
-			return -400;
+	s = ++p;
+	/* Unrolled for long values; && stops at the first byte not in the class. */
+	while (IS(p[0], C_FVAL) && IS(p[1], C_FVAL) && IS(p[2], C_FVAL) && IS(p[3], C_FVAL))
+		p += 4;
+	while (IS(*p, C_FVAL))
+		p++;
+	e = p;
+	if (*p == '\r')
+		p++;
+	if (*p != '\n')
+		return NULL;	/* a CTL, or a CR not ending the line */
 	while (s < e && IS_WS(*s))
 		s++;
 	while (e > s && IS_WS(e[-1]))
 		e--;
 	f->value = s;
 	f->value_len = (size_t)(e - s);
-	return 0;
+	return p + 1;
 }
 
-static int parse_fields(const char *p, const char *end, const struct http_limits *lim,
-			struct http_request *req, struct field_state *st)
+static int parse_fields(const char *p, const struct http_limits *lim, struct http_request *req,
+			struct field_state *st)
 {
-	for (;;) {
-		const char *lf = memchr(p, '\n', (size_t)(end - p)), *e = lf;
-		int r;
-
-		if (e > p && e[-1] == '\r')
-			e--;
-		if (e == p)
-			return 0;	/* the empty line: find_head_end() made it the last */
+	/* find_head_end() made the first empty line the head's last. */
+	while (*p != '\n' && (*p != '\r' || p[1] != '\n')) {
 		if (req->nfields == lim->max_fields)
 			return -431;
 		struct http_field *f = &req->fields[req->nfields++];
+		int r;
 
-		r = parse_field_line(p, e, f);
-		if (r == 0)
-			r = digest_field(st, req, f);
+		p = parse_field_line(p, f);
+		if (!p)
+			return -400;
+		r = digest_field(st, req, f);
 		if (r)
 			return r;
-		p = lf + 1;
 	}
+	return 0;
 }
 
 /* Skips the empty lines tolerated before the request line; 0: they may not be over yet. */
@@ -563,7 +569,8 @@ static ssize_t find_head_end(const char *buf, size_t len, size_t start, size_t m
 
 		if (!lf)
 			break;
-		/* start is past the empty lines, so the LF at start - 1 is never looked at. */
+		/* i > start, as buf[start] begins a non-empty line; looking back stops at start
+		 * so that a skipped empty line cannot pair with the request line's first LF. */
 		size_t i = (size_t)(lf - buf);
 
 		if (buf[i - 1] == '\n' || (buf[i - 1] == '\r' && i - 1 > start && buf[i - 2] == '\n'))
@@ -580,7 +587,7 @@ ssize_t http_parse_head(const char *buf, size_t len, const struct http_limits *l
 			struct http_scan *scan, struct http_request *req)
 {
 	size_t start, head_len;
-	const char *lf, *end;
+	const char *lf;
 	ssize_t r;
 	int rc;
 	struct field_state st = { 0 };
@@ -596,13 +603,12 @@ ssize_t http_parse_head(const char *buf, size_t len, const struct http_limits *l
 	if (r <= 0)
 		return r;
 	head_len = (size_t)r;
-	end = buf + head_len;
 
 	*req = (struct http_request){ .fields = fields, .content_length = -1 };
 	lf = memchr(buf + start, '\n', head_len - start);
 	rc = parse_request_line(buf + start, (size_t)(lf - (buf + start)) - (lf[-1] == '\r'), req);
 	if (rc == 0)
-		rc = parse_fields(lf + 1, end, lim, req, &st);
+		rc = parse_fields(lf + 1, lim, req, &st);
 	if (rc)
 		return rc;
 	if (req->version == 11 && !st.host_seen)
