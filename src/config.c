@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "mpm_load.h"
+#include "status.h"
 
 #ifndef MPM_DIR
 #define MPM_DIR "/usr/local/lib/minihttpd/mpm"
@@ -30,11 +31,13 @@
 static char *errbuf;
 static size_t errcap;
 static char *confdir;	/* the directory relative paths are resolved against */
+/* The file being parsed: it is parsed from memory, so libconfuse knows no file name. */
+static const char *parsing;
 
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[512];
-	const char *file = cfg && cfg->filename ? cfg->filename : "(config)";
+	const char *file = parsing ? parsing : "(config)";
 
 	if (errbuf[0])
 		return;		/* the first error is the one worth reading */
@@ -235,6 +238,36 @@ static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
+/* Compared byte for byte with the request's path, still percent-encoded: so no '%'. */
+static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	const char *path = *(const char **)value;
+	bool valid = path[0] == '/';
+
+	if (!path[0])
+		return 0;
+	for (const char *p = path; *p && valid; p++)
+		valid = *p > ' ' && *p < 0x7f && !strchr("?#%", *p);
+	if (!valid) {
+		cfg_error(cfg, "status_path: \"%s\" must be \"\" (off) or a path starting with "
+			  "\"/\", without spaces, '?', '#' or '%%'", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	struct status_acl acl;
+
+	if (status_acl_parse(*(const char **)value, &acl) < 0) {
+		cfg_error(cfg, "status_allow: \"%s\" is not an address or address/prefix "
+			  "(IPv4 or IPv6)", *(const char **)value);
+		return -1;
+	}
+	return 0;
+}
+
 /* The mpm check needs the scanned set; set once per parse attempt. */
 static const struct mpm_set *scanned;
 static const char *scanned_dir;
@@ -284,7 +317,9 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_header_fields", 100, CFGF_NONE), \
 	CFG_INT("max_keepalive_requests", 1000, CFGF_NONE), \
 	CFG_INT("max_body_size", 1048576, CFGF_NONE), \
-	CFG_INT("max_workers", 1024, CFGF_NONE)
+	CFG_INT("max_workers", 1024, CFGF_NONE), \
+	CFG_STR("status_path", "", CFGF_NONE), \
+	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -305,7 +340,108 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_keepalive_requests", check_positive},
 	{"max_body_size", check_nonneg},
 	{"max_workers", check_positive},
+	{"status_path", check_status_path},
+	{"status_allow", check_status_allow},
 };
+
+/*
+ * libconfuse calls validate_func2 callbacks only for values set through its API; while
+ * parsing it calls the validate_func of an option once its statement is read (so
+ * cfg->line is that statement's). Every value of the option goes through its check.
+ */
+static int check_line[sizeof(checks) / sizeof(checks[0])];	/* where each was set last */
+
+static int validate(cfg_t *cfg, cfg_opt_t *opt)
+{
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (strcmp(checks[i].opt, opt->name) != 0)
+			continue;
+		check_line[i] = cfg->line;
+		for (unsigned n = 0; n < cfg_opt_size(opt); n++) {
+			long num;
+			const char *str;
+			int rc;
+			if (opt->type == CFGT_INT) {
+				num = cfg_opt_getnint(opt, n);
+				rc = checks[i].fn(cfg, opt, &num);
+			} else {
+				str = cfg_opt_getnstr(opt, n);
+				rc = checks[i].fn(cfg, opt, &str);
+			}
+			if (rc != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* For errors across options, found after parsing: the line to fix, 0 if not in the file. */
+static int line_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (strcmp(checks[i].opt, name) == 0)
+			return check_line[i];
+	return 0;
+}
+
+/*
+ * libconfuse 3.3 (Debian 12) miscounts lines after every comment (two extra lines per
+ * '#' or '//' comment, one per block comment) and cannot parse a comment inside a list
+ * (upstream issue #150). So comments are blanked out here, newlines kept, and the text
+ * is parsed from memory: line numbers in errors are then the file's own.
+ */
+static char *read_uncommented(const char *file)
+{
+	FILE *f = fopen(file, "re");
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	FILE *mem = open_memstream(&text, &len);
+	int c, quote = 0;
+	while (mem && (c = getc(f)) != EOF) {
+		if (quote) {
+			putc(c, mem);
+			if (c == '\\' && (c = getc(f)) != EOF)
+				putc(c, mem);
+			else if (c == quote)
+				quote = 0;
+			continue;
+		}
+		int next = c == '#' || c == '/' ? getc(f) : EOF;
+		if (c == '#' || (c == '/' && next == '/')) {
+			if (c == '#' && next != EOF)
+				ungetc(next, f);
+			while ((c = getc(f)) != EOF && c != '\n')
+				;
+			if (c == '\n')
+				putc('\n', mem);
+			continue;
+		}
+		if (c == '/' && next == '*') {
+			int prev = 0;
+			putc(' ', mem);
+			while ((c = getc(f)) != EOF && !(prev == '*' && c == '/')) {
+				if (c == '\n')
+					putc('\n', mem);
+				prev = c;
+			}
+			continue;
+		}
+		if (next != EOF)
+			ungetc(next, f);
+		if (c == '"' || c == '\'')
+			quote = c;
+		putc(c, mem);
+	}
+	fclose(f);
+	if (!mem || fclose(mem) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
 
 /* Parses file with the core options plus one section per usable module of set. */
 static int parse_with(const char *file, const struct mpm_set *set, const char *dir,
@@ -337,12 +473,16 @@ static int parse_with(const char *file, const struct mpm_set *set, const char *d
 		return CFG_PARSE_ERROR;
 	cfg_set_error_function(cfg, on_error);
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
-		cfg_set_validate_func2(cfg, checks[i].opt, checks[i].fn);
+		cfg_set_validate_func(cfg, checks[i].opt, validate);
 
 	errbuf[0] = '\0';
-	int rc = cfg_parse(cfg, file);
+	memset(check_line, 0, sizeof(check_line));
+	parsing = file;
+	char *text = read_uncommented(file);
+	int rc = text ? cfg_parse_buf(cfg, text) : CFG_FILE_ERROR;
 	if (rc == CFG_FILE_ERROR && !errbuf[0])
 		snprintf(errbuf, errcap, "%s: %s", file, strerror(errno));
+	free(text);
 	*out = cfg;
 	return rc;
 }
@@ -364,7 +504,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 {
 	conf->nlisten = cfg_size(cfg, "listen");
 	if (conf->nlisten == 0) {
-		snprintf(errbuf, errcap, "%s: listen: at least one address is needed", conf->file);
+		snprintf(errbuf, errcap, "%s:%d: listen: at least one address is needed", conf->file,
+			 line_of("listen"));
 		return -1;
 	}
 	conf->listen = calloc(conf->nlisten, sizeof(*conf->listen));
@@ -378,8 +519,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 		for (size_t j = 0; j < i; j++)
 			if (conf->listen[j].len == la->len &&
 			    memcmp(&conf->listen[j].ss, &la->ss, la->len) == 0) {
-				snprintf(errbuf, errcap, "%s: listen: \"%s\" is given twice",
-					 conf->file, la->text);
+				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" is given twice",
+					 conf->file, line_of("listen"), la->text);
 				return -1;
 			}
 	}
@@ -415,15 +556,24 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->max_keepalive_requests = (unsigned)cfg_getint(cfg, "max_keepalive_requests");
 	conf->max_body_size = cfg_getint(cfg, "max_body_size");
 	conf->max_workers = (unsigned)cfg_getint(cfg, "max_workers");
+	conf->status_path = strdup(cfg_getstr(cfg, "status_path"));
+	conf->status_path_len = conf->status_path ? strlen(conf->status_path) : 0;
+	conf->nstatus_allow = cfg_size(cfg, "status_allow");
+	conf->status_allow = calloc(conf->nstatus_allow + 1, sizeof(*conf->status_allow));
+	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
+		status_acl_parse(cfg_getnstr(cfg, "status_allow", (unsigned)i),
+				 &conf->status_allow[i]);
 	if (conf->max_header_size < conf->max_request_line) {
-		snprintf(errbuf, errcap, "%s: max_header_size (%zu) is smaller than "
-			 "max_request_line (%zu)", conf->file, conf->max_header_size,
+		/* At the later of the two: the one the reader changed last. */
+		int a = line_of("max_header_size"), b = line_of("max_request_line");
+		snprintf(errbuf, errcap, "%s:%d: max_header_size (%zu) is smaller than "
+			 "max_request_line (%zu)", conf->file, a > b ? a : b, conf->max_header_size,
 			 conf->max_request_line);
 		return -1;
 	}
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
-	    !conf->access_log)
+	    !conf->access_log || !conf->status_path || !conf->status_allow)
 		return -1;
 	return 0;
 }
@@ -552,5 +702,7 @@ void config_free(struct config *conf)
 	free(conf->group);
 	free(conf->syslog_ident);
 	free(conf->access_log);
+	free(conf->status_path);
+	free(conf->status_allow);
 	free(conf);
 }

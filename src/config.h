@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 struct mpm_handle;
+struct status_acl;
 
 struct listen_addr {
 	char *text;			/* as written: "0.0.0.0:8080", "[::1]:80" */
@@ -61,6 +62,11 @@ struct config {
 	unsigned max_keepalive_requests;
 	long long max_body_size;	/* request body the server reads to discard */
 	unsigned max_workers;		/* scoreboard slots; fixed at start */
+
+	char *status_path;		/* the status page, "" when off */
+	size_t status_path_len;		/* 0 when off: the engine compares it first */
+	struct status_acl *status_allow;	/* who may read it (status.h) */
+	size_t nstatus_allow;
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
 	void *mpm_conf;			/* what its configure() made of its section */
