@@ -1,13 +1,21 @@
 /*
  * scoreboard: shared memory the master maps once, before any generation, with one slot
  * per worker (a process, or a thread in threaded MPMs) and the server's totals. Slots hold
- * no pointers, so every process reads them alike. A worker claims a free slot, and only it
- * writes there (relaxed atomics: readers want recent numbers, not a consistent snapshot);
- * the process that reaps a dead worker frees its slots.
+ * no pointers, so every process reads them alike. A worker claims a free slot (a CAS on its
+ * pid), and only it writes there (relaxed atomics: readers want recent numbers, not a
+ * consistent snapshot). Freeing a slot, by its worker or by the process that reaps a dead
+ * one, folds its counters into the totals, so totals outlive workers: a server total is the
+ * folded counters plus the live slots'. The mapping is a memfd the master keeps open, so
+ * `minihttpd -S` can map it read-only from outside through /proc/PID/fd.
+ *
+ * Saturation (every worker busy, or every process at its connection limit): a generation's
+ * leader calls sb_check_busy() from its once-a-second tick, so that an episode is logged
+ * once, when it starts and when it ends, and the status page shows it.
  */
 #ifndef MINIHTTPD_SCOREBOARD_H
 #define MINIHTTPD_SCOREBOARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,45 +26,68 @@ enum sb_state {
 	SB_WRITE,		/* sending a response */
 	SB_KEEPALIVE,		/* idle connection, waiting for the next request */
 	SB_CLOSING,		/* lingering close */
-	SB_GRACEFUL,		/* finishing before exit */
+	SB_GRACEFUL,		/* the generation stops: finishing before exit */
+	SB_NSTATES
 };
 
-#define SB_REQUEST_MAX 64
+#define SB_MEMFD_NAME "minihttpd-scoreboard"
+#define SB_MAGIC 0x5342484dU	/* "MHBS" */
+#define SB_LAYOUT 2		/* changes with any change of the structs below */
+#define SB_REQUEST_MAX 72	/* keeps a slot at two cache lines */
+#define SB_WHAT_MAX 96
 
+/* A slot is cache-line aligned so that workers counting on their slots never share a line. */
 struct sb_slot {
-	pid_t pid;		/* 0: free */
+	_Alignas(64) pid_t pid;	/* 0: free */
 	pid_t tid;
 	unsigned generation;
+	uint32_t index;		/* position in slots[], fixed when the board is made */
 	uint8_t state;
 	uint32_t active;	/* connections open now (event loops hold many) */
-	uint64_t conns;
+	uint64_t conns;		/* connections accepted */
 	uint64_t requests;
 	uint64_t bytes;
 	int64_t started;	/* CLOCK_REALTIME seconds the slot was claimed */
-	char request[SB_REQUEST_MAX];	/* last request line, truncated */
+	char request[SB_REQUEST_MAX];	/* current or last request line, truncated */
 };
 
 struct sb_totals {
-	int64_t started;
+	int64_t started;	/* CLOCK_REALTIME seconds the board (the master) started */
 	uint64_t reloads;
 	unsigned generation;	/* the serving generation */
+	uint32_t saturated;	/* 1 during a saturation episode */
+	int64_t saturated_since;
+	uint64_t saturations;	/* episodes so far */
+	char saturated_what[SB_WHAT_MAX];
+	/* Counters of freed slots. */
+	uint64_t conns, requests, bytes;
+	/* Frees: in progress in the low half, done in the high half (see sb_summarize). */
+	uint64_t folding;
 };
 
 struct scoreboard {
+	uint32_t magic;		/* SB_MAGIC, SB_LAYOUT, sizeof(struct sb_slot): checked by -S */
+	uint32_t layout;
+	uint32_t slot_size;
 	unsigned nslots;
 	struct sb_totals totals;
 	struct sb_slot slots[];
 };
 
-/* Maps a shared anonymous scoreboard of nslots slots; NULL on failure. */
+/* Maps a shared scoreboard of nslots slots (in the master, which keeps its memfd open). */
 struct scoreboard *sb_create(unsigned nslots);
 
 /* Claims a free slot for the calling process or thread; NULL when the board is full. */
 struct sb_slot *sb_claim(struct scoreboard *sb, unsigned generation);
+
+/* Frees a slot, folding its counters into the totals; by its own worker only. */
 void sb_release(struct sb_slot *slot);
 
 /* Frees every slot of a process that died without releasing them. */
 void sb_release_pid(struct scoreboard *sb, pid_t pid);
+
+/* The board a slot belongs to. */
+struct scoreboard *sb_of(struct sb_slot *slot);
 
 static inline void sb_set_state(struct sb_slot *s, enum sb_state st)
 {
@@ -68,5 +99,68 @@ static inline void sb_add(uint64_t *counter, uint64_t n)
 {
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
+
+/* The server's numbers now: what STATUS= and the status page headline. */
+struct sb_summary {
+	int64_t started;
+	unsigned generation;	/* serving (or starting: the newest with a worker) */
+	uint64_t reloads;
+	uint64_t accepts;	/* connections accepted, ever */
+	uint64_t requests;
+	uint64_t bytes;
+	uint64_t active;	/* connections open now */
+	unsigned workers;	/* claimed slots */
+	unsigned busy;		/* workers - idle */
+	unsigned idle;		/* of the serving generation, waiting for a connection */
+	unsigned finishing;	/* of an older generation, or draining */
+	bool saturated;
+	int64_t saturated_since;
+	uint64_t saturations;
+	char saturated_what[SB_WHAT_MAX];
+};
+
+/* Reads sb without allocating (the master calls it every second). */
+void sb_summarize(const struct scoreboard *sb, struct sb_summary *out);
+
+/* A copy of the board for rendering: every slot, strings terminated. */
+struct sb_snapshot {
+	struct sb_summary sum;
+	unsigned nslots;
+	struct sb_slot *slots;
+};
+
+/* Copies at most nslots slots (the caller's bound, not the board's word); -1 without memory. */
+int sb_snapshot(const struct scoreboard *sb, unsigned nslots, struct sb_snapshot *out);
+void sb_snapshot_free(struct sb_snapshot *snap);
+
+/* A one-character code per state, Apache's: '_' idle, 'W' writing, '.' free... */
+char sb_state_char(unsigned state);
+const char *sb_state_name(unsigned state);
+
+/*
+ * Saturation edges: on=true when the caller sees saturation (what: why, e.g. "all 5
+ * workers of generation 2 are busy"), false when it no longer does. Idempotent: calling
+ * it every tick is fine, and only the call that flips the shared flag logs (LOG_WARNING
+ * when an episode starts, LOG_NOTICE with its length when it ends). Returns true on a
+ * flip. Meant for one reporter per generation (its leader): several processes reporting
+ * their own views would end each other's episodes; sb_check_busy() judges them all.
+ */
+bool sb_saturated(struct scoreboard *sb, bool on, const char *what);
+
+/*
+ * For a generation's leader, once a second: saturation is every claimed slot of the
+ * generation busy. With max_active 0 (one connection per worker: prefork, worker) a slot
+ * is busy when it is not idle; otherwise (event loops) when it holds max_active open
+ * connections. A generation that no longer serves changes nothing.
+ */
+void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_active);
+
+/*
+ * For `minihttpd -S`: maps read-only the board that process pid keeps open. Returns 0 with
+ * *nslots bounded by the mapping's size, or -errno with err set: -ESRCH (no such process),
+ * -ENOENT (it has no scoreboard), -EACCES (not allowed to look), -EPROTO (another layout).
+ */
+int sb_attach(pid_t pid, const struct scoreboard **sb, unsigned *nslots,
+	      char *err, size_t errlen);
 
 #endif

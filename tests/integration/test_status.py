@@ -1,0 +1,265 @@
+"""The status page over real sockets, for every MPM built: the counts rise by exactly what
+was served, ?auto parses, the HTML page, `minihttpd -S` while running and after the stop,
+the page across a reload (a slow download keeps the old generation busy: it is shown
+finishing, then gone, and its counts stay in the totals), and status_allow (403 outside
+it, for IPv4 and IPv6 peers)."""
+
+import os
+import signal
+import socket
+import subprocess
+
+from mhd import (BINARY, MPM_DIR, Server, done, exchange, is_, ok, read_response,
+                 wait_for)
+
+PATH = "/server-status"
+BIG = 32 << 20
+NUMERIC = ("Uptime", "Generation", "Reloads", "Total Accesses", "Total kBytes",
+           "Total Bytes", "Total Connections", "ConnsTotal", "BusyWorkers", "IdleWorkers",
+           "FinishingWorkers", "Saturated", "Saturations")
+
+
+def have_ipv6():
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+def get(port, path, host="127.0.0.1", method="GET"):
+    """One request on its own connection, read to the server's close: by then the server
+    has counted it. Returns (status, headers, body, bytes received)."""
+    raw = exchange(port, ("%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          % (method, path)).encode(), host=host)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1]) if lines[0].startswith("HTTP/1.1 ") else 0
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body, len(raw)
+
+
+def parse_auto(text):
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            out[k] = v.strip()
+    return out
+
+
+def auto(port, host="127.0.0.1"):
+    """The text form, parsed; and the bytes this status request itself received."""
+    status, headers, body, n = get(port, PATH + "?auto", host)
+    if status != 200:
+        return {}, n
+    return parse_auto(body.decode()), n
+
+
+def num(d, key):
+    try:
+        return int(d[key])
+    except (KeyError, ValueError):
+        return -1
+
+
+def well_formed(d):
+    """Every numeric field present and numeric, the Scoreboard line consistent."""
+    bad = [k for k in NUMERIC if num(d, k) < 0]
+    board = d.get("Scoreboard", "")
+    if bad or not board or set(board) - set("_RWKCG."):
+        return "bad fields %r, Scoreboard %r" % (bad, board[:80])
+    if board.count("_") != num(d, "IdleWorkers"):
+        return "'_' count %d != IdleWorkers %s" % (board.count("_"), d.get("IdleWorkers"))
+    if board.count("G") != num(d, "FinishingWorkers"):
+        return "'G' count != FinishingWorkers"
+    busy = len(board) - board.count(".") - board.count("_")
+    if busy != num(d, "BusyWorkers"):
+        return "busy slots %d != BusyWorkers %s" % (busy, d.get("BusyWorkers"))
+    return None
+
+
+def minihttpd_S(conf):
+    return subprocess.run([BINARY, "-S", "-f", conf], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=20)
+
+
+def counting(mpm, s):
+    # The start-up probe of mhd.Server (a connection without a request) must be over
+    # before the counts are compared: then only this status request is open.
+    ok(wait_for(lambda: num(auto(s.port)[0], "ConnsTotal") == 1, timeout=10),
+       "%s: only the status request's own connection open" % mpm)
+    a, a_bytes = auto(s.port)
+    ok(a and well_formed(a) is None, "%s: ?auto parses" % mpm, well_formed(a) or a)
+    is_(a.get("ServerMPM"), mpm, "%s: ?auto names the MPM" % mpm)
+
+    # Four requests on connections of their own, three pipelined on one connection.
+    sent = 0
+    for _ in range(4):
+        status, _, body, n = get(s.port, "/index.html")
+        ok(status == 200 and body == b"<h1>hello</h1>\n", "%s: a request served" % mpm)
+        sent += n
+    host = b"Host: x\r\n"
+    raw = exchange(s.port, b"GET /a.txt HTTP/1.1\r\n" + host + b"\r\n" +
+                   b"GET /a.txt HTTP/1.1\r\n" + host + b"\r\n" +
+                   b"GET /a.txt HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n")
+    is_(raw.count(b"HTTP/1.1 200 OK"), 3, "%s: three keep-alive requests served" % mpm)
+    sent += len(raw)
+
+    b, b_bytes = auto(s.port)
+    # The first status request counts too: it was answered (and counted) before the second.
+    is_(num(b, "Total Accesses") - num(a, "Total Accesses"), 7 + 1,
+        "%s: Total Accesses rose by exactly the requests served" % mpm)
+    is_(num(b, "Total Bytes") - num(a, "Total Bytes"), sent + a_bytes,
+        "%s: Total Bytes rose by exactly the bytes sent" % mpm)
+    # Connections are counted when accepted: the second status request's own is in.
+    is_(num(b, "Total Connections") - num(a, "Total Connections"), 4 + 1 + 1,
+        "%s: Total Connections rose by exactly the connections accepted" % mpm)
+    is_(num(b, "Total kBytes"), num(b, "Total Bytes") // 1024, "%s: Total kBytes" % mpm)
+    ok(num(b, "ConnsTotal") >= 1, "%s: ConnsTotal counts the status request's own" % mpm)
+    ok(num(b, "BusyWorkers") >= 1, "%s: the worker answering is busy" % mpm)
+
+    r = minihttpd_S(s.conf)
+    d = parse_auto(r.stdout)
+    ok(r.returncode == 0 and well_formed(d) is None, "%s: minihttpd -S prints the text form"
+       % mpm, r.stderr + (well_formed(d) or ""))
+    is_(num(d, "Total Accesses"), num(b, "Total Accesses") + 1,
+        "%s: minihttpd -S reads the live totals" % mpm)
+    is_(d.get("Generation"), b.get("Generation"), "%s: minihttpd -S: same generation" % mpm)
+
+    status, headers, body, _ = get(s.port, PATH)
+    ok(status == 200 and headers.get("content-type") == "text/html; charset=utf-8",
+       "%s: the page is text/html" % mpm, headers)
+    ok(body.startswith(b"<!DOCTYPE html>") and body.endswith(b"</html>\n") and
+       b"<h2>Workers</h2>" in body and b"GET /server-status HTTP/1.1" in body,
+       "%s: the HTML page lists the workers" % mpm, body[:200])
+    is_(int(headers.get("content-length", -1)), len(body),
+        "%s: the page's Content-Length" % mpm)
+    status, headers, body, _ = get(s.port, PATH, method="HEAD")
+    ok(status == 200 and body == b"" and int(headers.get("content-length", 0)) > 0,
+       "%s: HEAD of the page" % mpm)
+    is_(get(s.port, PATH + "/")[0], 404, "%s: only the exact path is the page" % mpm)
+
+
+def across_reload(mpm, s):
+    before, _ = auto(s.port)
+    gen = num(before, "Generation")
+    # A download the client does not read: its worker stays busy in the old generation.
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+    c.settimeout(10)
+    c.connect(("127.0.0.1", s.port))
+    c.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    f = c.makefile("rb")
+    r = read_response(f, head_only=True)
+    ok(r and r.status == 200, "%s: slow download started" % mpm)
+
+    s.signal(signal.SIGHUP)
+    # The master counts the reload once the new generation is ready: a moment after the
+    # new generation's workers first show.
+    both = wait_for(lambda: (lambda d: num(d, "Generation") == gen + 1 and
+                             str(gen) in d.get("FinishingGenerations", "").split() and
+                             num(d, "Reloads") == num(before, "Reloads") + 1 and d)
+                    (auto(s.port)[0]), timeout=10)
+    ok(both, "%s: after the reload, generation %d serves, %d is finishing, Reloads counted"
+       % (mpm, gen + 1, gen), auto(s.port)[0])
+    if both:
+        ok(num(both, "FinishingWorkers") >= 1 and well_formed(both) is None,
+           "%s: the old generation's worker is finishing" % mpm, well_formed(both))
+    _, _, page, _ = get(s.port, PATH)
+    ok(("<td>%d</td><td>serving</td>" % (gen + 1)).encode() in page and
+       ("<td>%d</td><td>finishing</td>" % gen).encode() in page and
+       ("<td>%d (finishing)</td>" % gen).encode() in page,
+       "%s: the page shows both generations, the old one finishing" % mpm)
+    # Told to stop, the worker still sending marks itself draining.
+    draining = ("<td>%d (finishing)</td><td>gracefully finishing</td>" % gen).encode()
+    ok(wait_for(lambda: draining in get(s.port, PATH)[2], timeout=10),
+       "%s: the old generation's busy worker is gracefully finishing" % mpm)
+
+    got = 0
+    while True:
+        chunk = f.read(1 << 20)
+        if not chunk:
+            break
+        got += len(chunk)
+    f.close()
+    c.close()
+    is_(got, BIG, "%s: the slow download completed across the reload" % mpm)
+    after = wait_for(lambda: (lambda d: d.get("FinishingGenerations", "x") == "" and d)
+                     (auto(s.port)[0]), timeout=15)
+    ok(after, "%s: the old generation disappears once done" % mpm, auto(s.port)[0])
+    if after:
+        ok(num(after, "Total Bytes") - num(before, "Total Bytes") > BIG,
+           "%s: the exited generation's counts stay in the totals" % mpm)
+        is_(num(after, "FinishingWorkers"), 0, "%s: no worker finishing" % mpm)
+
+
+def acl(mpm, s, v6):
+    if v6:
+        is_(get(s.port, PATH + "?auto", host="::1")[0], 200,
+            "%s: ::1 is allowed by default" % mpm)
+    gen = num(auto(s.port)[0], "Generation")
+    s.extra = 'status_path = "%s"\nstatus_allow = {"10.0.0.0/8"}' % PATH
+    s.write_conf()
+    s.signal(signal.SIGHUP)
+    # The page can no longer tell: -S, which status_allow does not restrict, waits until
+    # the previous generation (which still allows loopback) is gone.
+    only_new = wait_for(lambda: (lambda d: num(d, "Generation") == gen + 1 and
+                                 d.get("FinishingGenerations") == "")
+                        (parse_auto(minihttpd_S(s.conf).stdout)), timeout=10)
+    ok(only_new, "%s: minihttpd -S follows the reload (not subject to status_allow)" % mpm)
+    is_(get(s.port, PATH + "?auto")[0], 403, "%s: 127.0.0.1 outside status_allow gets 403"
+        % mpm)
+    status, headers, body, _ = get(s.port, PATH)
+    ok(status == 403 and b"Total Accesses" not in body and b"Workers" not in body,
+       "%s: the 403 reveals nothing" % mpm)
+    if v6:
+        is_(get(s.port, PATH + "?auto", host="::1")[0], 403,
+            "%s: ::1 outside status_allow gets 403" % mpm)
+    is_(get(s.port, "/index.html")[0], 200, "%s: other paths still served" % mpm)
+
+
+v6 = have_ipv6()
+for mpm in ("prefork", "worker", "event"):
+    if not os.path.exists(os.path.join(MPM_DIR, mpm + ".so")):
+        ok(True, "%s: # SKIP mpm/%s.so is not built" % (mpm, mpm))
+        continue
+    s = Server(mpm=mpm, extra='status_path = "%s"' % PATH,
+               files={"index.html": "<h1>hello</h1>\n", "a.txt": "abc\n"})
+    if v6:
+        s.listen.append("[::1]:%d" % s.port)
+        s.write_conf()
+    big = os.path.join(s.root, "big")
+    with open(big, "wb") as fh:
+        fh.truncate(BIG)
+    os.chmod(big, 0o644)
+    started, err = s.start(foreground=True)
+    ok(started, "%s: starts with status_path" % mpm, err)
+    if not started:
+        continue
+    counting(mpm, s)
+    across_reload(mpm, s)
+    acl(mpm, s, v6)
+    ok(s.stop(), "%s: stops" % mpm)
+    r = minihttpd_S(s.conf)
+    ok(r.returncode == 3 and "not running" in r.stderr and r.stdout == "",
+       "%s: minihttpd -S after the stop says it is not running (exit 3)" % mpm,
+       "%d %s" % (r.returncode, r.stderr))
+
+# Options refused with their line.
+s = Server(mpm="prefork", extra='status_path = "no-slash"')
+r = subprocess.run([BINARY, "-t", "-f", s.conf], capture_output=True, text=True, timeout=20)
+ok(r.returncode == 1 and "minihttpd.conf:" in r.stderr and "status_path" in r.stderr,
+   "a status_path without a leading slash is refused with FILE:LINE", r.stderr)
+s.extra = 'status_allow = {"127.0.0.1", "10.0.0.0/40"}'
+s.write_conf()
+r = subprocess.run([BINARY, "-t", "-f", s.conf], capture_output=True, text=True, timeout=20)
+ok(r.returncode == 1 and "minihttpd.conf:" in r.stderr and "10.0.0.0/40" in r.stderr,
+   "a bad status_allow entry is refused with FILE:LINE", r.stderr)
+
+done()
