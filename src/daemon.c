@@ -10,11 +10,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon.h"
 
-static void launcher_wait(int fd)
+static void launcher_wait(int fd, pid_t middle)
 {
 	char msg[1024];
 	size_t used = 0;
@@ -26,6 +27,8 @@ static void launcher_wait(int fd)
 		if (n > 0)
 			used += (size_t)n;
 	msg[used] = '\0';
+	/* The middle process exits at once; reaping it leaves no zombie to a lazy init. */
+	waitpid(middle, NULL, 0);
 	if (used > 0 && msg[0] == 'R')
 		_exit(0);
 	if (used > 1 && msg[0] == 'E')
@@ -48,7 +51,7 @@ int daemon_detach(void)
 		return -1;
 	if (pid > 0) {
 		close(p[1]);
-		launcher_wait(p[0]);
+		launcher_wait(p[0], pid);
 	}
 	close(p[0]);
 	if (setsid() < 0)

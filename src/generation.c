@@ -74,6 +74,8 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 
 	setpgid(0, 0);
 	reset_signals();
+	/* Only the master speaks to systemd; NotifyAccess=main would refuse the others. */
+	unsetenv("NOTIFY_SOCKET");
 	for (size_t i = 0; i < ls->n; i++)
 		keep[nkeep++] = fds[i] = ls->l[i].fd;
 	keep[nkeep++] = report_fd;
@@ -81,7 +83,8 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 		keep[nkeep++] = g->access_fd;
 	closelog();
 	close_all_but(keep, nkeep);
-	openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY, conf->syslog_facility);
+	/* stderr is the master's: /dev/null for a daemon, the terminal (or log) with -F. */
+	openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY | LOG_PERROR, conf->syslog_facility);
 
 	if (privs_drop(conf, err, sizeof(err)) < 0) {
 		char msg[600];

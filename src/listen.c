@@ -3,6 +3,7 @@
  * that a child woken for a connection another child already took gets EAGAIN instead of
  * sleeping in accept() while other listeners have clients.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -60,6 +62,27 @@ static int bind_one(const struct listen_addr *la, int backlog, char *err, size_t
 	return fd;
 }
 
+/* "127.0.0.1:80", "[::]:80" or a UNIX socket's path, for the log. */
+static char *addr_text(const struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN], *out = NULL;
+	int rc = -1;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		rc = asprintf(&out, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		rc = asprintf(&out, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *)ss;
+		rc = asprintf(&out, "%.*s", (int)sizeof(un->sun_path), un->sun_path);
+	}
+	return rc < 0 ? strdup("(unknown address)") : out;
+}
+
 int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen)
 {
 	int n = sd_listen_fds(1);
@@ -87,7 +110,7 @@ int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		l->fd = fd;
-		l->text = strdup("(systemd)");
+		l->text = addr_text(&l->ss);
 		set->n++;
 	}
 	return n;
@@ -140,8 +163,15 @@ static int in_set(const struct listen_set *set, int fd)
 void listen_commit(struct listen_set *cur, const struct listen_set *next)
 {
 	for (size_t i = 0; i < cur->n; i++)
-		if (!in_set(next, cur->l[i].fd))
+		if (!in_set(next, cur->l[i].fd)) {
+			/*
+			 * The draining generation still holds a copy of the socket; shutdown()
+			 * stops the listening itself (Linux), so the address refuses connections
+			 * now instead of queueing them where nobody will accept them.
+			 */
+			shutdown(cur->l[i].fd, SHUT_RDWR);
 			close(cur->l[i].fd);
+		}
 	for (size_t i = 0; i < cur->n; i++)
 		free(cur->l[i].text);
 	free(cur->l);

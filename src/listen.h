@@ -2,8 +2,8 @@
  * listen: the master's listening sockets. They are bound once and kept across reloads
  * for every address that stays configured, so no client is ever refused by a reload;
  * addresses new to a config are bound before anything else changes, and dropped ones
- * are closed only once the new generation serves. Sockets passed by systemd (socket
- * activation) are adopted instead of bound.
+ * stop listening only once the new generation serves. Sockets passed by systemd (socket
+ * activation) are adopted instead of bound, and kept whatever the config says.
  */
 #ifndef MINIHTTPD_LISTEN_H
 #define MINIHTTPD_LISTEN_H
@@ -35,7 +35,7 @@ int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen);
 int listen_prepare(const struct listen_set *cur, const struct config *conf,
 		   struct listen_set *next, char *err, size_t errlen);
 
-/* Closes the sockets of cur that next does not use, then frees cur. */
+/* Shuts down and closes the sockets of cur that next does not use, then frees cur. */
 void listen_commit(struct listen_set *cur, const struct listen_set *next);
 
 /* Closes the sockets that prepare bound and cur does not own; frees next. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
@@ -30,6 +31,9 @@
 
 struct master {
 	const struct master_opts *opts;
+	char *conf_path;		/* absolute: the daemon runs in "/" */
+	char *mpm_dir;			/* -m, absolute, or NULL */
+	bool reload_failed;		/* the last reload was refused (shown in STATUS=) */
 	struct config *conf;		/* the serving config */
 	int access_fd;			/* its access log, -1 when not a file */
 	struct listen_set ls;
@@ -53,22 +57,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void notify_status(struct master *m)
+/* STATUS= for `systemctl status`, after `extra` (e.g. "READY=1\n", in the same datagram). */
+static void notify_status(struct master *m, const char *extra)
 {
-	uint64_t active = 0, requests = 0;
-	unsigned workers = 0;
+	struct sb_summary s;
 
-	for (unsigned i = 0; i < m->sb->nslots; i++) {
-		const struct sb_slot *s = &m->sb->slots[i];
-		if (!__atomic_load_n(&s->pid, __ATOMIC_RELAXED))
-			continue;
-		workers++;
-		active += __atomic_load_n(&s->active, __ATOMIC_RELAXED);
-		requests += __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
-	}
-	sd_notifyf(0, "STATUS=mpm %s, generation %u, %u workers, %llu connections, "
-		   "%llu requests by live workers", m->conf->mpm, m->sb->totals.generation,
-		   workers, (unsigned long long)active, (unsigned long long)requests);
+	sb_summarize(m->sb, &s);
+	sd_notifyf(0, "%sSTATUS=mpm %s, generation %u: %llu requests, %llu connections open, "
+		   "%u busy and %u idle workers%s%s", extra, m->conf->mpm, s.generation,
+		   (unsigned long long)s.requests, (unsigned long long)s.active, s.busy, s.idle,
+		   s.saturated ? ", saturated" : "",
+		   m->reload_failed ? "; last reload FAILED, see the log" : "");
 }
 
 /* The access log is opened here, as root, so workers never need write access to it. */
@@ -196,22 +195,34 @@ static void sweep(struct master *m)
 	}
 }
 
+/*
+ * SIGHUP: a new generation with the file as it is now. SIGUSR1: a new generation with
+ * the same config, which opens the access log file anew (a rotated file is then left to
+ * the old generation, which closes it when it has drained).
+ */
 static void reload(struct master *m, bool reopen_only)
 {
+	const char *what = reopen_only ? "reopening the access log failed" : "reload failed";
 	char err[1024];
 	struct config *conf = m->conf;
 	struct listen_set next = {0};
 	int access_fd;
 
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
-		   (long long)mono_ms() * 1000);
+	if (reopen_only && m->access_fd < 0) {
+		syslog(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
+		return;
+	}
 	if (!reopen_only) {
-		syslog(LOG_NOTICE, "reloading configuration %s", m->opts->conf_path);
-		conf = config_load(m->opts->conf_path, m->opts->mpm_dir, err, sizeof(err));
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
+			   (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		syslog(LOG_NOTICE, "reloading configuration %s", m->conf_path);
+		conf = config_load(m->conf_path, m->mpm_dir, err, sizeof(err));
 		if (!conf) {
-			syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration",
-			       err);
-			goto done;
+			syslog(LOG_ERR, "%s: %s; still serving the previous configuration",
+			       what, err);
+			goto fail;
 		}
 		if (conf->max_workers != m->conf->max_workers ||
 		    strcmp(conf->pid_file, m->conf->pid_file) != 0)
@@ -221,12 +232,12 @@ static void reload(struct master *m, bool reopen_only)
 	if (m->socket_activated) {
 		next = m->ls;
 	} else if (listen_prepare(&m->ls, conf, &next, err, sizeof(err)) < 0) {
-		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail;
 	}
 	access_fd = open_access_log(conf, err, sizeof(err));
 	if (access_fd == -2) {
-		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail_listen;
 	}
 	struct listen_set cur = m->ls;
@@ -235,7 +246,7 @@ static void reload(struct master *m, bool reopen_only)
 		m->ls = cur;
 		if (access_fd >= 0)
 			close(access_fd);
-		syslog(LOG_ERR, "reload failed: %s; still serving the previous configuration", err);
+		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail_listen;
 	}
 	if (!m->socket_activated)
@@ -255,8 +266,10 @@ static void reload(struct master *m, bool reopen_only)
 		config_release(m, old);
 	m->sb->totals.reloads++;
 	if (reopen_only) {
-		syslog(LOG_NOTICE, "access log reopened: generation %u", m->last_id);
+		syslog(LOG_NOTICE, "access log %s reopened: generation %u", conf->access_log,
+		       m->last_id);
 	} else {
+		m->reload_failed = false;
 		closelog();
 		openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY |
 			(m->opts->foreground ? LOG_PERROR : 0), conf->syslog_facility);
@@ -269,25 +282,33 @@ fail_listen:
 fail:
 	if (conf != m->conf)
 		config_free(conf);
+	m->reload_failed |= !reopen_only;
 done:
-	sd_notify(0, "READY=1");
-	notify_status(m);
+	/* systemd 252 holds `systemctl reload` until this READY=1, success or not. */
+	notify_status(m, reopen_only ? "" : "READY=1\n");
 }
 
 static void begin_stop(struct master *m, int signo)
 {
 	if (m->stopping) {
-		syslog(LOG_WARNING, "second %s: stopping now", strsignal(signo));
+		syslog(LOG_WARNING, "second SIG%s: stopping now", sigabbrev_np(signo));
 		for (struct generation *g = m->gens; g; g = g->next)
 			kill(-g->pgid, SIGKILL);
 		return;
 	}
-	syslog(LOG_NOTICE, "%s: stopping gracefully (at most %d s)", strsignal(signo),
+	syslog(LOG_NOTICE, "SIG%s: stopping gracefully (at most %d s)", sigabbrev_np(signo),
 	       m->conf->graceful_timeout);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	m->stopping = true;
 	for (struct generation *g = m->gens; g; g = g->next)
 		stop_generation(m, g);
+	/*
+	 * New clients are refused from now on rather than queued for nobody. Sockets from
+	 * systemd belong to the .socket unit, which keeps them for the next start.
+	 */
+	if (!m->socket_activated)
+		for (size_t i = 0; i < m->ls.n; i++)
+			shutdown(m->ls.l[i].fd, SHUT_RDWR);
 }
 
 static int setup_signals(struct master *m)
@@ -307,11 +328,14 @@ static int setup_signals(struct master *m)
 	return m->sigfd;
 }
 
-static void fail_start(int report_fd, const char *msg)
+/*
+ * Logs a startup error and keeps it for the launcher, which is told only once the pid
+ * file and the listeners are gone: when it exits 1, nothing of the daemon is left.
+ */
+static void fail_start(char *failure, size_t len, const char *msg)
 {
 	syslog(LOG_ERR, "%s", msg);
-	if (report_fd >= 0)
-		daemon_report_error(report_fd, msg);
+	snprintf(failure, len, "%s", msg);
 }
 
 static int serve(struct master *m)
@@ -349,40 +373,66 @@ static int serve(struct master *m)
 		reap(m);
 		sweep(m);
 		if (rc == 0 && !m->stopping)
-			notify_status(m);
+			notify_status(m, "");
 	}
 	return 0;
+}
+
+/* Relative to the directory we were started in, which the daemon leaves for "/". */
+static char *absolute_path(const char *path)
+{
+	char cwd[4096], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
 }
 
 int master_run(const struct master_opts *opts, struct config *conf)
 {
 	struct master m = { .opts = opts, .conf = conf, .access_fd = -1, .pid_fd = -1 };
-	char err[1024];
+	char err[1024], failure[1024] = "";
 	int report_fd = -1;
 	int rc = 1;
 
+	m.conf_path = absolute_path(opts->conf_path);
+	m.mpm_dir = opts->mpm_dir ? absolute_path(opts->mpm_dir) : NULL;
+	if (!m.conf_path || (opts->mpm_dir && !m.mpm_dir)) {
+		fprintf(stderr, "minihttpd: %s: %s\n", opts->conf_path, strerror(errno));
+		goto out;
+	}
 	if (listen_adopt_systemd(&m.ls, err, sizeof(err)) < 0) {
 		fprintf(stderr, "minihttpd: %s\n", err);
-		return 1;
+		goto out;
 	}
 	m.socket_activated = m.ls.n > 0;
-	if (!m.socket_activated) {
+	if (m.socket_activated) {
+		syslog(LOG_NOTICE, "socket activation: serving the %zu socket%s systemd passed "
+		       "(the listen option is not used)", m.ls.n, m.ls.n == 1 ? "" : "s");
+	} else {
 		struct listen_set none = {0};
 		if (listen_prepare(&none, conf, &m.ls, err, sizeof(err)) < 0) {
 			fprintf(stderr, "minihttpd: %s\n", err);
 			syslog(LOG_ERR, "%s", err);
-			return 1;
+			goto out;
 		}
 	}
 	if (!opts->foreground && (report_fd = daemon_detach()) < 0) {
 		fprintf(stderr, "minihttpd: cannot detach: %s\n", strerror(errno));
-		return 1;
+		goto out;
+	}
+	/* Before the first file is opened, so that the start meets what reloads will meet. */
+	if (privs_limit_master(err, sizeof(err)) < 0) {
+		fail_start(failure, sizeof(failure), err);
+		goto out;
 	}
 	if (conf->pid_file[0]) {
 		m.pid_fd = pidfile_create(conf->pid_file, err, sizeof(err));
 		if (m.pid_fd < 0) {
-			fail_start(report_fd, err);
-			return 1;
+			fail_start(failure, sizeof(failure), err);
+			goto out;
 		}
 		m.pid_path = strdup(conf->pid_file);
 	}
@@ -390,36 +440,46 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	m.sb = sb_create(conf->max_workers);
 	m.access_fd = open_access_log(conf, err, sizeof(err));
-	if (!m.sb || m.access_fd == -2 || setup_signals(&m) < 0) {
-		fail_start(report_fd, m.sb && m.access_fd == -2 ? err : "cannot set up the master");
+	if (m.access_fd == -2) {
+		fail_start(failure, sizeof(failure), err);
 		goto out;
 	}
-	if (privs_limit_master(err, sizeof(err)) < 0) {
-		fail_start(report_fd, err);
+	if (!m.sb || setup_signals(&m) < 0) {
+		snprintf(err, sizeof(err), "cannot set up the master: %s", strerror(errno));
+		fail_start(failure, sizeof(failure), err);
 		goto out;
 	}
 	if (start_generation(&m, conf, m.access_fd, err, sizeof(err)) < 0) {
-		fail_start(report_fd, err);
+		fail_start(failure, sizeof(failure), err);
 		goto out;
 	}
 	syslog(LOG_NOTICE, "started: pid %ld, mpm %s, %zu listener%s%s", (long)getpid(),
 	       conf->mpm, m.ls.n, m.ls.n == 1 ? "" : "s",
 	       m.socket_activated ? " from systemd" : "");
+	for (size_t i = 0; i < m.ls.n; i++)
+		syslog(LOG_INFO, "listening on %s", m.ls.l[i].text);
 	if (report_fd >= 0)
 		daemon_report_ready(report_fd);
 	report_fd = -1;
-	sd_notifyf(0, "READY=1\nMAINPID=%ld", (long)getpid());
-	notify_status(&m);
+	/*
+	 * Detached (Type=forking), the launcher's exit is the readiness systemd waits for,
+	 * and it learns our pid from the pid file only after that exit: a notification sent
+	 * now would be refused with a warning, so the first STATUS= waits for the next tick.
+	 */
+	if (opts->foreground)
+		notify_status(&m, "READY=1\n");
 	rc = serve(&m);
 	syslog(LOG_NOTICE, "stopped");
 out:
-	if (report_fd >= 0)
-		close(report_fd);
 	pidfile_remove(m.pid_path, m.pid_fd);
 	free(m.pid_path);
+	free(m.conf_path);
+	free(m.mpm_dir);
 	listen_free(&m.ls);
 	if (m.access_fd >= 0)
 		close(m.access_fd);
 	config_free(m.conf);
+	if (report_fd >= 0)
+		daemon_report_error(report_fd, failure[0] ? failure : "cannot start");
 	return rc;
 }

@@ -1,11 +1,14 @@
 /*
  * privs: the order matters. Groups first (setgroups needs privilege, and setgid may reset
  * the group list on some systems), then the gid, then the uid; with all uids non-zero and
- * without PR_SET_KEEPCAPS the kernel clears the permitted and effective sets, and we then
- * clear the rest (bounding set, ambient) with libcap and refuse to run if anything is left.
+ * without PR_SET_KEEPCAPS the kernel clears the permitted and effective sets. The bounding
+ * set is emptied before the uid changes (that needs CAP_SETPCAP), whatever is left (an
+ * unprivileged start with ambient capabilities) is cleared with libcap, and the leader
+ * refuses to run if anything remains.
  */
 #include <errno.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +17,17 @@
 #include <unistd.h>
 
 #include "privs.h"
+
+/*
+ * What a reload needs in the master: binding a new port below 1024, switching the next
+ * generation's leader to the configured ids and emptying its bounding set, and signalling
+ * generations that run as another user. Files (config, logs, pid file) are opened as uid 0
+ * without CAP_DAC_OVERRIDE, so by their owner's permission bits only.
+ */
+static const cap_value_t master_caps[] = {
+	CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL,
+};
+#define NMASTER_CAPS (sizeof(master_caps) / sizeof(master_caps[0]))
 
 static int no_caps_left(char *err, size_t errlen)
 {
@@ -37,41 +51,75 @@ static int no_caps_left(char *err, size_t errlen)
 	return 0;
 }
 
-int privs_drop(const struct config *conf, char *err, size_t errlen)
+/* Drops from the bounding set every capability not in keep[0..n). */
+static int limit_bound(const cap_value_t *keep, size_t n, char *err, size_t errlen)
 {
-	if (geteuid() == 0) {
-		struct passwd *pw = getpwnam(conf->user);
-		struct group *gr = getgrnam(conf->group);
-
-		if (!pw) {
-			snprintf(err, errlen, "user \"%s\" does not exist", conf->user);
-			return -1;
-		}
-		if (!gr) {
-			snprintf(err, errlen, "group \"%s\" does not exist", conf->group);
-			return -1;
-		}
-		if (pw->pw_uid == 0) {
-			snprintf(err, errlen, "user \"%s\" is root: refusing to serve as root",
-				 conf->user);
-			return -1;
-		}
-		/* Supplementary groups are dropped before the bounding set loses CAP_SETPCAP. */
-		if (initgroups(pw->pw_name, gr->gr_gid) < 0 ||
-		    setresgid(gr->gr_gid, gr->gr_gid, gr->gr_gid) < 0) {
-			snprintf(err, errlen, "group %s: %s", conf->group, strerror(errno));
-			return -1;
-		}
-		for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-			if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0) {
-				snprintf(err, errlen, "cap_drop_bound: %s", strerror(errno));
-				return -1;
-			}
-		if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
-			snprintf(err, errlen, "user %s: %s", conf->user, strerror(errno));
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
+		bool kept = false;
+		for (size_t i = 0; i < n; i++)
+			kept |= keep[i] == c;
+		if (kept || cap_get_bound(c) != 1)
+			continue;
+		if (cap_drop_bound(c) < 0) {
+			snprintf(err, errlen, "cannot empty the capability bounding set: %s%s",
+				 strerror(errno), errno == EPERM ? " (CAP_SETPCAP is missing)" : "");
 			return -1;
 		}
 	}
+	return 0;
+}
+
+static int set_proc_caps(const cap_value_t *caps, int n, char *err, size_t errlen)
+{
+	cap_t c = cap_init();
+	int rc = -1;
+
+	if (c && (n == 0 || (cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) == 0 &&
+			     cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET) == 0)))
+		rc = cap_set_proc(c);
+	if (rc < 0)
+		snprintf(err, errlen, "cap_set_proc: %s", strerror(errno));
+	cap_free(c);
+	return rc;
+}
+
+static int switch_user(const struct config *conf, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(conf->user);
+	struct group *gr = getgrnam(conf->group);
+
+	if (!pw) {
+		snprintf(err, errlen, "user \"%s\" does not exist", conf->user);
+		return -1;
+	}
+	if (!gr) {
+		snprintf(err, errlen, "group \"%s\" does not exist", conf->group);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "user \"%s\" is root: refusing to serve as root", conf->user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, gr->gr_gid) < 0 ||
+	    setresgid(gr->gr_gid, gr->gr_gid, gr->gr_gid) < 0) {
+		snprintf(err, errlen, "group %s: %s", conf->group, strerror(errno));
+		return -1;
+	}
+	if (limit_bound(NULL, 0, err, errlen) < 0)
+		return -1;
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		snprintf(err, errlen, "user %s: %s", conf->user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int privs_drop(const struct config *conf, char *err, size_t errlen)
+{
+	if (geteuid() == 0 && switch_user(conf, err, errlen) < 0)
+		return -1;
+	if (set_proc_caps(NULL, 0, err, errlen) < 0)
+		return -1;
 	if (cap_reset_ambient() < 0 && errno != EINVAL) {
 		snprintf(err, errlen, "cap_reset_ambient: %s", strerror(errno));
 		return -1;
@@ -87,30 +135,33 @@ int privs_drop(const struct config *conf, char *err, size_t errlen)
 
 int privs_limit_master(char *err, size_t errlen)
 {
-	/*
-	 * Binding new ports, switching the next generation's ids, signalling generations that
-	 * run as another user, and opening logs and the pid file owned by others.
-	 */
-	static const cap_value_t keep[] = {
-		CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL,
-		CAP_DAC_OVERRIDE, CAP_CHOWN,
-	};
-	cap_t caps;
+	/* Started unprivileged, only a port below 1024 can still be of use. */
+	size_t wanted = geteuid() == 0 ? NMASTER_CAPS : 1;
+	cap_value_t have[NMASTER_CAPS];
+	int n = 0;
+	cap_t cur = cap_get_proc();
 
-	if (geteuid() != 0)
-		return 0;
-	caps = cap_init();
-	if (!caps) {
-		snprintf(err, errlen, "cap_init: %s", strerror(errno));
+	if (!cur) {
+		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
 		return -1;
 	}
-	if (cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) ||
-	    cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET) ||
-	    cap_set_proc(caps) < 0) {
-		snprintf(err, errlen, "cap_set_proc: %s", strerror(errno));
-		cap_free(caps);
+	for (size_t i = 0; i < wanted; i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		cap_get_flag(cur, master_caps[i], CAP_PERMITTED, &v);
+		if (v == CAP_SET)
+			have[n++] = master_caps[i];
+	}
+	cap_flag_value_t setpcap = CAP_CLEAR;
+	cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+	cap_free(cur);
+	if (setpcap == CAP_SET && limit_bound(have, (size_t)n, err, errlen) < 0)
+		return -1;
+	/* Without inheritable capabilities the ambient set empties too. */
+	if (set_proc_caps(have, n, err, errlen) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 		return -1;
 	}
-	cap_free(caps);
 	return 0;
 }

@@ -1,0 +1,225 @@
+"""Privileges of the real processes, read from /proc/PID/status (every thread).
+Started as root: ports below 1024 are bound; every worker runs as user/group with that
+user's supplementary groups and no capability at all (effective, permitted, inheritable,
+bounding, ambient) and NO_NEW_PRIVS; the master keeps exactly what a reload needs and sets
+NO_NEW_PRIVS, and a reload that binds another port below 1024 and starts workers under
+the new ids proves it kept enough. Started unprivileged (as nobody through setpriv when
+run as root): it serves, a port below 1024 fails with a clear message, and with an
+ambient CAP_NET_BIND_SERVICE it binds one and keeps only that capability in the master."""
+
+import grp
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+
+from mhd import (BINARY, MPM_DIR, Server, descendants_of, done, is_, mpms_available, ok,
+                 port_accepts, request, skip_all, wait_for)
+
+MPMS = mpms_available(("prefork", "worker", "event"))
+if not MPMS:
+    skip_all("no MPM module in %s" % MPM_DIR)
+
+ROOT = os.geteuid() == 0
+CAP = {"chown": 0, "kill": 5, "setgid": 6, "setuid": 7, "setpcap": 8, "net_bind_service": 10}
+MASTER_CAPS = sum(1 << CAP[c] for c in ("net_bind_service", "setuid", "setgid", "setpcap",
+                                       "kill"))
+UNPRIV_PORT_START = int(open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read())
+
+
+def skip(name, why):
+    ok(True, "%s # SKIP %s" % (name, why))
+
+
+def status(pid, tid=None):
+    """/proc status fields of a process (or one of its threads), as a dict."""
+    path = "/proc/%d/task/%d/status" % (pid, tid) if tid else "/proc/%d/status" % pid
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def threads_of(pid):
+    try:
+        return [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+    except OSError:
+        return []
+
+
+def caps(st):
+    return {k: int(st[k], 16) for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
+
+
+def check_workers(master, uid, gid, groups, label, empty_bound=True):
+    """Every thread of every descendant of master: ids, groups, no capability, NNP."""
+    procs = descendants_of(master)
+    bad = []
+    for pid in procs:
+        for tid in threads_of(pid):
+            try:
+                st = status(pid, tid)
+            except OSError:
+                continue  # exited meanwhile
+            c = caps(st)
+            if empty_bound is False:
+                c.pop("CapBnd")
+            if (st["Uid"].split() != [str(uid)] * 4 or st["Gid"].split() != [str(gid)] * 4
+                    or set(map(int, st["Groups"].split())) != set(groups)
+                    or any(c.values()) or st["NoNewPrivs"] != "1"):
+                bad.append("%d/%d: Uid %s Gid %s Groups %s NoNewPrivs %s %s" % (
+                    pid, tid, st["Uid"], st["Gid"], st["Groups"], st["NoNewPrivs"],
+                    " ".join("%s=%x" % kv for kv in sorted(c.items()))))
+    ok(procs and not bad, "%s: all %d worker processes run as %d:%d, groups %s, with no "
+       "capability and NO_NEW_PRIVS" % (label, len(procs), uid, gid, sorted(groups)),
+       "\n".join(bad) or "no worker process")
+
+
+def low_ports(n):
+    """n free ports below 1024 (root only)."""
+    found = []
+    for port in range(1000, 600, -1):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            found.append(port)
+        except OSError:
+            pass
+        finally:
+            s.close()
+        if len(found) == n:
+            break
+    return found
+
+
+def start_as(s, prefix):
+    """Starts s in the foreground through prefix (e.g. setpriv ...); returns (ok, err)."""
+    err = open(s.log, "wb")
+    s.proc = subprocess.Popen(prefix + [BINARY, "-F", "-f", s.conf], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=err)
+    err.close()
+    s.pid = s.proc.pid
+    up = wait_for(lambda: s.proc.poll() is not None or port_accepts(s.port), 10)
+    return bool(up) and s.proc.poll() is None, s.stderr()
+
+
+NOBODY = pwd.getpwnam("nobody")
+NOGROUP = grp.getgrnam("nogroup").gr_gid
+
+# --- Started as root -----------------------------------------------------------------
+
+if not ROOT:
+    skip("root: ports below 1024, worker ids and capabilities", "not running as root")
+else:
+    groups = os.getgrouplist("nobody", NOGROUP)
+    for mpm in MPMS:
+        low = low_ports(2)
+        if len(low) < 2:
+            skip("%s: root" % mpm, "no free port below 1024")
+            continue
+        s = Server(mpm=mpm, listen=["127.0.0.1:%d" % low[0]], port=low[0])
+        started, err = s.start()
+        ok(started, "%s: as root, listens on port %d" % (mpm, low[0]), err)
+        if not started:
+            continue
+        is_(request(low[0], "/").status, 200, "%s: serves on the port below 1024" % mpm)
+        st = status(s.pid)
+        is_(st["Uid"].split(), ["0"] * 4, "%s: the master stays root" % mpm)
+        c = caps(st)
+        ok(c["CapEff"] == c["CapPrm"] == c["CapBnd"] == MASTER_CAPS
+           and c["CapInh"] == 0 and c["CapAmb"] == 0,
+           "%s: the master keeps only net_bind_service setuid setgid setpcap kill "
+           "(also in its bounding set)" % mpm, c)
+        is_(st["NoNewPrivs"], "1", "%s: the master has NO_NEW_PRIVS" % mpm)
+        ok(0 not in groups, "%s: root's groups are not nobody's" % mpm)
+        check_workers(s.pid, NOBODY.pw_uid, NOGROUP, groups, mpm)
+
+        # The reload needs every one of the master's capabilities.
+        old = set(descendants_of(s.pid))
+        s.write_conf(listen=["127.0.0.1:%d" % low[0], "127.0.0.1:%d" % low[1]])
+        s.signal(signal.SIGHUP)
+        ok(wait_for(lambda: "reloaded: generation 2" in s.stderr(), 15),
+           "%s: a reload as the restricted master succeeds" % mpm, s.stderr()[-500:])
+        is_(request(low[1], "/").status, 200,
+            "%s: ... and binds another port below 1024 (%d)" % (mpm, low[1]))
+        ok(wait_for(lambda: not old & set(descendants_of(s.pid)), 15),
+           "%s: the old generation is gone" % mpm)
+        check_workers(s.pid, NOBODY.pw_uid, NOGROUP, groups, "%s after reload" % mpm)
+        ok(s.stop(), "%s: stops" % mpm)
+
+# --- Started unprivileged ------------------------------------------------------------
+
+
+def unprivileged_server(mpm, port=None):
+    """A server whose pid file and log live where an unprivileged user may write."""
+    s = Server(mpm=mpm, port=port)
+    run = os.path.join(s.dir, "run")
+    os.mkdir(run)
+    if ROOT:
+        os.chown(run, NOBODY.pw_uid, NOGROUP)
+    text = s.conf_text().replace(s.pid_file, os.path.join(run, "minihttpd.pid"))
+    s.pid_file = os.path.join(run, "minihttpd.pid")
+    s.write_conf(text=text.replace(os.path.join(s.dir, "access.log"),
+                                   os.path.join(run, "access.log")))
+    return s
+
+
+if ROOT:
+    as_nobody = [shutil.which("setpriv") or "setpriv", "--reuid=nobody", "--regid=nogroup",
+                 "--init-groups"]
+    uid, gid, groups = NOBODY.pw_uid, NOGROUP, os.getgrouplist("nobody", NOGROUP)
+else:
+    as_nobody = []
+    uid, gid, groups = os.getuid(), os.getgid(), os.getgroups()
+who = "nobody" if ROOT else "uid %d" % uid
+
+s = unprivileged_server(MPMS[0])
+started, err = start_as(s, as_nobody)
+ok(started, "unprivileged (%s): starts on a high port" % who, err)
+if started:
+    is_(request(s.port, "/").status, 200, "unprivileged: serves")
+    st = status(s.pid)
+    is_(st["Uid"].split(), [str(uid)] * 4, "unprivileged: the master runs as %s" % who)
+    ok(caps(st)["CapEff"] == caps(st)["CapPrm"] == 0 and st["NoNewPrivs"] == "1",
+       "unprivileged: the master has no capability and NO_NEW_PRIVS")
+    check_workers(s.pid, uid, gid, groups, "unprivileged", empty_bound=False)
+    ok(s.stop(), "unprivileged: stops")
+
+if UNPRIV_PORT_START <= 80:
+    skip("unprivileged: a port below 1024 is refused",
+         "net.ipv4.ip_unprivileged_port_start is %d" % UNPRIV_PORT_START)
+else:
+    port = low_ports(1)[0] if ROOT else UNPRIV_PORT_START - 1
+    s = unprivileged_server(MPMS[0], port=port)
+    p = subprocess.run(as_nobody + [BINARY, "-f", s.conf], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=20)
+    err = p.stderr.decode(errors="replace")
+    if os.path.exists(s.pid_file):
+        s.pid = int(open(s.pid_file).read())  # it should not have started: clean up
+    is_(p.returncode, 1, "unprivileged: port %d exits 1" % port)
+    ok("listen 127.0.0.1:%d: bind: Permission denied (a port below 1024 needs root or "
+       "CAP_NET_BIND_SERVICE)" % port in err, "unprivileged: ... and says what is needed", err)
+
+if not ROOT:
+    skip("ambient CAP_NET_BIND_SERVICE", "not running as root")
+else:
+    low = low_ports(1)
+    s = unprivileged_server(MPMS[0], port=low[0])
+    started, err = start_as(s, as_nobody + ["--inh-caps=+net_bind_service",
+                                            "--ambient-caps=+net_bind_service"])
+    ok(started, "ambient CAP_NET_BIND_SERVICE: nobody listens on port %d" % low[0], err)
+    if started:
+        is_(request(low[0], "/").status, 200, "ambient CAP_NET_BIND_SERVICE: serves")
+        c = caps(status(s.pid))
+        ok(c["CapEff"] == c["CapPrm"] == 1 << CAP["net_bind_service"]
+           and c["CapInh"] == c["CapAmb"] == 0,
+           "ambient CAP_NET_BIND_SERVICE: the master keeps only that one, not inheritable", c)
+        check_workers(s.pid, uid, gid, groups, "ambient CAP_NET_BIND_SERVICE",
+                      empty_bound=False)
+        ok(s.stop(), "ambient CAP_NET_BIND_SERVICE: stops")
+
+done()

@@ -1,0 +1,264 @@
+# minihttpd under a real systemd, as a user runs it. This runs INSIDE the systemd-lab
+# container (as root, after boot), over a `make install DESTDIR=...` tree built with
+# --prefix=/usr --sysconfdir=/etc; test_systemd.sh starts it. Prints TAP.
+set -u
+
+conf=/etc/minihttpd.conf
+url=http://127.0.0.1:8080
+n=0
+failed=0
+
+# t DESCRIPTION COMMAND...: one TAP line; the command's output is shown when it fails.
+t() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@" >/tmp/t.out 2>&1; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		sed 's/^/#   /' /tmp/t.out | tail -n 25
+		failed=$((failed + 1))
+	fi
+}
+
+# within SECONDS COMMAND...: polls COMMAND until it succeeds, for at most SECONDS.
+within() {
+	end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+not() { ! "$@"; }
+get() { curl -fsS --max-time 5 -o /dev/null "$url${1:-/}"; }
+active() { [ "$(systemctl is-active "${1:-minihttpd}")" = active ]; }
+inactive() { [ "$(systemctl is-active "${1:-minihttpd}")" = inactive ]; }
+main_pid() { systemctl show -p MainPID --value minihttpd; }
+status_has() { systemctl show -p StatusText --value minihttpd | grep -qF -- "$1"; }
+set_mpm() { sed -i "s/^mpm = .*/mpm = \"$1\"/" "$conf"; }
+same_main() { [ "$(main_pid)" = "$1" ]; }
+
+# journal PRIORITY TEXT: a line of the unit, logged by the daemon with syslog(3) in
+# facility daemon (SYSLOG_FACILITY=3) at exactly that priority.
+journal() {
+	journalctl -u minihttpd --no-pager -o cat -p "$1..$1" SYSLOG_FACILITY=3 |
+		grep -F -- "$2"
+}
+journal_ident() {
+	journalctl --no-pager -o cat -p "$1..$1" SYSLOG_FACILITY=3 SYSLOG_IDENTIFIER=minihttpd |
+		grep -F -- "$2"
+}
+systemd_said() { journalctl -u minihttpd --no-pager -o cat _PID=1 | grep -F -- "$1"; }
+
+# status_field PID FIELD: the value of a /proc/PID/status field, blanks squeezed.
+status_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
+
+# Every worker: www-data with its groups, no capability at all, NO_NEW_PRIVS.
+workers_unprivileged() {
+	uid=$(id -u www-data)
+	gid=$(id -g www-data)
+	groups=$(id -G www-data)
+	count=0
+	for pid in $(ps -o pid= --ppid "$1"); do
+		for p in "$pid" $(ps -o pid= --ppid "$pid"); do
+			[ -r "/proc/$p/status" ] || continue
+			count=$((count + 1))
+			[ "$(status_field "$p" Uid)" = "$uid $uid $uid $uid" ] || { echo "$p Uid"; return 1; }
+			[ "$(status_field "$p" Gid)" = "$gid $gid $gid $gid" ] || { echo "$p Gid"; return 1; }
+			[ "$(status_field "$p" Groups)" = "$groups" ] || { echo "$p Groups"; return 1; }
+			for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+				[ "$(status_field "$p" $c)" = 0000000000000000 ] ||
+					{ grep -E '^Cap' "/proc/$p/status"; return 1; }
+			done
+			[ "$(status_field "$p" NoNewPrivs)" = 1 ] || { echo "$p NNP"; return 1; }
+		done
+	done
+	echo "$count worker processes checked"
+	[ "$count" -gt 0 ]
+}
+
+# The master: root, exactly net_bind_service setuid setgid setpcap kill, NO_NEW_PRIVS.
+master_restricted() {
+	grep -E '^(Uid|Cap|NoNewPrivs)' "/proc/$1/status"
+	[ "$(status_field "$1" Uid)" = "0 0 0 0" ] &&
+		[ "$(status_field "$1" CapEff)" = 00000000000005e0 ] &&
+		[ "$(status_field "$1" CapPrm)" = 00000000000005e0 ] &&
+		[ "$(status_field "$1" CapBnd)" = 00000000000005e0 ] &&
+		[ "$(status_field "$1" NoNewPrivs)" = 1 ]
+}
+
+listen_inode() { readlink "/proc/$1/fd/3"; }
+
+mpms=""
+for m in prefork worker event; do
+	[ -e "/usr/lib/minihttpd/mpm/$m.so" ] && mpms="$mpms $m"
+done
+echo "# systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), MPMs installed:$mpms"
+
+# --- Units ---------------------------------------------------------------------------
+
+systemctl daemon-reload
+t "the units are installed" systemctl cat minihttpd.service minihttpd.socket
+verify_clean() {
+	out=$(systemd-analyze verify --man=no minihttpd.service minihttpd.socket 2>&1)
+	echo "$out"
+	[ -z "$out" ]
+}
+t "systemd-analyze verify finds nothing to say" verify_clean
+
+# --- Start ---------------------------------------------------------------------------
+
+t "systemctl start minihttpd" systemctl start minihttpd
+t "it is active" active
+t "it serves as soon as systemctl start returns" get /
+main=$(main_pid)
+t "MainPID ($main) is the pid in /run/minihttpd/minihttpd.pid" \
+	[ "$main" = "$(cat /run/minihttpd/minihttpd.pid)" ]
+t "STATUS= names the mpm and the generation" within 5 status_has "mpm prefork, generation 1:"
+t "the master keeps only what a reload needs" master_restricted "$main"
+t "the workers run as www-data with no capability" workers_unprivileged "$main"
+t "no notification was refused by systemd" \
+	not systemd_said "reception only permitted for main PID"
+
+# --- Reloads, switching the MPM --------------------------------------------------------
+
+gen=1
+for m in $mpms prefork; do
+	[ "$m" = prefork ] && [ "$gen" = 1 ] && continue
+	gen=$((gen + 1))
+	set_mpm "$m"
+	t "mpm = \"$m\": systemctl reload succeeds" systemctl reload minihttpd
+	t "mpm $m: serves after the reload" get /
+	# No polling: systemctl reload returns only after the master's READY=1 and STATUS=.
+	t "mpm $m: STATUS= says generation $gen when systemctl returns" \
+		status_has "mpm $m, generation $gen:"
+	t "mpm $m: the same master ($main)" same_main "$main"
+	t "mpm $m: journal: 'reloaded: generation $gen, mpm $m' at notice" \
+		journal 5 "reloaded: generation $gen, mpm $m"
+done
+t "the old generations have exited" within 15 [ "$(ps -o pid= --ppid "$main" | wc -l)" = 1 ]
+t "the new workers run as www-data with no capability" workers_unprivileged "$main"
+
+# --- A broken file ---------------------------------------------------------------------
+
+cp "$conf" /tmp/good.conf
+echo 'listen_backlog = plenty' >>"$conf"
+line=$(wc -l <"$conf")
+t "a broken file: systemctl reload fails" not systemctl reload minihttpd
+t "... systemd says the reload failed" systemd_said "Reload failed for minihttpd.service"
+t "... the unit stays active with the same master" eval 'active && same_main "$main"'
+t "... and the old configuration serves" get /
+# Without the -t check (a plain SIGHUP), the daemon refuses the file itself.
+systemctl kill -s HUP --kill-who=main minihttpd
+refused() { journal 3 "reload failed: $conf:" | grep -q ": invalid integer value for option 'listen_backlog'; still serving"; }
+t "SIGHUP with the broken file: 'reload failed: FILE:LINE: problem' at err" within 5 refused
+t "... naming the right line ($line)" journal 3 "reload failed: $conf:$line: "
+t "... STATUS= says the last reload failed" within 5 status_has "last reload FAILED"
+t "... still active and serving" eval 'active && get /'
+cp /tmp/good.conf "$conf"
+t "the file fixed: systemctl reload succeeds" systemctl reload minihttpd
+gen=$((gen + 1))
+t "... STATUS= no longer reports a failure" \
+	within 5 eval 'status_has "generation $gen:" && ! status_has FAILED'
+
+# --- The access log in LogsDirectory, rotated like logrotate does ------------------------
+
+sed -i 's|^access_log = .*|access_log = "/var/log/minihttpd/access.log"|' "$conf"
+t "access_log in /var/log/minihttpd: reload succeeds" systemctl reload minihttpd
+gen=$((gen + 1))
+get /before-rotation
+t "the access log is written under ProtectSystem=strict" \
+	within 5 grep -q before-rotation /var/log/minihttpd/access.log
+mv /var/log/minihttpd/access.log /var/log/minihttpd/access.log.1
+systemctl kill -s USR1 --kill-who=main minihttpd
+t "SIGUSR1 reopens it: a new access.log" within 5 [ -e /var/log/minihttpd/access.log ]
+# The generation that writes to the rotated file finishes what it has in hand first.
+t "... once the new generation serves and the old one has left" within 15 eval \
+	'journal 5 "access log /var/log/minihttpd/access.log reopened" >/dev/null &&
+	 [ "$(ps -o pid= --ppid "$main" | wc -l)" = 1 ]'
+get /after-rotation
+t "new lines go to the new file" within 5 grep -q after-rotation /var/log/minihttpd/access.log
+t "... not to the rotated one" not grep -q after-rotation /var/log/minihttpd/access.log.1
+
+# --- Sandbox -----------------------------------------------------------------------------
+
+score=$(systemd-analyze security minihttpd --no-pager 2>/dev/null |
+	sed -n 's/.*Overall exposure level for minihttpd.service: \([0-9.]*\).*/\1/p')
+echo "# systemd-analyze security minihttpd: exposure $score"
+systemd-analyze security minihttpd --no-pager 2>/dev/null | grep '✗' | sed 's/^/#   /'
+t "exposure $score is at most 2.3" awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.3) }'
+
+# --- Stop --------------------------------------------------------------------------------
+
+t "systemctl stop minihttpd" systemctl stop minihttpd
+t "it is inactive" inactive
+t "nothing serves any more" not get /
+t "no minihttpd process is left" not pgrep -x minihttpd
+t "the pid file is gone" not test -e /run/minihttpd/minihttpd.pid
+
+# --- The journal as the operator reads it ---------------------------------------------------
+
+t "journal: 'started: pid $main, mpm prefork' at notice" journal 5 "started: pid $main, mpm prefork"
+t "journal: 'listening on 0.0.0.0:8080' at info" journal 6 "listening on 0.0.0.0:8080"
+t "journal: every reload at notice" \
+	[ "$(journal 5 'reloaded: generation' | wc -l)" = "$((gen - 1))" ]
+t "journal: the stop at notice" journal 5 "SIGTERM: stopping gracefully"
+t "journal: 'stopped' at notice (by identifier)" journal_ident 5 "stopped"
+t "journal: systemd's own start, reloads and stop" eval \
+	'systemd_said "Started minihttpd.service" && systemd_said "Reloaded minihttpd.service" &&
+	 systemd_said "Stopped minihttpd.service"'
+echo "# journalctl -u minihttpd (access log lines left out), priority and facility:"
+journalctl -u minihttpd --no-pager -o json --output-fields=PRIORITY,SYSLOG_FACILITY,MESSAGE |
+	sed -n 's/.*"PRIORITY":"\([0-9]\)".*"MESSAGE":"\([^"]*\)".*/\1 \2/p;
+		s/.*"MESSAGE":"\([^"]*\)".*"PRIORITY":"\([0-9]\)".*/\2 \1/p' |
+	grep -v '"GET \|GET /' | sed 's/^/#   /'
+
+# --- Socket activation ---------------------------------------------------------------------
+
+set_mpm prefork
+t "systemctl start minihttpd.socket" systemctl start minihttpd.socket
+t "the service waits for the first connection" inactive minihttpd.service
+t "the first connection starts it, and is served" get /
+t "the service is active" active minihttpd.service
+main=$(main_pid)
+t "journal: it uses the socket systemd passed" \
+	journal 5 "socket activation: serving the 1 socket systemd passed"
+sock=$(listen_inode "$main")
+t "fd 3 of the master is systemd's socket ($sock)" eval 'case "$sock" in socket:*) ;; *) false;; esac'
+set_mpm "${mpms##* }"
+sed -i 's|^listen = .*|listen = {"127.0.0.1:8099"}|' "$conf"
+t "reload (mpm${mpms##* }, another listen) succeeds" systemctl reload minihttpd
+t "... the same socket after the reload" [ "$(listen_inode "$main")" = "$sock" ]
+t "... which serves" get /
+t "... and listen is not used with systemd's sockets" \
+	not curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:8099/
+t "stopping the service leaves the socket listening" \
+	eval 'systemctl stop minihttpd.service && active minihttpd.socket'
+t "the next connection starts the service again" get /
+t "... a new master" eval '! same_main "$main" && active'
+
+# Network isolation: with systemd's sockets the service needs no network of its own.
+mkdir -p /etc/systemd/system/minihttpd.service.d
+cat >/etc/systemd/system/minihttpd.service.d/socket-only.conf <<'EOF'
+[Service]
+PrivateNetwork=yes
+CapabilityBoundingSet=~CAP_NET_BIND_SERVICE
+RestrictAddressFamilies=AF_UNIX
+EOF
+systemctl daemon-reload
+systemctl stop minihttpd.service
+t "socket-only drop-in (PrivateNetwork=yes): the next connection is served" get /
+t "... reload works there too" eval 'systemctl reload minihttpd && get /'
+score=$(systemd-analyze security minihttpd --no-pager 2>/dev/null |
+	sed -n 's/.*Overall exposure level for minihttpd.service: \([0-9.]*\).*/\1/p')
+echo "# systemd-analyze security with socket-only.conf: exposure $score"
+t "... exposure $score is below 2.0" awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.0) }'
+t "stop the socket and the service" \
+	eval 'systemctl stop minihttpd.socket minihttpd.service && inactive && inactive minihttpd.socket'
+t "nothing listens any more" not get /
+
+echo "1..$n"
+[ "$failed" = 0 ]
