@@ -1,24 +1,85 @@
 /*
  * prefork: a pool of single-threaded processes, each serving one connection at a time
- * (the seed's preforked server; Apache's prefork). Children accept on the shared
- * listeners themselves and the kernel picks which one wakes.
+ * (the seed's preforked server; Apache's prefork). The `accept` strategy decides how a
+ * connection reaches a child:
+ *   none    every child waits on the listeners and the kernel wakes one (EPOLLEXCLUSIVE,
+ *           the wake-one of a blocking accept(), kept for several listeners);
+ *   mutex   children take turns under a robust process-shared mutex; only the holder waits
+ *           on the listeners, the others sleep on the lock;
+ *   passfd  the leader accepts and hands each descriptor to an idle child over its channel
+ *           (SCM_RIGHTS); a child writes one byte back when it is idle again.
+ * The leader sizes the pool as Apache does: once a second it counts idle children and
+ * forks (1, 2, 4 ... up to 32 a second) below min_spare_servers, retires one above
+ * max_spare_servers, never exceeding max_servers.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "conn_loop.h"
 #include "mpm.h"
 #include "pool.h"
 #include "scoreboard.h"
 
+#define SPAWN_RATE_MAX 32	/* Apache's MAX_SPAWN_RATE */
+#define SERVERS_MAX 4096
+
+enum accept_strategy { ACCEPT_NONE, ACCEPT_MUTEX, ACCEPT_PASSFD };
+
 struct prefork_conf {
+	enum accept_strategy accept;
 	long start;
-	long max_requests_per_child;
+	long min_spare;
+	long max_spare;
+	long max_servers;
+	long max_conns_per_child;	/* 0: never recycle */
 };
 
-static int parse_start(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+/* The leader's state; children inherit a copy and use only conf and lock. */
+struct prefork {
+	const struct mpm_env *env;
+	const struct prefork_conf *pc;
+	pthread_mutex_t *lock;		/* ACCEPT_MUTEX: in a MAP_SHARED page */
+	int pending;			/* passfd: accepted, not yet handed over; -1 */
+	uint8_t *chan_eof;		/* passfd: by child index, its channel reached EOF */
+	unsigned eof_cap;
+	unsigned polled_listeners;	/* passfd: how many of the polled fds are listeners */
+	unsigned next_listener;		/* passfd: where the next round of accepts starts */
+	int64_t accept_pause_until;	/* passfd: out of descriptors, back off */
+	unsigned spawn_rate;
+};
+
+/* A child's view of itself. */
+struct child {
+	const struct mpm_env *env;
+	const struct prefork_conf *pc;
+	int stop_fd;
+	struct sb_slot *slot;
+	long conns;
+};
+
+static const char *const strategies[] = {"none", "mutex", "passfd", NULL};
+
+static int parse_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	return config_parse_int(cfg, opt, value, result, 1, 4096, false);
+	if (config_check_word(cfg, opt, value, strategies) < 0)
+		return -1;
+	*(const char **)result = value;
+	return 0;
+}
+
+static int parse_servers(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, SERVERS_MAX, false);
 }
 
 static int parse_max_requests(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -27,7 +88,11 @@ static int parse_max_requests(cfg_t *cfg, cfg_opt_t *opt, const char *value, voi
 }
 
 static cfg_opt_t options[] = {
-	CFG_INT_CB("start_servers", 5, CFGF_NONE, parse_start),
+	CFG_STR_CB("accept", "none", CFGF_NONE, parse_accept),
+	CFG_INT_CB("start_servers", 5, CFGF_NONE, parse_servers),
+	CFG_INT_CB("min_spare_servers", 5, CFGF_NONE, parse_servers),
+	CFG_INT_CB("max_spare_servers", 10, CFGF_NONE, parse_servers),
+	CFG_INT_CB("max_servers", 256, CFGF_NONE, parse_servers),
 	CFG_INT_CB("max_requests_per_child", 0, CFGF_NONE, parse_max_requests),
 	CFG_END()
 };
@@ -35,13 +100,29 @@ static cfg_opt_t options[] = {
 static int configure(cfg_t *sec, void **out)
 {
 	struct prefork_conf *pc = calloc(1, sizeof(*pc));
+	const char *accept = cfg_getstr(sec, "accept");
 
 	if (!pc)
 		return -1;
+	pc->accept = strcmp(accept, "mutex") == 0 ? ACCEPT_MUTEX :
+		     strcmp(accept, "passfd") == 0 ? ACCEPT_PASSFD : ACCEPT_NONE;
 	pc->start = cfg_getint(sec, "start_servers");
-	pc->max_requests_per_child = cfg_getint(sec, "max_requests_per_child");
-	*out = pc;
-	return 0;
+	pc->min_spare = cfg_getint(sec, "min_spare_servers");
+	pc->max_spare = cfg_getint(sec, "max_spare_servers");
+	pc->max_servers = cfg_getint(sec, "max_servers");
+	pc->max_conns_per_child = cfg_getint(sec, "max_requests_per_child");
+	if (pc->start > pc->max_servers)
+		cfg_error(sec, "start_servers (%ld) exceeds max_servers (%ld)",
+			  pc->start, pc->max_servers);
+	else if (pc->max_spare < pc->min_spare)
+		cfg_error(sec, "max_spare_servers (%ld) is below min_spare_servers (%ld)",
+			  pc->max_spare, pc->min_spare);
+	else {
+		*out = pc;
+		return 0;
+	}
+	free(pc);
+	return -1;
 }
 
 static long query(const void *conf, enum mpm_query what)
@@ -51,50 +132,539 @@ static long query(const void *conf, enum mpm_query what)
 	switch (what) {
 	case MPM_Q_THREADED: return 0;
 	case MPM_Q_ASYNC: return 0;
-	case MPM_Q_MAX_SLOTS: return pc->start;
+	case MPM_Q_MAX_SLOTS: return pc->max_servers;
 	}
 	return -1;
 }
 
-static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+/*
+ * Whether the child must stop. A SIGTERM stays blocked (pending) outside a wait that
+ * opens it, and a wait that finds a ready listener returns without taking it; this one
+ * waits on nothing, so a pending SIGTERM is always taken here.
+ */
+static bool stopping(int stop_fd)
 {
-	const struct prefork_conf *pc = env->mpm_conf;
-	struct sb_slot *slot = sb_claim(env->sb, env->generation);
+	struct pollfd none;
 
-	(void)chan;
-	(void)arg;
+	return pool_child_wait(&none, 0, stop_fd, 0) < 0;
+}
+
+/* Serves one connection; false when the child should exit afterwards. */
+static bool serve(struct child *ch, int fd, const struct sockaddr_storage *peer,
+		  socklen_t len)
+{
+	conn_serve(ch->env->http, fd, (const struct sockaddr *)peer, len, ch->slot, ch->stop_fd);
+	ch->conns++;
+	return !(ch->pc->max_conns_per_child && ch->conns >= ch->pc->max_conns_per_child);
+}
+
+static int accept_one(int l, struct sockaddr_storage *peer, socklen_t *len)
+{
+	*len = sizeof(*peer);
+	return accept4(l, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/*
+ * "none". With maxevents 1 a child consumes at most the one wake-up the kernel gave it,
+ * and always accepts for it, so no connection waits behind a child that was woken for it
+ * and went away. On stop, the wake-up that came with the stop event is honoured too.
+ */
+static int accept_exclusive(struct child *ch)
+{
+	const struct mpm_env *env = ch->env;
+	const uint32_t stop_tag = (uint32_t)env->nlisteners;
+	struct sockaddr_storage peer;
+	socklen_t len;
+	sigset_t open_mask;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0) {
+		syslog(LOG_ERR, "generation %u: epoll_create1: %m", env->generation);
+		return 1;
+	}
+	for (uint32_t i = 0; i <= stop_tag; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+		if (i < stop_tag)
+			e.events |= EPOLLEXCLUSIVE;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, i < stop_tag ? env->listeners[i] : ch->stop_fd,
+			      &e) < 0) {
+			syslog(LOG_ERR, "generation %u: epoll_ctl: %m", env->generation);
+			close(ep);
+			return 1;
+		}
+	}
+	sigemptyset(&open_mask);
+	while (!stopping(ch->stop_fd)) {
+		struct epoll_event e;
+		int n = epoll_pwait(ep, &e, 1, -1, &open_mask);
+		if (n < 0 && errno != EINTR) {
+			syslog(LOG_ERR, "generation %u: epoll_pwait: %m", env->generation);
+			break;
+		}
+		if (n <= 0)
+			continue;
+		if (e.data.u32 == stop_tag)
+			break;
+		int fd = accept_one(env->listeners[e.data.u32], &peer, &len);
+		if (fd >= 0 && !serve(ch, fd, &peer, len))
+			break;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts for 100 ms",
+			       env->generation);
+			struct pollfd none;
+			pool_child_wait(&none, 0, ch->stop_fd, 100);
+		}
+	}
+	for (size_t i = 0; i < env->nlisteners && pool_child_stopping(ch->stop_fd); i++) {
+		int fd = accept_one(env->listeners[i], &peer, &len);
+		if (fd >= 0)
+			serve(ch, fd, &peer, len);
+	}
+	close(ep);
+	return 0;
+}
+
+/*
+ * "mutex": a waiter cannot be woken by a signal, so it waits a second at a time and
+ * looks for a stop in between; a whole generation stopping passes the lock down the line
+ * at once, as each holder leaves. The deadline is on CLOCK_REALTIME (POSIX timedlock,
+ * which ThreadSanitizer understands, unlike clocklock): a clock step only delays a
+ * waiter's retirement, never the hand-over of the lock.
+ */
+static int lock_accept(struct child *ch, pthread_mutex_t *m)
+{
 	for (;;) {
+		struct timespec until;
+		int rc;
+
+		if (stopping(ch->stop_fd))
+			return -1;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		rc = pthread_mutex_timedlock(m, &until);
+		if (rc == ETIMEDOUT)
+			continue;
+		if (rc == EOWNERDEAD) {
+			syslog(LOG_WARNING, "generation %u: a child died holding the accept lock; "
+			       "recovered it", ch->env->generation);
+			rc = pthread_mutex_consistent(m);
+		}
+		if (rc != 0) {
+			syslog(LOG_ERR, "generation %u: accept lock: %s", ch->env->generation,
+			       strerror(rc));
+			return -1;
+		}
+		return 0;
+	}
+}
+
+static int accept_locked(struct child *ch, pthread_mutex_t *m)
+{
+	const struct mpm_env *env = ch->env;
+
+	while (lock_accept(ch, m) == 0) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		int fd = conn_accept_any(env->listeners, env->nlisteners, stop_fd, &peer, &len);
-		if (fd < 0)
-			break;
-		conn_serve(env->http, fd, (struct sockaddr *)&peer, len, slot, stop_fd);
-		if (pool_child_stopping(stop_fd))
-			break;
-		if (pc->max_requests_per_child && slot &&
-		    slot->conns >= (uint64_t)pc->max_requests_per_child)
+		int fd = conn_accept_any(env->listeners, env->nlisteners, ch->stop_fd, &peer, &len);
+
+		pthread_mutex_unlock(m);
+		if (fd < 0 || !serve(ch, fd, &peer, len))
 			break;
 	}
-	sb_release(slot);
 	return 0;
+}
+
+static pthread_mutex_t *lock_create(const struct mpm_env *env)
+{
+	pthread_mutexattr_t attr;
+	pthread_mutex_t *m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int rc;
+
+	if (m == MAP_FAILED) {
+		syslog(LOG_ERR, "generation %u: accept lock: mmap: %m", env->generation);
+		return NULL;
+	}
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc != 0) {
+		syslog(LOG_ERR, "generation %u: accept lock: %s", env->generation, strerror(rc));
+		munmap(m, sizeof(*m));
+		return NULL;
+	}
+	return m;
+}
+
+static void lock_destroy(pthread_mutex_t *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_destroy(m);
+	munmap(m, sizeof(*m));
+}
+
+/* passfd: one byte carries the descriptor; a byte without one is ignored. */
+static int send_conn(int chan, int fd)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov = { .iov_base = "c", .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	memset(&u, 0, sizeof(u));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	return sendmsg(chan, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == 1 ? 0 : -1;
+}
+
+/* A descriptor, -1 when there is none yet, -2 when the leader has gone. */
+static int recv_conn(int chan)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm;
+	int fd;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	if (n == 0)
+		return -2;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	return fd;
+}
+
+/*
+ * "passfd", the child's side. A descriptor already handed over is served even when the
+ * generation stops at the same moment; the "idle" byte is written only when the child
+ * will take another one, so the leader never hands one to a child on its way out.
+ */
+static int accept_passed(struct child *ch, int chan)
+{
+	for (size_t i = 0; i < ch->env->nlisteners; i++)
+		close(ch->env->listeners[i]);
+	for (;;) {
+		struct pollfd pfd = { .fd = chan, .events = POLLIN };
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		bool stop = stopping(ch->stop_fd), more = true;
+
+		if (!stop) {
+			int rc = pool_child_wait(&pfd, 1, ch->stop_fd, -1);
+			if (rc == 0)
+				continue;
+			stop = rc < 0;
+		}
+		int fd = recv_conn(chan);
+		if (fd == -2)
+			break;
+		if (fd >= 0) {
+			if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+				len = 0;
+			more = serve(ch, fd, &peer, len);
+		}
+		if (stop || !more)
+			break;
+		if (fd >= 0 && send(chan, "i", 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	return 0;
+}
+
+static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	const struct prefork *pf = arg;
+	struct child ch = { .env = env, .pc = pf->pc, .stop_fd = stop_fd };
+	int rc = 0;
+
+	ch.slot = sb_claim(env->sb, env->generation);
+	if (!ch.slot)
+		syslog(LOG_WARNING, "generation %u: scoreboard full (max_workers); child %ld "
+		       "serves without a slot", env->generation, (long)getpid());
+	switch (pf->pc->accept) {
+	case ACCEPT_NONE: rc = accept_exclusive(&ch); break;
+	case ACCEPT_MUTEX: rc = accept_locked(&ch, pf->lock); break;
+	case ACCEPT_PASSFD: rc = accept_passed(&ch, chan); break;
+	}
+	sb_release(ch.slot);
+	return rc;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool chan_gone(const struct prefork *pf, const struct pool_child *c)
+{
+	return c->index < pf->eof_cap && pf->chan_eof[c->index];
+}
+
+/* Its child is exiting: neither hand it work nor poll its channel until it is reaped. */
+static void set_chan_gone(struct prefork *pf, struct pool_child *c)
+{
+	c->busy = true;
+	if (c->index >= pf->eof_cap) {
+		unsigned cap = c->index + 64;
+		uint8_t *e = realloc(pf->chan_eof, cap);
+		if (!e)
+			return;
+		memset(e + pf->eof_cap, 0, cap - pf->eof_cap);
+		pf->chan_eof = e;
+		pf->eof_cap = cap;
+	}
+	pf->chan_eof[c->index] = 1;
+}
+
+static struct pool_child *idle_child(struct pool *p, const struct prefork *pf)
+{
+	for (unsigned i = pool_count(p); i-- > 0;) {
+		struct pool_child *c = pool_child_at(p, i);
+		if (!c->busy && !c->retiring && c->chan >= 0 && !chan_gone(pf, c))
+			return c;
+	}
+	return NULL;
+}
+
+/* Hands fd to an idle child; keeps it for later when every handover failed. */
+static void pass(struct pool *p, struct prefork *pf, int fd)
+{
+	struct pool_child *c;
+
+	while ((c = idle_child(p, pf))) {
+		c->busy = true;
+		if (send_conn(c->chan, fd) == 0) {
+			close(fd);
+			return;
+		}
+		set_chan_gone(pf, c);
+	}
+	pf->pending = fd;
+}
+
+static int passfd_poll_fds(struct pool *p, struct pollfd *fds, int max, void *arg)
+{
+	struct prefork *pf = arg;
+	const struct mpm_env *env = pf->env;
+	int n = 0;
+
+	pf->polled_listeners = 0;
+	/* Back-pressure: with no idle child, clients wait in the listen backlog. */
+	if (pf->pending < 0 && idle_child(p, pf) && now_ms() >= pf->accept_pause_until &&
+	    env->nlisteners <= (size_t)max) {
+		for (size_t i = 0; i < env->nlisteners; i++)
+			fds[n++] = (struct pollfd){ .fd = env->listeners[i], .events = POLLIN };
+		pf->polled_listeners = (unsigned)n;
+	}
+	for (unsigned i = 0; i < pool_count(p) && n < max; i++) {
+		struct pool_child *c = pool_child_at(p, i);
+		if (c->chan >= 0 && !chan_gone(pf, c))
+			fds[n++] = (struct pollfd){ .fd = c->chan, .events = POLLIN };
+	}
+	return n;
+}
+
+static struct pool_child *child_by_chan(struct pool *p, int fd, unsigned hint)
+{
+	struct pool_child *c = pool_child_at(p, hint);
+
+	if (c && c->chan == fd)
+		return c;
+	for (unsigned i = 0; i < pool_count(p); i++)
+		if ((c = pool_child_at(p, i))->chan == fd)
+			return c;
+	return NULL;
+}
+
+static void passfd_poll_ready(struct pool *p, struct pollfd *fds, int n, void *arg)
+{
+	struct prefork *pf = arg;
+
+	for (int k = (int)pf->polled_listeners; k < n; k++) {
+		struct pool_child *c;
+		char buf[16];
+		if (!fds[k].revents ||
+		    !(c = child_by_chan(p, fds[k].fd, (unsigned)k - pf->polled_listeners)))
+			continue;
+		ssize_t r = recv(c->chan, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0)
+			c->busy = false;
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			set_chan_gone(pf, c);
+	}
+	if (pf->pending >= 0) {
+		int fd = pf->pending;
+		pf->pending = -1;
+		pass(p, pf, fd);
+	}
+	/* One connection per ready listener in turn, from a rotating start: no starvation. */
+	for (bool took = true; took;) {
+		took = false;
+		for (unsigned j = 0; j < pf->polled_listeners; j++) {
+			unsigned k = (pf->next_listener + j) % pf->polled_listeners;
+			if (!(fds[k].revents & POLLIN) || pf->pending >= 0 || !idle_child(p, pf))
+				continue;
+			int fd = accept4(fds[k].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd >= 0) {
+				pf->next_listener = k + 1;
+				pass(p, pf, fd);
+				took = true;
+				continue;
+			}
+			fds[k].revents = 0;
+			if (errno == EMFILE || errno == ENFILE) {
+				syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts",
+				       pf->env->generation);
+				pf->accept_pause_until = now_ms() + 100;
+				return;
+			}
+		}
+	}
+}
+
+static void passfd_child_exited(struct pool *p, struct pool_child *c, void *arg)
+{
+	struct prefork *pf = arg;
+
+	(void)p;
+	if (c->index < pf->eof_cap)
+		pf->chan_eof[c->index] = 0;
+}
+
+/* A child's scoreboard state; SB_IDLE also while it starts and has no slot yet. */
+static enum sb_state child_state(const struct scoreboard *sb, unsigned generation, pid_t pid)
+{
+	for (unsigned i = 0; sb && i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == pid && s->generation == generation)
+			return (enum sb_state)__atomic_load_n(&s->state, __ATOMIC_RELAXED);
+	}
+	return SB_IDLE;
+}
+
+static bool is_idle(const struct prefork *pf, const struct pool_child *c)
+{
+	if (pf->pc->accept == ACCEPT_PASSFD)
+		return !c->busy && !chan_gone(pf, c);
+	return child_state(pf->env->sb, pf->env->generation, c->pid) == SB_IDLE;
+}
+
+/*
+ * Saturated: every child busy and no more allowed. The scoreboard logs an episode once,
+ * when it starts and when it ends, and shows it on the status page; only the serving
+ * generation reports, as sb_check_busy() does.
+ */
+static void report_saturation(const struct prefork *pf, bool full, unsigned idle,
+			      unsigned total)
+{
+	struct scoreboard *sb = pf->env->sb;
+	char what[SB_WHAT_MAX];
+
+	if (!sb || __atomic_load_n(&sb->totals.generation, __ATOMIC_RELAXED) !=
+		   pf->env->generation)
+		return;
+	if (full)
+		snprintf(what, sizeof(what), "all %u children of generation %u busy, at max_servers",
+			 total, pf->env->generation);
+	else
+		snprintf(what, sizeof(what), "%u of %u children of generation %u idle", idle, total,
+			 pf->env->generation);
+	sb_saturated(sb, full, what);
+}
+
+/* Apache's idle server maintenance, once a second. */
+static void tick(struct pool *p, void *arg)
+{
+	struct prefork *pf = arg;
+	const struct prefork_conf *pc = pf->pc;
+	struct pool_child *spare = NULL;
+	unsigned total = 0, idle = 0;
+
+	for (unsigned i = 0; i < pool_count(p); i++) {
+		struct pool_child *c = pool_child_at(p, i);
+		if (c->retiring)
+			continue;
+		total++;
+		if (is_idle(pf, c)) {
+			idle++;
+			spare = c;
+		}
+	}
+	report_saturation(pf, idle == 0 && total >= (unsigned)pc->max_servers, idle, total);
+	if (idle > (unsigned)pc->max_spare && spare) {
+		pool_set_target(p, total - 1);
+		pool_retire(p, spare);
+		pf->spawn_rate = 1;
+	} else if (idle < (unsigned)pc->min_spare) {
+		if (total >= (unsigned)pc->max_servers) {
+			pf->spawn_rate = 1;
+			return;
+		}
+		unsigned n = pf->spawn_rate;
+		if (n > (unsigned)pc->min_spare - idle)
+			n = (unsigned)pc->min_spare - idle;
+		if (n > (unsigned)pc->max_servers - total)
+			n = (unsigned)pc->max_servers - total;
+		if (total + n > pool_target(p))
+			pool_set_target(p, total + n);
+		if (pf->spawn_rate < SPAWN_RATE_MAX)
+			pf->spawn_rate *= 2;
+	} else {
+		pf->spawn_rate = 1;
+	}
 }
 
 static int run(const struct mpm_env *env)
 {
+	static const struct pool_hooks sizing = { .tick = tick };
+	static const struct pool_hooks passing = {
+		.tick = tick,
+		.poll_fds = passfd_poll_fds,
+		.poll_ready = passfd_poll_ready,
+		.child_exited = passfd_child_exited,
+	};
 	const struct prefork_conf *pc = env->mpm_conf;
-	struct pool *p = pool_create(env, child_main, NULL, false);
+	struct prefork pf = { .env = env, .pc = pc, .pending = -1, .spawn_rate = 1 };
+	bool passfd = pc->accept == ACCEPT_PASSFD;
+	struct pool *p;
+	int rc = 1;
 
-	if (!p)
+	if (pc->accept == ACCEPT_MUTEX && !(pf.lock = lock_create(env)))
 		return 1;
-	pool_set_target(p, (unsigned)pc->start);
-	return pool_run(p, NULL, NULL);
+	p = pool_create(env, child_main, &pf, passfd);
+	if (p) {
+		pool_set_target(p, (unsigned)pc->start);
+		rc = pool_run(p, passfd ? &passing : &sizing, &pf);
+	} else {
+		syslog(LOG_ERR, "generation %u: cannot create the process pool", env->generation);
+	}
+	if (pf.pending >= 0)
+		close(pf.pending);
+	free(pf.chan_eof);
+	lock_destroy(pf.lock);
+	return rc;
 }
 
 const struct mpm_module minihttpd_mpm = {
 	.abi_version = MPM_ABI_VERSION,
 	.name = "prefork",
-	.description = "processes serving one connection each, accepting in turn",
+	.description = "processes serving one connection each; accept: none, mutex or passfd",
 	.options = options,
 	.configure = configure,
 	.conf_free = free,

@@ -33,6 +33,7 @@ void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 		if (rc < 0 && !drained) {
 			drained = true;
 			conn_drain(c);
+			sb_set_state(slot, SB_GRACEFUL);
 		}
 	}
 	conn_free(c);
@@ -42,6 +43,11 @@ void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 		    struct sockaddr_storage *peer, socklen_t *peerlen)
 {
+	/* Where the next scan starts: a listener always ready cannot starve the others. */
+	static __thread size_t next;
+	/* Set from the first EMFILE/ENFILE to the next accept that succeeds: one episode, one
+	 * log line, however many 100 ms pauses it lasts. */
+	static __thread bool exhausted;
 	struct pollfd pfd[n];
 
 	for (;;) {
@@ -49,17 +55,26 @@ int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 			pfd[i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
 		if (pool_child_wait(pfd, (int)n, stop_fd, -1) < 0)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < n; k++) {
+			size_t i = (next + k) % n;
 			if (!(pfd[i].revents & POLLIN))
 				continue;
+			next = i + 1;
 			*peerlen = sizeof(*peer);
 			int fd = accept4(listeners[i], (struct sockaddr *)peer, peerlen,
 					 SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0)
+			if (fd >= 0) {
+				if (exhausted)
+					syslog(LOG_NOTICE, "accept: descriptors available again");
+				exhausted = false;
 				return fd;
+			}
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Out of descriptors: back off instead of spinning on a ready listener. */
-				syslog(LOG_ERR, "accept: %m; pausing accepts for 100 ms");
+				if (!exhausted)
+					syslog(LOG_ERR, "accept: %m; pausing accepts (100 ms at a "
+					       "time) until descriptors are freed");
+				exhausted = true;
 				if (pool_child_wait(NULL, 0, stop_fd, 100) < 0)
 					return -1;
 			}

@@ -18,7 +18,8 @@
 #include "pool.h"
 #include "scoreboard.h"
 
-#define MAX_EXTRA_FDS 256
+/* Room for a channel per child (prefork's max_servers is at most 4096) and the listeners. */
+#define MAX_EXTRA_FDS (4096 + 256)
 
 struct pool {
 	const struct mpm_env *env;
@@ -36,12 +37,21 @@ struct pool {
 	bool throttle_logged;
 };
 
-static volatile sig_atomic_t child_stop;
+/*
+ * Set by whichever thread of a child takes SIGTERM and read by all of them: a lock-free
+ * atomic (async-signal-safe, and no data race between threads), not a volatile.
+ */
+static int child_stop;
 
 static void on_child_term(int sig)
 {
 	(void)sig;
-	child_stop = 1;
+	__atomic_store_n(&child_stop, 1, __ATOMIC_RELAXED);
+}
+
+static bool told_to_stop(void)
+{
+	return __atomic_load_n(&child_stop, __ATOMIC_RELAXED);
 }
 
 struct pool *pool_create(const struct mpm_env *env, pool_child_fn fn, void *arg,
@@ -99,18 +109,11 @@ static unsigned free_index(const struct pool *p)
 	}
 }
 
-static void child_setup(struct pool *p, int own_chan)
+void pool_child_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_child_term };
 	sigset_t mask;
 
-	close(p->sigfd);
-	close(p->stop_pipe[1]);
-	for (unsigned i = 0; i < p->n; i++)
-		if (p->child[i].chan >= 0)
-			close(p->child[i].chan);
-	if (own_chan >= 0)
-		close(own_chan);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGCHLD, SIG_DFL);
@@ -118,6 +121,18 @@ static void child_setup(struct pool *p, int own_chan)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
+}
+
+static void child_setup(struct pool *p, int own_chan)
+{
+	close(p->sigfd);
+	close(p->stop_pipe[1]);
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->child[i].chan >= 0)
+			close(p->child[i].chan);
+	if (own_chan >= 0)
+		close(own_chan);
+	pool_child_signals();
 }
 
 int pool_spawn(struct pool *p)
@@ -309,9 +324,10 @@ int pool_child_wait(struct pollfd *fds, int n, int stop_fd, int timeout_ms)
 	sigset_t open_mask;
 	int rc;
 
-	if (child_stop)
+	if (told_to_stop())
 		return -1;
-	memcpy(all, fds, (size_t)n * sizeof(*fds));
+	if (n > 0)
+		memcpy(all, fds, (size_t)n * sizeof(*fds));
 	all[n] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 	if (timeout_ms >= 0) {
 		ts.tv_sec = timeout_ms / 1000;
@@ -321,10 +337,11 @@ int pool_child_wait(struct pollfd *fds, int n, int stop_fd, int timeout_ms)
 	sigemptyset(&open_mask);
 	rc = ppoll(all, (nfds_t)n + 1, tsp, &open_mask);
 	if (rc < 0)
-		return errno == EINTR && !child_stop ? 0 : -1;
-	if (child_stop || all[n].revents)
+		return errno == EINTR && !told_to_stop() ? 0 : -1;
+	if (told_to_stop() || all[n].revents)
 		return -1;
-	memcpy(fds, all, (size_t)n * sizeof(*fds));
+	if (n > 0)
+		memcpy(fds, all, (size_t)n * sizeof(*fds));
 	return rc;
 }
 
@@ -332,5 +349,5 @@ bool pool_child_stopping(int stop_fd)
 {
 	struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
 
-	return child_stop || (stop_fd >= 0 && poll(&pfd, 1, 0) > 0);
+	return told_to_stop() || (stop_fd >= 0 && poll(&pfd, 1, 0) > 0);
 }

@@ -78,4 +78,10 @@ int pool_child_wait(struct pollfd *fds, int n, int stop_fd, int timeout_ms);
 /* In a child: whether it was told to stop (SIGTERM or the stop pipe). */
 bool pool_child_stopping(int stop_fd);
 
+/*
+ * In a process an MPM forked itself (not through the pool): the signal set-up of a pool
+ * child, so that pool_child_wait(), pool_child_stopping() and conn_serve() work there too.
+ */
+void pool_child_signals(void);
+
 #endif

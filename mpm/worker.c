@@ -1,0 +1,381 @@
+/*
+ * worker: a fixed number of processes, each with a fixed pool of threads serving one
+ * connection at a time (the seed's prethreaded server; Apache's worker hybrid). The
+ * `accept` strategy decides how a connection reaches a thread:
+ *   mutex  each thread accepts in turn under a mutex (the seed's per-thread accept);
+ *   queue  one thread accepts and hands descriptors to the others through a bounded
+ *          queue (the seed's main-thread accept); when the queue is full the acceptor
+ *          waits, and clients wait in the listen backlog: none is refused.
+ * Every thread runs with all signals blocked except while it waits in ppoll() (inside
+ * pool_child_wait()), so SIGTERM lands in a thread that is waiting; whichever thread
+ * sees a stop (SIGTERM, the generation's stop pipe, max_requests_per_child) closes the
+ * process's quit pipe, which every thread polls, and wakes the queue. Threads finish
+ * their connections, the process joins them and exits; the pool replaces a process that
+ * crashes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conn_loop.h"
+#include "mpm.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+#define THREADS_MAX 1024
+#define PROCESSES_MAX 256
+
+enum accept_strategy { ACCEPT_MUTEX, ACCEPT_QUEUE };
+
+struct worker_conf {
+	enum accept_strategy accept;
+	long processes;			/* "auto" resolved to the CPUs we may run on */
+	long threads;
+	long queue_size;		/* "auto" resolved to threads */
+	long max_conns_per_child;	/* per process; 0: never recycle */
+};
+
+struct accepted {
+	int fd;
+	socklen_t len;
+	struct sockaddr_storage peer;
+};
+
+/* The seed's clifd[] ring with iget/iput, bounded both ways. */
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct accepted *ring;
+	size_t cap, head, len;
+	bool closing;			/* no more pushes come; drain, then leave */
+};
+
+/* One process. */
+struct proc {
+	const struct mpm_env *env;
+	const struct worker_conf *wc;
+	int quit[2];			/* closing quit[1] is "finish and exit" for every thread */
+	int quitting;			/* atomic: quit() ran */
+	unsigned long conns;		/* atomic */
+	pthread_mutex_t accept_mu;
+	struct queue q;
+};
+
+static const char *const strategies[] = {"mutex", "queue", NULL};
+
+static int parse_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (config_check_word(cfg, opt, value, strategies) < 0)
+		return -1;
+	*(const char **)result = value;
+	return 0;
+}
+
+static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, PROCESSES_MAX, true);
+}
+
+static int parse_threads(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, THREADS_MAX, false);
+}
+
+static int parse_queue(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 65536, true);
+}
+
+static int parse_max_requests(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 0, 1L << 30, false);
+}
+
+static cfg_opt_t options[] = {
+	CFG_INT_CB("processes", 0, CFGF_NONE, parse_processes),
+	CFG_INT_CB("threads_per_process", 25, CFGF_NONE, parse_threads),
+	CFG_STR_CB("accept", "queue", CFGF_NONE, parse_accept),
+	CFG_INT_CB("queue_size", 0, CFGF_NONE, parse_queue),
+	CFG_INT_CB("max_requests_per_child", 0, CFGF_NONE, parse_max_requests),
+	CFG_END()
+};
+
+static int configure(cfg_t *sec, void **out)
+{
+	struct worker_conf *wc = calloc(1, sizeof(*wc));
+
+	if (!wc)
+		return -1;
+	wc->accept = strcmp(cfg_getstr(sec, "accept"), "mutex") == 0 ? ACCEPT_MUTEX : ACCEPT_QUEUE;
+	wc->processes = cfg_getint(sec, "processes");
+	if (wc->processes == 0) {
+		cpu_set_t set;
+		long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+									 : sysconf(_SC_NPROCESSORS_ONLN);
+		wc->processes = cpus < 1 ? 1 : cpus > PROCESSES_MAX ? PROCESSES_MAX : cpus;
+	}
+	wc->threads = cfg_getint(sec, "threads_per_process");
+	wc->queue_size = cfg_getint(sec, "queue_size");
+	if (wc->queue_size == 0)
+		wc->queue_size = wc->threads;
+	wc->max_conns_per_child = cfg_getint(sec, "max_requests_per_child");
+	*out = wc;
+	return 0;
+}
+
+static long query(const void *conf, enum mpm_query what)
+{
+	const struct worker_conf *wc = conf;
+
+	switch (what) {
+	case MPM_Q_THREADED: return 1;
+	case MPM_Q_ASYNC: return 0;
+	case MPM_Q_MAX_SLOTS: return wc->processes * wc->threads;
+	}
+	return -1;
+}
+
+static int queue_init(struct queue *q, size_t cap)
+{
+	memset(q, 0, sizeof(*q));
+	q->ring = calloc(cap, sizeof(*q->ring));
+	if (!q->ring)
+		return -1;
+	q->cap = cap;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	return 0;
+}
+
+static void queue_destroy(struct queue *q)
+{
+	pthread_cond_destroy(&q->not_full);
+	pthread_cond_destroy(&q->not_empty);
+	pthread_mutex_destroy(&q->mu);
+	free(q->ring);
+}
+
+/*
+ * Waits while the queue is full, even when closing: consumers drain the queue before
+ * they leave, so room always comes, and an accepted connection is never dropped.
+ */
+static void queue_push(struct queue *q, const struct accepted *a)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->len == q->cap)
+		pthread_cond_wait(&q->not_full, &q->mu);
+	q->ring[(q->head + q->len) % q->cap] = *a;
+	q->len++;
+	pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* False once the queue is closing and empty. */
+static bool queue_pop(struct queue *q, struct accepted *a)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->len == 0 && !q->closing)
+		pthread_cond_wait(&q->not_empty, &q->mu);
+	bool got = q->len > 0;
+	if (got) {
+		*a = q->ring[q->head];
+		q->head = (q->head + 1) % q->cap;
+		q->len--;
+		pthread_cond_signal(&q->not_full);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return got;
+}
+
+static void queue_close(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closing = true;
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Tells every thread of the process to finish; any thread may call it, once or more. */
+static void quit(struct proc *pr)
+{
+	if (__atomic_exchange_n(&pr->quitting, 1, __ATOMIC_ACQ_REL))
+		return;
+	close(pr->quit[1]);
+	if (pr->wc->accept == ACCEPT_QUEUE)
+		queue_close(&pr->q);
+}
+
+static bool quitting(struct proc *pr)
+{
+	return __atomic_load_n(&pr->quitting, __ATOMIC_ACQUIRE);
+}
+
+static void serve(struct proc *pr, struct sb_slot *slot, const struct accepted *a)
+{
+	conn_serve(pr->env->http, a->fd, (const struct sockaddr *)&a->peer, a->len, slot,
+		   pr->quit[0]);
+	unsigned long n = __atomic_add_fetch(&pr->conns, 1, __ATOMIC_RELAXED);
+	/* SIGTERM may have landed in this thread's wait: the others must hear of it. */
+	if (pool_child_stopping(-1) ||
+	    (pr->wc->max_conns_per_child && n >= (unsigned long)pr->wc->max_conns_per_child))
+		quit(pr);
+}
+
+/* Waits on the listeners (or the quit pipe); -1 when the process stops. */
+static int accept_next(struct proc *pr, struct accepted *a)
+{
+	const struct mpm_env *env = pr->env;
+
+	if (quitting(pr))
+		return -1;
+	a->fd = conn_accept_any(env->listeners, env->nlisteners, pr->quit[0], &a->peer, &a->len);
+	return a->fd;
+}
+
+static void *serving_thread(void *arg)
+{
+	struct proc *pr = arg;
+	struct sb_slot *slot = sb_claim(pr->env->sb, pr->env->generation);
+	struct accepted a;
+
+	if (pr->wc->accept == ACCEPT_QUEUE) {
+		while (queue_pop(&pr->q, &a))
+			serve(pr, slot, &a);
+	} else {
+		for (;;) {
+			pthread_mutex_lock(&pr->accept_mu);
+			int fd = accept_next(pr, &a);
+			pthread_mutex_unlock(&pr->accept_mu);
+			if (fd < 0)
+				break;
+			serve(pr, slot, &a);
+		}
+		quit(pr);
+	}
+	sb_release(slot);
+	conn_release_buffers();
+	return NULL;
+}
+
+static void *accepting_thread(void *arg)
+{
+	struct proc *pr = arg;
+	struct accepted a;
+
+	while (accept_next(pr, &a) >= 0)
+		queue_push(&pr->q, &a);
+	quit(pr);
+	return NULL;
+}
+
+/*
+ * Starts the threads with every signal blocked (they inherit the mask), the acceptor
+ * last and only when some thread serves; returns how many serve.
+ */
+static unsigned start_threads(struct proc *pr, pthread_t *tids, unsigned *started)
+{
+	const struct worker_conf *wc = pr->wc;
+	unsigned serving = 0;
+	sigset_t all, old;
+	int rc = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	while (serving < (unsigned)wc->threads &&
+	       (rc = pthread_create(&tids[serving], NULL, serving_thread, pr)) == 0)
+		serving++;
+	*started = serving;
+	if (rc == 0 && serving > 0 && wc->accept == ACCEPT_QUEUE) {
+		rc = pthread_create(&tids[serving], NULL, accepting_thread, pr);
+		if (rc == 0)
+			(*started)++;
+		else
+			serving = 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		syslog(LOG_ERR, "generation %u: process %ld: pthread_create: %s; %u threads serve",
+		       pr->env->generation, (long)getpid(), strerror(rc), serving);
+	return serving;
+}
+
+static int process_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	struct proc pr = { .env = env, .wc = env->mpm_conf };
+	unsigned started, serving;
+	pthread_t *tids;
+	int rc = 0;
+
+	(void)chan;
+	(void)arg;
+	tids = calloc((size_t)pr.wc->threads + 1, sizeof(*tids));
+	if (!tids || pipe2(pr.quit, O_CLOEXEC) < 0 ||
+	    (pr.wc->accept == ACCEPT_QUEUE && queue_init(&pr.q, (size_t)pr.wc->queue_size) < 0)) {
+		syslog(LOG_ERR, "generation %u: process %ld: cannot start: %m", env->generation,
+		       (long)getpid());
+		return 1;
+	}
+	pthread_mutex_init(&pr.accept_mu, NULL);
+	serving = start_threads(&pr, tids, &started);
+	if (serving == 0) {
+		rc = 1;
+		quit(&pr);
+	}
+	/* The process's own thread only waits for a stop, and takes SIGTERM. */
+	for (;;) {
+		struct pollfd pfd = { .fd = pr.quit[0], .events = POLLIN };
+		if (pool_child_wait(&pfd, 1, stop_fd, -1) != 0)
+			break;
+	}
+	quit(&pr);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&pr.accept_mu);
+	if (pr.wc->accept == ACCEPT_QUEUE)
+		queue_destroy(&pr.q);
+	close(pr.quit[0]);
+	free(tids);
+	return rc;
+}
+
+/* Saturation (every thread busy) is logged once per episode and shown by the status page. */
+static void tick(struct pool *p, void *arg)
+{
+	const struct mpm_env *env = arg;
+
+	(void)p;
+	sb_check_busy(env->sb, env->generation, 0);
+}
+
+static int run(const struct mpm_env *env)
+{
+	static const struct pool_hooks hooks = { .tick = tick };
+	const struct worker_conf *wc = env->mpm_conf;
+	struct pool *p = pool_create(env, process_main, NULL, false);
+
+	if (!p) {
+		syslog(LOG_ERR, "generation %u: cannot create the process pool", env->generation);
+		return 1;
+	}
+	pool_set_target(p, (unsigned)wc->processes);
+	return pool_run(p, &hooks, (void *)env);
+}
+
+const struct mpm_module minihttpd_mpm = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "worker",
+	.description = "processes of threads serving one connection each; accept: mutex or queue",
+	.options = options,
+	.configure = configure,
+	.conf_free = free,
+	.query = query,
+	.run = run,
+};

@@ -1,0 +1,234 @@
+"""prefork's accept strategies (none, mutex, passfd) over real sockets: concurrent clients
+with and without keep-alive on two listeners, children killed with SIGKILL replaced (the
+mutex one recovers a lock whose holder died), the pool growing under held connections and
+shrinking back when they close, a second listener not starved while the pool is saturated,
+max_requests_per_child recycling a child, and a clean stop."""
+
+import os
+import signal
+import socket
+import threading
+
+from mhd import (Server, children_of, done, free_port, is_, ok, read_response, request,
+                 wait_for)
+
+BODY = b"<h1>hello</h1>\n"
+CLIENTS, REQUESTS = 20, 25
+
+
+def clean_log(server, name):
+    """Children share the master's stderr: a sanitizer report there fails the test."""
+    err = server.stderr()
+    ok("Sanitizer" not in err and "runtime error" not in err,
+       "%s: no sanitizer report from any process" % name, err[-2000:])
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def pool_of(server):
+    """The live children of the generation's leader (the master's only child)."""
+    leaders = [p for p in children_of(server.pid) if alive(p)]
+    if len(leaders) != 1:
+        return []
+    return sorted(p for p in children_of(leaders[0]) if alive(p))
+
+
+def get(sock_file, sock, port, keep_alive):
+    sock.sendall(("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s\r\n" %
+                  (port, "" if keep_alive else "Connection: close\r\n")).encode())
+    return read_response(sock_file)
+
+
+def client(ports, n, keep_alive, results):
+    """n requests, on one keep-alive connection or on a fresh one each; counts good answers."""
+    good = 0
+    try:
+        if keep_alive:
+            with socket.create_connection(("127.0.0.1", ports[0]), timeout=15) as s:
+                f = s.makefile("rb")
+                for _ in range(n):
+                    r = get(f, s, ports[0], True)
+                    good += bool(r and r.status == 200 and r.body == BODY)
+        else:
+            for i in range(n):
+                port = ports[i % len(ports)]
+                with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+                    r = get(s.makefile("rb"), s, port, False)
+                    good += bool(r and r.status == 200 and r.body == BODY)
+    except OSError as e:
+        results.append(("error", repr(e)))
+    results.append(good)
+
+
+def concurrent(ports):
+    results = []
+    threads = [threading.Thread(target=client,
+                                args=([ports[i % 2], ports[(i + 1) % 2]], REQUESTS, i % 2 == 0,
+                                      results))
+               for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    good = sum(r for r in results if isinstance(r, int))
+    errors = [r for r in results if not isinstance(r, int)]
+    return good, errors
+
+
+class Holder:
+    """A keep-alive connection that got one answer and stays open (its child is busy)."""
+
+    def __init__(self, port):
+        self.answered = False
+        self.port = port
+        self.sock = None
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        try:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            r = get(self.sock.makefile("rb"), self.sock, self.port, True)
+            self.answered = bool(r and r.status == 200)
+        except OSError:
+            pass
+
+    def close(self):
+        self.thread.join(30)
+        if self.sock:
+            self.sock.close()
+
+
+class Queued:
+    """A client that sends a whole request at once and records when it is answered."""
+
+    def __init__(self, port, name, order):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.sock.sendall(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                           "\r\n").encode())
+        self.thread = threading.Thread(target=self.run, args=(name, order))
+        self.thread.start()
+
+    def run(self, name, order):
+        try:
+            r = read_response(self.sock.makefile("rb"))
+            if r and r.status == 200:
+                order.append(name)
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+
+def listen_queue_len(port):
+    """Connections waiting in the accept queue of 127.0.0.1:port (rx_queue of LISTEN)."""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == want and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16)
+    return None
+
+
+for strategy in ("none", "mutex", "passfd"):
+    t = strategy
+    p2 = free_port()
+    section = ('prefork {\n accept = "%s"\n start_servers = 2\n min_spare_servers = 2\n'
+               ' max_spare_servers = 3\n max_servers = 12\n}' % strategy)
+    s = Server(mpm="prefork", mpm_section=section, extra="keepalive_timeout = 30")
+    s.listen = ["127.0.0.1:%d" % s.port, "127.0.0.1:%d" % p2]
+    s.write_conf()
+    started, err = s.start()
+    ok(started, "%s: starts with two listeners" % t, err)
+    if not started:
+        continue
+    ports = [s.port, p2]
+
+    # Every answer right, with and without keep-alive, spread over both listeners.
+    good, errors = concurrent(ports)
+    is_(good, CLIENTS * REQUESTS, "%s: %d clients x %d requests all answered" %
+        (t, CLIENTS, REQUESTS))
+    is_(errors, [], "%s: no client saw an error" % t)
+
+    # Only the second listener: no child sleeps on the first while it has clients.
+    answers = [request(p2, "/", timeout=5) for _ in range(10)]
+    ok(all(r.status == 200 for r in answers), "%s: second listener alone is served" % t)
+
+    # Children killed with SIGKILL are replaced (for mutex, one of them held the lock).
+    before = wait_for(lambda: pool_of(s) if len(pool_of(s)) >= 2 else None, 10)
+    ok(before, "%s: at least two children before the kill" % t, pool_of(s))
+    for pid in before or []:
+        os.kill(pid, signal.SIGKILL)
+    back = wait_for(lambda: len(pool_of(s)) >= 2 and not set(pool_of(s)) & set(before or []),
+                    15)
+    ok(back, "%s: killed children replaced by new ones" % t, pool_of(s))
+    answers = [request(ports[i % 2], "/", timeout=5) for i in range(10)]
+    ok(all(r.status == 200 for r in answers), "%s: serves after the kill" % t)
+
+    # Spare sizing: 5 held connections make the pool grow to 5 busy + 2 spare (within
+    # max_servers), then shrink to at most max_spare_servers once they close.
+    holders = [Holder(ports[i % 2]) for i in range(5)]
+    grown = wait_for(lambda: all(h.answered for h in holders) and len(pool_of(s)) >= 7, 20)
+    ok(grown, "%s: pool grows to serve held connections and keep spares" % t,
+       "children %d, answered %d" % (len(pool_of(s)), sum(h.answered for h in holders)))
+    ok(len(pool_of(s)) <= 12, "%s: never above max_servers" % t, pool_of(s))
+    for h in holders:
+        h.close()
+    shrunk = wait_for(lambda: len(pool_of(s)) <= 3, 20)
+    ok(shrunk, "%s: pool shrinks back to max_spare_servers when idle" % t, pool_of(s))
+    is_(request(s.port, "/").status, 200, "%s: serves after shrinking" % t)
+
+    ok(s.stop(), "%s: clean stop, no process left" % t)
+    clean_log(s, t)
+
+    # Fairness under saturation: the only child is busy while 3 clients queue on the first
+    # listener and 1 on the second; once it is free, the second listener's client is not
+    # left for last (a scan always starting at the first listener would starve it).
+    p2 = free_port()
+    section = ('prefork {\n accept = "%s"\n start_servers = 1\n min_spare_servers = 1\n'
+               ' max_spare_servers = 1\n max_servers = 1\n}' % strategy)
+    s = Server(mpm="prefork", mpm_section=section, extra="keepalive_timeout = 30")
+    s.listen = ["127.0.0.1:%d" % s.port, "127.0.0.1:%d" % p2]
+    s.write_conf()
+    started, err = s.start()
+    ok(started, "%s: starts with one child and two listeners" % t, err)
+    if started:
+        held = Holder(s.port)
+        ok(wait_for(lambda: held.answered, 10), "%s: the only child is held" % t)
+        order = []
+        queued = [Queued(port, name, order) for port, name in
+                  ((s.port, "a1"), (s.port, "a2"), (s.port, "a3"), (p2, "b"))]
+        ok(wait_for(lambda: listen_queue_len(s.port) == 3 and listen_queue_len(p2) == 1, 10),
+           "%s: 3 + 1 clients wait in the two backlogs" % t,
+           (listen_queue_len(s.port), listen_queue_len(p2)))
+        held.close()
+        for q in queued:
+            q.thread.join(20)
+        is_(sorted(order), ["a1", "a2", "a3", "b"], "%s: all four answered" % t)
+        ok(order[-1:] != ["b"], "%s: the second listener is not starved" % t, order)
+        ok(s.stop(), "%s: clean stop after the fairness check" % t)
+
+    # max_requests_per_child: one child, recycled after 3 connections.
+    section = ('prefork {\n accept = "%s"\n start_servers = 1\n min_spare_servers = 1\n'
+               ' max_spare_servers = 1\n max_servers = 1\n max_requests_per_child = 3\n}'
+               % strategy)
+    s = Server(mpm="prefork", mpm_section=section)
+    started, err = s.start()
+    ok(started, "%s: starts with one recycled child" % t, err)
+    if started:
+        first = wait_for(lambda: pool_of(s), 10)
+        codes = [request(s.port, "/", timeout=10).status for _ in range(7)]
+        is_(codes, [200] * 7, "%s: 7 connections answered across recycling" % t)
+        ok(wait_for(lambda: pool_of(s) and not set(pool_of(s)) & set(first or []), 10),
+           "%s: the child was replaced after max_requests_per_child" % t, pool_of(s))
+        ok(s.stop(), "%s: clean stop after recycling" % t)
+        clean_log(s, t + " recycling")
+
+done()
