@@ -1,0 +1,471 @@
+/*
+ * sigio: signal-driven I/O (the seed's single-process server with O_ASYNC, F_SETSIG and
+ * a realtime signal). Every socket is O_ASYNC | O_NONBLOCK with a realtime signal set by
+ * F_SETSIG, so the kernel queues one signal per readiness event carrying the descriptor
+ * in si_fd and the poll bits in si_band. No handler runs: the signals stay blocked and the
+ * loop takes them with sigtimedwait(), then drives the connection engine for that fd.
+ * Notification is edge-triggered, which the engine's "run until EAGAIN" contract suits.
+ *
+ * The listeners are shared by every process of the generation (and by other
+ * generations), and a file's owner is one per open file, so they are owned by the
+ * generation's process group: every process of it is signalled, the leader ignores the
+ * signal, and the children race to accept. Connections are owned by the thread that
+ * accepted them. The stop pipe is owned by the group too, so its EOF wakes every child.
+ *
+ * When the realtime queue is full (RLIMIT_SIGPENDING) the kernel sends a plain SIGIO
+ * instead and the event is lost: the loop then discards the queued signals and polls every
+ * descriptor once, as the lecture prescribes. Once a second it expires timeouts by
+ * scanning the connections, and tries the listeners even without a signal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_conn.h"
+#include "mpm.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+#define TICK_MS 1000
+#define RETRY_MS 100
+#define OVERFLOW_LOG_MS 60000
+
+struct sigio_conf {
+	long processes;
+	long max_connections;
+};
+
+/* What the loop keeps in each connection (conn_extra). */
+struct entry {
+	int fd;				/* conn_fd() is -1 once the engine closed it */
+	enum conn_want want;
+};
+
+struct loop {
+	const struct mpm_env *env;
+	unsigned max;
+	int sig;			/* the realtime signal */
+	int stop_fd;
+	struct sb_slot *slot;
+	struct conn **by_fd;
+	int cap, top;			/* by_fd's size; highest fd used + 1 */
+	unsigned nconns;
+	bool stopping;
+	bool accept_again;		/* below max_connections again: accept without a signal */
+	bool accept_failing;
+	int64_t accept_retry;
+	bool lost;			/* events were lost and resync() could not poll */
+	struct pollfd *pfd;		/* for the fallback poll */
+	size_t npfd;
+	uint64_t overflows, overflows_logged;
+	int64_t overflow_logged_at;
+};
+
+static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 64, false);
+}
+
+static int parse_max_connections(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 1 << 20, false);
+}
+
+static cfg_opt_t options[] = {
+	CFG_INT_CB("processes", 1, CFGF_NONE, parse_processes),
+	CFG_INT_CB("max_connections", 1024, CFGF_NONE, parse_max_connections),
+	CFG_END()
+};
+
+static int configure(cfg_t *sec, void **out)
+{
+	struct sigio_conf *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return -1;
+	sc->processes = cfg_getint(sec, "processes");
+	sc->max_connections = cfg_getint(sec, "max_connections");
+	*out = sc;
+	return 0;
+}
+
+static long query(const void *conf, enum mpm_query what)
+{
+	const struct sigio_conf *sc = conf;
+
+	switch (what) {
+	case MPM_Q_THREADED: return 0;
+	case MPM_Q_ASYNC: return 1;
+	case MPM_Q_MAX_SLOTS: return sc->processes;
+	}
+	return -1;
+}
+
+static int io_signal(void)
+{
+	return SIGRTMIN + 1;
+}
+
+/*
+ * Signal-driven I/O on fd, owned by (type, id). fresh: a socket just accepted, whose
+ * flags are known (O_NONBLOCK). Otherwise O_ASYNC is turned off first: the kernel records
+ * the descriptor number it reports in si_fd only when the flag is turned on, and a shared
+ * file may carry it from another generation, whose number may differ.
+ */
+static int make_async(int fd, int type, pid_t id, bool fresh)
+{
+	struct f_owner_ex owner = { .type = type, .pid = id };
+	int flags = fresh ? O_NONBLOCK : fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETOWN_EX, &owner) < 0 ||
+	    fcntl(fd, F_SETSIG, io_signal()) < 0)
+		return -1;
+	if (!fresh && fcntl(fd, F_SETFL, flags & ~O_ASYNC) < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_ASYNC);
+}
+
+static int own_listeners(const struct mpm_env *env)
+{
+	for (size_t i = 0; i < env->nlisteners; i++)
+		if (make_async(env->listeners[i], F_OWNER_PGRP, getpgrp(), false) < 0) {
+			syslog(LOG_ERR, "generation %u: signal-driven I/O on a listener: %m",
+			       env->generation);
+			return -1;
+		}
+	return 0;
+}
+
+static bool is_listener(const struct loop *l, int fd)
+{
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		if (l->env->listeners[i] == fd)
+			return true;
+	return false;
+}
+
+static void forget(struct loop *l, struct conn *c)
+{
+	struct entry *e = conn_extra(c);
+
+	l->by_fd[e->fd] = NULL;
+	conn_free(c);
+	if (l->nconns-- == l->max)
+		l->accept_again = true;
+}
+
+static void drive(struct loop *l, struct conn *c)
+{
+	struct entry *e = conn_extra(c);
+
+	e->want = conn_run(c);
+	if (e->want == CONN_DONE)
+		forget(l, c);
+}
+
+static bool track(struct loop *l, int fd, struct conn *c)
+{
+	if (fd >= l->cap) {
+		int cap = l->cap ? l->cap : 1024;
+		while (cap <= fd)
+			cap *= 2;
+		struct conn **by_fd = realloc(l->by_fd, (size_t)cap * sizeof(*by_fd));
+		if (!by_fd)
+			return false;
+		memset(by_fd + l->cap, 0, (size_t)(cap - l->cap) * sizeof(*by_fd));
+		l->by_fd = by_fd;
+		l->cap = cap;
+	}
+	l->by_fd[fd] = c;
+	if (fd >= l->top)
+		l->top = fd + 1;
+	l->nconns++;
+	return true;
+}
+
+static void accept_from(struct loop *l, int lfd)
+{
+	while (!l->stopping && l->nconns < l->max) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ECONNABORTED || errno == EINTR)
+				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				if (!l->accept_failing)
+					syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts "
+					       "for %d ms", l->env->generation, RETRY_MS);
+				l->accept_failing = true;
+				l->accept_retry = conn_now() + RETRY_MS;
+			}
+			return;
+		}
+		l->accept_failing = false;
+		if (make_async(fd, F_OWNER_TID, gettid(), true) < 0) {
+			syslog(LOG_ERR, "generation %u: signal-driven I/O on a connection: %m",
+			       l->env->generation);
+			close(fd);
+			continue;
+		}
+		struct conn *c = conn_new(l->env->http, fd, (struct sockaddr *)&peer, len,
+					  l->slot, sizeof(struct entry));
+		if (!c)
+			continue;
+		if (!track(l, fd, c)) {
+			conn_free(c);
+			continue;
+		}
+		struct entry *e = conn_extra(c);
+		e->fd = fd;
+		/* Bytes that came before O_ASYNC was set raised no signal: run now. */
+		drive(l, c);
+	}
+}
+
+static void accept_all(struct loop *l)
+{
+	l->accept_again = false;
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		accept_from(l, l->env->listeners[i]);
+}
+
+static void begin_stop(struct loop *l)
+{
+	if (l->stopping)
+		return;
+	l->stopping = true;
+	for (int fd = 0; fd < l->top; fd++)
+		if (l->by_fd[fd])
+			conn_drain(l->by_fd[fd]);
+}
+
+/* One readiness event: band is si_band, the poll bits of what happened. */
+static void dispatch(struct loop *l, int fd, long band)
+{
+	if (fd == l->stop_fd) {
+		if (pool_child_stopping(l->stop_fd))
+			begin_stop(l);
+		return;
+	}
+	if (is_listener(l, fd)) {
+		accept_from(l, fd);
+		return;
+	}
+	if (fd < 0 || fd >= l->top || !l->by_fd[fd])
+		return;		/* a stale signal for a connection closed since */
+	struct conn *c = l->by_fd[fd];
+	struct entry *e = conn_extra(c);
+	long wanted = (e->want == CONN_WANT_WRITE ? POLLOUT : POLLIN | POLLRDHUP) |
+		      POLLERR | POLLHUP;
+	if (band & wanted)
+		drive(l, c);
+}
+
+/* The queue overflowed and events were lost: forget the queue, look at everything. */
+static void resync(struct loop *l)
+{
+	size_t need = l->env->nlisteners + 1 + l->nconns, n = 0;
+	struct timespec zero = { 0, 0 };
+	sigset_t rt;
+
+	sigemptyset(&rt);
+	sigaddset(&rt, l->sig);
+	while (sigtimedwait(&rt, NULL, &zero) > 0)
+		;
+	l->lost = true;
+	if (need > l->npfd) {
+		struct pollfd *p = realloc(l->pfd, need * sizeof(*p));
+		if (!p)
+			return;
+		l->pfd = p;
+		l->npfd = need;
+	}
+	l->pfd[n++] = (struct pollfd){ .fd = l->stop_fd, .events = POLLIN };
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		l->pfd[n++] = (struct pollfd){ .fd = l->env->listeners[i], .events = POLLIN };
+	for (int fd = 0; fd < l->top; fd++) {
+		if (!l->by_fd[fd])
+			continue;
+		struct entry *e = conn_extra(l->by_fd[fd]);
+		l->pfd[n++] = (struct pollfd){ .fd = fd, .events = e->want == CONN_WANT_WRITE ?
+					       POLLOUT : POLLIN | POLLRDHUP };
+	}
+	if (poll(l->pfd, (nfds_t)n, 0) < 0)
+		return;
+	l->lost = false;
+	for (size_t i = 0; i < n; i++)
+		if (l->pfd[i].revents)
+			dispatch(l, l->pfd[i].fd, l->pfd[i].revents);
+}
+
+static void overflowed(struct loop *l)
+{
+	int64_t now = conn_now();
+
+	l->overflows++;
+	if (!l->overflow_logged_at || now - l->overflow_logged_at >= OVERFLOW_LOG_MS) {
+		syslog(LOG_WARNING, "generation %u: realtime signal queue overflow (SIGIO "
+		       "instead of SIGRTMIN+1, %llu time(s) since the last report): polling "
+		       "all %u connections; raise RLIMIT_SIGPENDING if this recurs",
+		       l->env->generation, (unsigned long long)(l->overflows - l->overflows_logged),
+		       l->nconns);
+		l->overflows_logged = l->overflows;
+		l->overflow_logged_at = now;
+	}
+	resync(l);
+}
+
+/*
+ * Takes the listeners back when the process group owning them is gone (a newer
+ * generation that failed after taking them); a live newer one keeps them.
+ */
+static void check_owner(struct loop *l)
+{
+	struct f_owner_ex owner;
+
+	if (l->env->nlisteners == 0 || fcntl(l->env->listeners[0], F_GETOWN_EX, &owner) < 0)
+		return;
+	if (owner.type == F_OWNER_PGRP && owner.pid == getpgrp())
+		return;
+	if (owner.type == F_OWNER_PGRP && owner.pid > 0 &&
+	    !(kill(-owner.pid, 0) < 0 && errno == ESRCH))
+		return;
+	syslog(LOG_NOTICE, "generation %u: taking back the listeners' signals",
+	       l->env->generation);
+	own_listeners(l->env);
+}
+
+static void tick(struct loop *l)
+{
+	int64_t now = conn_now();
+
+	if (l->lost)
+		resync(l);
+	if (pool_child_stopping(l->stop_fd))
+		begin_stop(l);
+	for (int fd = 0; fd < l->top; fd++) {
+		struct conn *c = l->by_fd[fd];
+		if (c && conn_deadline(c) <= now) {
+			conn_expire(c);
+			forget(l, c);
+		}
+	}
+	if (!l->stopping) {
+		check_owner(l);
+		accept_all(l);
+	}
+}
+
+/* Room for every connection and the file it sends, within the hard limit. */
+static void fit_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	const struct sigio_conf *sc = env->mpm_conf;
+	struct loop l = {
+		.env = env,
+		.max = (unsigned)sc->max_connections,
+		.sig = io_signal(),
+		.stop_fd = stop_fd,
+	};
+	sigset_t wait_set;
+	int64_t next_tick;
+
+	(void)chan;
+	(void)arg;
+	sigemptyset(&wait_set);
+	sigaddset(&wait_set, l.sig);
+	sigaddset(&wait_set, SIGIO);
+	sigprocmask(SIG_BLOCK, &wait_set, NULL);
+	/* Inherited as ignored from the leader; blocked now, so set back to queue. */
+	signal(l.sig, SIG_DFL);
+	signal(SIGIO, SIG_DFL);
+	sigaddset(&wait_set, SIGTERM);
+	if (make_async(stop_fd, F_OWNER_PGRP, getpgrp(), false) < 0) {
+		syslog(LOG_ERR, "generation %u: signal-driven I/O on the stop pipe: %m",
+		       env->generation);
+		return 1;
+	}
+	fit_nofile((rlim_t)sc->max_connections * 2 + 64);
+	l.slot = sb_claim(env->sb, env->generation);
+	/* Whatever happened before the signals were set up raised none. */
+	resync(&l);
+	next_tick = conn_now() + TICK_MS;
+
+	while (!l.stopping || l.nconns > 0) {
+		int64_t now = conn_now(), until = next_tick;
+		if (l.accept_failing && l.accept_retry < until)
+			until = l.accept_retry;
+		int64_t left = until > now ? until - now : 0;
+		struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000 };
+		siginfo_t si;
+		int sig = sigtimedwait(&wait_set, &si, &ts);
+		if (sig == l.sig)
+			dispatch(&l, si.si_fd, si.si_band);
+		else if (sig == SIGIO)
+			overflowed(&l);
+		else if (sig == SIGTERM)
+			begin_stop(&l);
+		now = conn_now();
+		if (l.accept_failing && now >= l.accept_retry) {
+			l.accept_failing = false;
+			l.accept_again = true;
+		}
+		if (l.accept_again && !l.stopping)
+			accept_all(&l);
+		if (now >= next_tick) {
+			tick(&l);
+			next_tick = now + TICK_MS;
+		}
+	}
+	sb_release(l.slot);
+	free(l.by_fd);
+	free(l.pfd);
+	return 0;
+}
+
+static int run(const struct mpm_env *env)
+{
+	const struct sigio_conf *sc = env->mpm_conf;
+	struct pool *p;
+
+	/* The leader is in the group that owns the listeners: their signals are not for it. */
+	signal(io_signal(), SIG_IGN);
+	signal(SIGIO, SIG_IGN);
+	if (own_listeners(env) < 0)
+		return 1;
+	p = pool_create(env, child_main, NULL, false);
+	if (!p)
+		return 1;
+	pool_set_target(p, (unsigned)sc->processes);
+	return pool_run(p, NULL, NULL);
+}
+
+const struct mpm_module minihttpd_mpm = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "sigio",
+	.description = "signal-driven I/O: O_ASYNC sockets, a realtime signal per event",
+	.options = options,
+	.configure = configure,
+	.conf_free = free,
+	.query = query,
+	.run = run,
+};

@@ -1,0 +1,214 @@
+/*
+ * thread: one thread per connection (the seed's "thread per client"). One process, kept
+ * by the pool (a crash is replaced), whose main thread accepts and starts a detached
+ * thread for each connection; the thread serves it to its end and exits.
+ *
+ * max_threads caps the live connection threads: at the cap the main thread stops
+ * accepting until one ends, so clients wait in the listen backlog (back-pressure, never a
+ * refusal). Each thread claims its own scoreboard slot when one is free. On stop the main
+ * thread stops accepting and waits for the threads, which finish the request in flight;
+ * the master's graceful_timeout bounds that wait.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn_loop.h"
+#include "mpm.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+/* A connection's call chain is shallow; 8 MiB stacks would only reserve address space. */
+#define STACK_SIZE (512 * 1024)
+#define RETRY_MS 100
+#define THREAD_NAME "minihttpd conn"
+
+struct thread_conf {
+	long max_threads;
+};
+
+/* The child's count of connection threads; the main thread waits on `changed`. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static unsigned active;
+
+struct job {
+	const struct mpm_env *env;
+	int stop_fd;
+	int fd;
+	socklen_t len;
+	struct sockaddr_storage peer;
+};
+
+static int parse_max_threads(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 4096, false);
+}
+
+static cfg_opt_t options[] = {
+	CFG_INT_CB("max_threads", 256, CFGF_NONE, parse_max_threads),
+	CFG_END()
+};
+
+static int configure(cfg_t *sec, void **out)
+{
+	struct thread_conf *tc = calloc(1, sizeof(*tc));
+
+	if (!tc)
+		return -1;
+	tc->max_threads = cfg_getint(sec, "max_threads");
+	*out = tc;
+	return 0;
+}
+
+static long query(const void *conf, enum mpm_query what)
+{
+	const struct thread_conf *tc = conf;
+
+	switch (what) {
+	case MPM_Q_THREADED: return 1;
+	case MPM_Q_ASYNC: return 0;
+	case MPM_Q_MAX_SLOTS: return tc->max_threads;
+	}
+	return -1;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct job *j = arg;
+	struct sb_slot *slot = sb_claim(j->env->sb, j->env->generation);
+
+	/* So ps -L and /proc/PID/task tell connection threads from the main one. */
+	pthread_setname_np(pthread_self(), THREAD_NAME);
+	conn_serve(j->env->http, j->fd, (struct sockaddr *)&j->peer, j->len, slot, j->stop_fd);
+	sb_release(slot);
+	conn_release_buffers();
+	free(j);
+	pthread_mutex_lock(&lock);
+	active--;
+	pthread_cond_signal(&changed);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+/* Waits until fewer than max threads run; false when the child must stop meanwhile. */
+static bool wait_below(unsigned max, int stop_fd)
+{
+	bool stop = false;
+
+	pthread_mutex_lock(&lock);
+	while (active >= max && !stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&changed, &lock, &ts);
+		stop = pool_child_stopping(stop_fd);
+	}
+	pthread_mutex_unlock(&lock);
+	return !stop;
+}
+
+/* Starts the thread for j, retrying while the system is short of threads. */
+static bool start(const pthread_attr_t *attr, struct job *j, int stop_fd)
+{
+	bool logged = false;
+	pthread_t t;
+	int err;
+
+	pthread_mutex_lock(&lock);
+	active++;
+	pthread_mutex_unlock(&lock);
+	while ((err = pthread_create(&t, attr, conn_thread, j)) != 0) {
+		if (!logged)
+			syslog(LOG_ERR, "generation %u: pthread_create: %s; holding the connection "
+			       "and retrying every %d ms", j->env->generation, strerror(err),
+			       RETRY_MS);
+		logged = true;
+		if (pool_child_wait(NULL, 0, stop_fd, RETRY_MS) < 0) {
+			close(j->fd);
+			free(j);
+			pthread_mutex_lock(&lock);
+			active--;
+			pthread_mutex_unlock(&lock);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Room for every connection and the file it sends, within the hard limit. */
+static void fit_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	const struct thread_conf *tc = env->mpm_conf;
+	pthread_attr_t attr;
+
+	(void)chan;
+	(void)arg;
+	fit_nofile((rlim_t)tc->max_threads * 2 + 64);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	while (wait_below((unsigned)tc->max_threads, stop_fd)) {
+		struct job *j = malloc(sizeof(*j));
+		if (!j) {
+			syslog(LOG_ERR, "generation %u: out of memory", env->generation);
+			if (pool_child_wait(NULL, 0, stop_fd, RETRY_MS) < 0)
+				break;
+			continue;
+		}
+		j->len = sizeof(j->peer);
+		j->fd = conn_accept_any(env->listeners, env->nlisteners, stop_fd, &j->peer, &j->len);
+		if (j->fd < 0) {
+			free(j);
+			break;
+		}
+		j->env = env;
+		j->stop_fd = stop_fd;
+		if (!start(&attr, j, stop_fd))
+			break;
+	}
+	pthread_mutex_lock(&lock);
+	while (active > 0)
+		pthread_cond_wait(&changed, &lock);
+	pthread_mutex_unlock(&lock);
+	pthread_attr_destroy(&attr);
+	return 0;
+}
+
+static int run(const struct mpm_env *env)
+{
+	struct pool *p = pool_create(env, child_main, NULL, false);
+
+	if (!p)
+		return 1;
+	pool_set_target(p, 1);
+	return pool_run(p, NULL, NULL);
+}
+
+const struct mpm_module minihttpd_mpm = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "thread",
+	.description = "one process, a new thread for every connection, up to max_threads",
+	.options = options,
+	.configure = configure,
+	.conf_free = free,
+	.query = query,
+	.run = run,
+};
