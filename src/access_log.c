@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -30,20 +31,49 @@ static const char *clf_time(void)
 	return stamp;
 }
 
-/* Quotes are escaped so a hostile User-Agent cannot forge fields of the line. */
-static size_t put_escaped(char *out, size_t cap, const struct http_str *s)
+/*
+ * Each field has its own budget, so that one huge field (a long method token, say) cannot
+ * crowd the others out of the line; a field cut short ends in "...".
+ */
+#define MAX_METHOD 64
+#define MAX_TARGET 2048
+#define MAX_REFERER 512
+#define MAX_AGENT 1024
+
+struct line {
+	char p[256 + MAX_METHOD + MAX_TARGET + MAX_REFERER + MAX_AGENT];
+	size_t len;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->p) - l->len)
+		n = sizeof(l->p) - l->len;
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+/* Quotes and backslashes are escaped so a hostile User-Agent cannot forge fields. */
+static void put_escaped(struct line *l, const struct http_str *s, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
+	char *out = l->p + l->len;
 
 	if (!s->p) {
-		if (cap > 1)
-			out[o++] = '-';
-		return o;
+		put(l, "-", 1);
+		return;
 	}
-	for (size_t i = 0; i < s->len && o + 4 < cap; i++) {
+	for (size_t i = 0; i < s->len; i++) {
 		unsigned char ch = (unsigned char)s->p[i];
-		if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f) {
+		bool esc = ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f;
+
+		if (o + (esc ? 4 : 1) > max - 3) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (esc) {
 			out[o++] = '\\';
 			out[o++] = 'x';
 			out[o++] = hex[ch >> 4];
@@ -52,15 +82,16 @@ static size_t put_escaped(char *out, size_t cap, const struct http_str *s)
 			out[o++] = (char)ch;
 		}
 	}
-	return o;
+	l->len += o;
 }
 
 void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		      const struct http_request *req, int status, uint64_t bytes)
 {
 	static __thread int reported;
-	char line[2048], addr[INET6_ADDRSTRLEN] = "-";
-	size_t o;
+	static const struct http_str none = {NULL, 0};
+	struct line l;
+	char addr[INET6_ADDRSTRLEN] = "-", num[64];
 
 	if (ctx->access_fd < 0 && !ctx->access_syslog)
 		return;
@@ -69,33 +100,34 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 	else if (peer->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
 			  sizeof(addr));
-	o = (size_t)snprintf(line, sizeof(line), "%s - - [%s] \"", addr, clf_time());
+	l.len = (size_t)snprintf(l.p, sizeof(l.p), "%s - - [%s] \"", addr, clf_time());
 	if (req) {
-		o += put_escaped(line + o, sizeof(line) - o - 256, &req->method_name);
-		line[o++] = ' ';
-		o += put_escaped(line + o, sizeof(line) - o - 256, &req->target);
-		o += (size_t)snprintf(line + o, sizeof(line) - o, " HTTP/1.%d", req->version % 10);
+		put_escaped(&l, &req->method_name, MAX_METHOD);
+		put(&l, " ", 1);
+		put_escaped(&l, &req->target, MAX_TARGET);
+		put(&l, req->version == 10 ? " HTTP/1.0" : " HTTP/1.1", 9);
 	} else {
-		line[o++] = '-';
+		put(&l, "-", 1);
 	}
-	o += (size_t)snprintf(line + o, sizeof(line) - o, "\" %d %llu", status,
-			      (unsigned long long)bytes);
+	/* %b of Common Log Format: body bytes, "-" for none. */
+	if (bytes)
+		snprintf(num, sizeof(num), "\" %d %llu", status, (unsigned long long)bytes);
+	else
+		snprintf(num, sizeof(num), "\" %d -", status);
+	put(&l, num, strlen(num));
 	if (ctx->conf->access_log_format == LOG_FORMAT_COMBINED) {
-		static const struct http_str none = {NULL, 0};
-		memcpy(line + o, " \"", 2);
-		o += 2;
-		o += put_escaped(line + o, sizeof(line) - o - 8, req ? &req->referer : &none);
-		memcpy(line + o, "\" \"", 3);
-		o += 3;
-		o += put_escaped(line + o, sizeof(line) - o - 4, req ? &req->user_agent : &none);
-		line[o++] = '"';
+		put(&l, " \"", 2);
+		put_escaped(&l, req ? &req->referer : &none, MAX_REFERER);
+		put(&l, "\" \"", 3);
+		put_escaped(&l, req ? &req->user_agent : &none, MAX_AGENT);
+		put(&l, "\"", 1);
 	}
 	if (ctx->access_syslog) {
-		syslog(LOG_INFO, "%.*s", (int)o, line);
+		syslog(LOG_INFO, "%.*s", (int)l.len, l.p);
 		return;
 	}
-	line[o++] = '\n';
-	if (write(ctx->access_fd, line, o) < 0 && !reported) {
+	put(&l, "\n", 1);
+	if (write(ctx->access_fd, l.p, l.len) < 0 && !reported) {
 		reported = 1;
 		syslog(LOG_ERR, "access log %s: %m (further errors not reported)",
 		       ctx->conf->access_log);

@@ -13,7 +13,7 @@
 
 struct conn_ctx;
 
-/* req is NULL when the request could not be parsed. */
+/* req is NULL when the request could not be parsed; bytes counts the body only. */
 void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		      const struct http_request *req, int status, uint64_t bytes);
 

@@ -17,13 +17,20 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
+#include "status.h"
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
 #define LINGER_MS 2000
 #define DRAIN_GRACE_MS 1000
 #define IO_CACHE_MAX 64
+/* Input room past max_header_size, so a body can follow a head that fills the limit. */
+#define IN_SLACK 1024
+
+/* A cached file is a memory body (http_static): it must fit after the largest head. */
+_Static_assert(FILE_CACHE_MAX_SIZE + REPLY_HDR_MAX + 512 <= OUT_CAP, "cached file too large");
 
 enum state { S_HEAD, S_CONTINUE, S_BODY, S_WRITE, S_LINGER, S_CLOSED };
 
@@ -43,6 +50,7 @@ struct conn_io {
 	bool body_chunked;
 	struct http_chunked chunked;
 	uint64_t sent;
+	size_t head_out;		/* of sent, the response head's bytes (not logged) */
 	char out[OUT_CAP];
 	struct http_field *fields;
 	char in[];
@@ -58,6 +66,7 @@ struct conn {
 	uint8_t state;
 	uint8_t timer;
 	bool draining;
+	bool drained;		/* the last read came back short: the socket was empty */
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in4;
@@ -83,12 +92,13 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 		io_cache = io->next_free;
 		io_cached--;
 	} else {
-		io = malloc(sizeof(*io) + in_cap(ctx) + nf * sizeof(struct http_field) + 16);
+		io = malloc(sizeof(*io) + in_cap(ctx) + IN_SLACK + nf * sizeof(struct http_field) + 16);
 		if (!io)
 			return NULL;
 	}
 	/* Fields live after in[], aligned; only the scalars need resetting. */
-	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx)) + 15) & ~(uintptr_t)15);
+	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx) + IN_SLACK) + 15) &
+					   ~(uintptr_t)15);
 	io->in_len = io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
@@ -222,6 +232,7 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	c->requests = 0;
 	c->state = S_HEAD;
 	c->draining = false;
+	c->drained = false;
 	memset(&c->peer, 0, sizeof(c->peer));
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
@@ -294,6 +305,7 @@ static void build_output(struct conn *c)
 		io->out_len = reply_serialize(r, date_now(), c->ctx->server, false, version,
 					      io->out, sizeof(io->out));
 	}
+	io->head_out = io->out_len;
 	io->out_off = 0;
 	if (r->no_body || !http_status_has_body(r->status)) {
 		if (r->fd >= 0)
@@ -334,7 +346,9 @@ static void respond(struct conn *c)
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
-		static_serve(&c->ctx->st, &io->req, r);
+		if (io->req.path.len != c->ctx->conf->status_path_len ||
+		    !status_serve(c->ctx->conf, c->slot, &io->req, &c->peer.sa, r))
+			static_serve(&c->ctx->st, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
 		break;
@@ -430,13 +444,26 @@ static int step_head(struct conn *c)
 				start_request(c, (size_t)r);
 				return -1;
 			}
-			if (r < 0 || io->in_len == in_cap(ctx)) {
+			/* Bytes left by a body read may pass the limit: judge them, never read more. */
+			if (r < 0 || io->in_len >= in_cap(ctx)) {
 				refuse(c, r < 0 ? (int)-r : 431);
 				return -1;
 			}
 		}
-		ssize_t n = read(c->fd, io->in + io->in_len, in_cap(ctx) - io->in_len);
+		/*
+		 * A short read (TCP copies all it has) left the socket empty, and a byte arriving
+		 * since is a new readiness event even when edge-triggered: no read to see EAGAIN.
+		 */
+		if (c->drained) {
+			c->drained = false;
+			if (io->in_len == 0)
+				io_put(c);
+			return CONN_WANT_READ;
+		}
+		size_t want = in_cap(ctx) - io->in_len;
+		ssize_t n = read(c->fd, io->in + io->in_len, want);
 		if (n > 0) {
+			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->slot, SB_READ);
@@ -489,10 +516,12 @@ static int step_body(struct conn *c)
 		}
 		/* All buffered bytes were body: reuse the space after the head. */
 		io->in_len = io->pos = io->req.head_len;
-		ssize_t n = read(c->fd, io->in + io->in_len, in_cap(c->ctx) - io->in_len);
+		size_t want = in_cap(c->ctx) + IN_SLACK - io->in_len;
+		ssize_t n = read(c->fd, io->in + io->in_len, want);
 		if (n > 0) {
+			/* No refresh: a body gets header_timeout from its start, however it trickles. */
+			c->drained = (size_t)n < want;
 			io->in_len += (size_t)n;
-			set_timer(c, CONN_T_HEADER);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -525,12 +554,26 @@ static int flush_out(struct conn *c, bool more)
 	return -1;
 }
 
+/*
+ * The client asked to close and sent nothing more: it may send nothing more (RFC 9112
+ * section 9.6), so no lingering; the last send is held (MSG_MORE) for close() to send
+ * with its FIN in one segment.
+ */
+static bool closes_at_once(const struct conn *c)
+{
+	const struct conn_io *io = c->io;
+
+	return !io->keep_alive && io->have_req && !io->req.keep_alive &&
+	       io->pos == io->in_len && c->drained;
+}
+
 static void finish_response(struct conn *c)
 {
 	struct conn_io *io = c->io;
 
+	/* Log Format counts the body only (Apache's %b). */
 	access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, io->reply.status,
-			 io->sent);
+			 io->sent > io->head_out ? io->sent - io->head_out : 0);
 	if (c->slot) {
 		sb_add(&c->slot->requests, 1);
 		sb_add(&c->slot->bytes, io->sent);
@@ -540,6 +583,10 @@ static void finish_response(struct conn *c)
 		io->reply.fd = -1;
 	}
 	if (!io->keep_alive) {
+		if (closes_at_once(c)) {
+			closed(c);
+			return;
+		}
 		/* Lingering close: a RST caused by unread input must not destroy the response. */
 		shutdown(c->fd, SHUT_WR);
 		io_put(c);
@@ -563,7 +610,7 @@ static int step_write(struct conn *c)
 {
 	struct conn_io *io = c->io;
 	struct http_reply *r = &io->reply;
-	int rc = flush_out(c, r->fd >= 0);
+	int rc = flush_out(c, r->fd >= 0 || closes_at_once(c));
 
 	if (rc >= 0)
 		return rc;
@@ -635,12 +682,17 @@ enum conn_want conn_run(struct conn *c)
 
 void conn_expire(struct conn *c)
 {
-	if (c->state == S_HEAD && c->io && c->io->in_len > 0) {
-		static const char timeout[] = "HTTP/1.1 408 Request Timeout\r\n"
-			"Content-Length: 0\r\nConnection: close\r\n\r\n";
+	struct conn_io *io = c->io;
+
+	if (io && ((c->state == S_HEAD && io->in_len > 0) || c->state == S_BODY)) {
+		char timeout[256];
+		/* RFC 9110 6.6.1: a 4xx carries Date like any other. */
+		int n = snprintf(timeout, sizeof(timeout), "HTTP/1.1 408 Request Timeout\r\n"
+				 "Date: %s\r\nServer: %s\r\nContent-Length: 0\r\n"
+				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
-		send(c->fd, timeout, sizeof(timeout) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		access_log_write(c->ctx, &c->peer.sa, NULL, 408, 0);
+		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, 408, 0);
 	}
 	closed(c);
 }

@@ -3,8 +3,10 @@
  * read the head -> parse (http_parse) -> discard any request body -> answer (http_static)
  * -> write the head and body -> next request, lingering close, or close. conn_run() does
  * non-blocking I/O until the socket would block and says which readiness it waits for;
- * it only returns CONN_WANT_READ after a read hit EAGAIN and CONN_WANT_WRITE after a
- * write did, so edge-triggered callers are correct. Buffers are held only while a
+ * it only returns CONN_WANT_READ after a read hit EAGAIN or came back short (a TCP read
+ * copies all there is, so the socket was empty and any later byte is a new edge) and
+ * CONN_WANT_WRITE after a write hit EAGAIN, so edge-triggered callers are correct.
+ * Buffers are held only while a
  * request is in progress: an idle keep-alive connection is one small struct.
  */
 #ifndef MINIHTTPD_HTTP_CONN_H

@@ -263,9 +263,10 @@ static int parse_request_line(const char *p, size_t n, struct http_request *req)
 	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' ||
 	    p[7] < '0' || p[7] > '9')
 		return -400;
-	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+	/* RFC 9110 2.5: a later minor version of 1.x is handled as the highest we implement. */
+	if (p[5] != '1')
 		return -505;
-	req->version = p[7] == '1' ? 11 : 10;
+	req->version = p[7] == '0' ? 10 : 11;
 	return parse_target(req);
 }
 

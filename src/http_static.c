@@ -2,8 +2,12 @@
  * http_static: GET and HEAD for files under the document root.
  *
  * One request costs one openat2 and one fstat (plus one openat2 per index name tried for
- * a directory); nothing is allocated. The root is enforced by the kernel (RESOLVE_BENEATH)
- * at open time rather than by realpath checks, which would race with renames.
+ * a directory), or nothing for a small file the thread's file_cache holds; nothing is
+ * allocated. The root is enforced by the kernel (RESOLVE_BENEATH)
+ * at open time rather than by realpath checks, which would race with renames. Where
+ * openat2 is missing (ENOSYS: a kernel before 5.6, or a seccomp filter), paths are walked
+ * one component at a time with O_NOFOLLOW instead, which is stricter: unless
+ * follow_symlinks is on, every symlink is refused, even one that stays inside the root.
  *
  * Choices the RFCs leave open:
  *  - Only regular files are served. Anything else that is not a directory (FIFO, socket,
@@ -22,15 +26,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "file_cache.h"
 #include "http_date.h"
 #include "http_static.h"
 
@@ -106,6 +113,51 @@ ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, b
 	return (ssize_t)o;
 }
 
+/* Set once openat2 has answered ENOSYS, so that the process pays for it once; the unit
+ * tests set it to exercise the fallback. */
+static _Atomic bool no_openat2;
+
+/*
+ * openat2's replacement: path is already clean (no "..", no leading '/'), so walking it
+ * from the root, never following a symlink, cannot leave the root. With follow_symlinks
+ * the kernel resolves the whole path, as openat2 would without RESOLVE_BENEATH.
+ */
+static long open_walk(const struct static_ctx *ctx, const char *path, int flags)
+{
+	if (ctx->follow_symlinks)
+		return openat(ctx->root_fd, path, flags);
+
+	int dfd = ctx->root_fd;
+	char name[NAME_MAX + 1];
+
+	for (;;) {
+		const char *slash = strchr(path, '/');
+		size_t n = slash ? (size_t)(slash - path) : strlen(path);
+		bool last = !slash || slash[strspn(slash, "/")] == '\0';
+
+		if (n > NAME_MAX || (n == 2 && path[0] == '.' && path[1] == '.')) {
+			if (dfd != ctx->root_fd)
+				close(dfd);
+			errno = n > NAME_MAX ? ENAMETOOLONG : EXDEV;
+			return -1;
+		}
+		memcpy(name, n ? path : ".", n ? n : 1);
+		name[n ? n : 1] = '\0';
+		int fd = openat(dfd, name, last ? flags | O_NOFOLLOW
+					       : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int saved = errno;
+
+		if (dfd != ctx->root_fd)
+			close(dfd);
+		if (fd < 0 || last) {
+			errno = saved;
+			return fd;
+		}
+		dfd = fd;
+		path = slash + strspn(slash, "/");
+	}
+}
+
 /* Returns 0 with *fd set, or the status to answer. */
 static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 {
@@ -119,8 +171,15 @@ static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 
 	/* EAGAIN: the kernel saw a rename race it could not rule out; openat2(2) says retry. */
 	do
-		r = syscall(SYS_openat2, ctx->root_fd, path, &how, sizeof(how));
+		r = no_openat2 ? open_walk(ctx, path, (int)how.flags)
+			       : syscall(SYS_openat2, ctx->root_fd, path, &how, sizeof(how));
 	while (r < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 3);
+	if (r < 0 && errno == ENOSYS && !no_openat2) {
+		if (!atomic_exchange(&no_openat2, true))
+			syslog(LOG_WARNING, "openat2: %m; resolving paths one component at a "
+			       "time instead, refusing every symlink unless follow_symlinks");
+		r = open_walk(ctx, path, (int)how.flags);
+	}
 	if (r >= 0) {
 		*fd = (int)r;
 		return 0;
@@ -147,13 +206,23 @@ static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 	}
 }
 
-static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, struct stat *st)
+/* A small file the thread's file cache holds comes as *data with *fd -1. */
+static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, struct stat *st,
+		     const char **data)
 {
+	if ((*data = file_cache_get(ctx->root_fd, path, st))) {
+		*fd = -1;
+		return 0;
+	}
 	int status = open_file(ctx, path, fd);
 
 	if (status == 0 && fstat(*fd, st) < 0) {
 		close(*fd);
 		status = 500;
+	}
+	if (status == 0 && (*data = file_cache_put(ctx->root_fd, path, *fd, st))) {
+		close(*fd);
+		*fd = -1;
 	}
 	return status;
 }
@@ -326,9 +395,9 @@ static void content_type(const struct static_ctx *ctx, struct http_reply *reply,
 		reply_header(reply, "Content-Type: %s", type);
 }
 
-/* Answers for the open regular file fd; name is used only for its extension. */
+/* Answers for the open regular file fd (or its cached data); name gives the extension. */
 static void serve_file(const struct static_ctx *ctx, const struct http_request *req,
-		       struct http_reply *reply, int fd, const struct stat *st,
+		       struct http_reply *reply, int fd, const char *data, const struct stat *st,
 		       const char *name, size_t name_len)
 {
 	char etag[ETAG_MAX], lm_str[HTTP_DATE_LEN + 1];
@@ -345,12 +414,14 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	http_date_format(lm, lm_str);
 	int status = preconditions(req, etag, etag_len, lm, now);
 	if (status == 412) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		reply_error(reply, 412);
 		return;
 	}
 	if (status == 304) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		reply->status = 304;
 		reply->no_body = true;
 		reply->len = 0;
@@ -365,7 +436,8 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	    if_range_holds(req->if_range, etag, etag_len, lm, now)) {
 		switch (parse_range(req->range, (uint64_t)st->st_size, &off, &len)) {
 		case RANGE_UNSATISFIABLE:
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			reply_header(reply, "Content-Range: bytes */%lld", (long long)st->st_size);
 			reply_error(reply, 416);
 			return;
@@ -386,6 +458,8 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	reply->fd = fd;
 	reply->off = off;
 	reply->len = len;
+	if (data)
+		reply->body = data + off;
 }
 
 /* "/" for a directory reference whose raw path lacks it. */
@@ -543,6 +617,7 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 		const char *idx = ctx->index[i];
 		size_t il = strlen(idx), o = plen;
 		struct stat st;
+		const char *data;
 		int fd;
 
 		if (plen + il + 2 > cap)
@@ -550,7 +625,7 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 		if (plen)
 			path[o++] = '/';
 		memcpy(path + o, idx, il + 1);
-		int status = open_stat(ctx, path, &fd, &st);
+		int status = open_stat(ctx, path, &fd, &st, &data);
 		path[plen] = '\0';
 		if (status == 404)
 			continue;
@@ -564,7 +639,7 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 			continue;
 		}
 		close(dfd);
-		serve_file(ctx, req, reply, fd, &st, idx, il);
+		serve_file(ctx, req, reply, fd, data, &st, idx, il);
 		return;
 	}
 	if (ctx->directory_listing) {
@@ -580,6 +655,7 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 {
 	char path[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
+	const char *data;
 	bool dir;
 	int fd;
 	ssize_t n = static_path_clean(req->path.p, req->path.len, path, PATH_MAX, &dir);
@@ -588,7 +664,7 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 		reply_error(reply, (int)-n);
 		return;
 	}
-	int status = open_stat(ctx, n ? path : ".", &fd, &st);
+	int status = open_stat(ctx, n ? path : ".", &fd, &st, &data);
 	if (status) {
 		reply_error(reply, status);
 		return;
@@ -604,11 +680,12 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 	}
 	if (dir || !S_ISREG(st.st_mode)) {
 		/* "file/" names nothing; non-regular files are not served (see the top). */
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		reply_error(reply, 404);
 		return;
 	}
-	serve_file(ctx, req, reply, fd, &st, path, (size_t)n);
+	serve_file(ctx, req, reply, fd, data, &st, path, (size_t)n);
 }
 
 /* reply must come from reply_init: headers already added are kept. */
