@@ -4,6 +4,7 @@
  * accepts, and sees the real error otherwise.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,11 @@ static void launcher_wait(int fd, pid_t middle)
 	char msg[1024];
 	size_t used = 0;
 	ssize_t n;
+	sigset_t none;
+
+	/* The master blocked its signals for its signalfd; the launcher is a plain process. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	while (used < sizeof(msg) - 1 &&
 	       ((n = read(fd, msg + used, sizeof(msg) - 1 - used)) > 0 ||

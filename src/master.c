@@ -311,19 +311,35 @@ static void begin_stop(struct master *m, int signo)
 			shutdown(m->ls.l[i].fd, SHUT_RDWR);
 }
 
-static int setup_signals(struct master *m)
+static void master_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGUSR1);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGQUIT);
+}
+
+/*
+ * Blocked from the very start, so a SIGHUP sent as soon as the port accepts (before the
+ * signalfd exists) waits for the loop instead of killing the master by default action.
+ */
+static void block_signals(void)
 {
 	sigset_t mask;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGQUIT);
+	master_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+static int setup_signals(struct master *m)
+{
+	sigset_t mask;
+
+	master_signals(&mask);
 	m->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	return m->sigfd;
 }
@@ -397,6 +413,7 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	int report_fd = -1;
 	int rc = 1;
 
+	block_signals();
 	m.conf_path = absolute_path(opts->conf_path);
 	m.mpm_dir = opts->mpm_dir ? absolute_path(opts->mpm_dir) : NULL;
 	if (!m.conf_path || (opts->mpm_dir && !m.mpm_dir)) {
