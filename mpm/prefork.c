@@ -206,14 +206,10 @@ static int accept_exclusive(struct child *ch)
 		if (e.data.u32 == stop_tag)
 			break;
 		int fd = accept_one(env->listeners[e.data.u32], &peer, &len);
-		if (fd >= 0 && !serve(ch, fd, &peer, len))
+		if (conn_accept_note(fd))
+			pool_child_wait(NULL, 0, ch->stop_fd, 100);
+		else if (fd >= 0 && !serve(ch, fd, &peer, len))
 			break;
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-			syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts for 100 ms",
-			       env->generation);
-			struct pollfd none;
-			pool_child_wait(&none, 0, ch->stop_fd, 100);
-		}
 	}
 	for (size_t i = 0; i < env->nlisteners && pool_child_stopping(ch->stop_fd); i++) {
 		int fd = accept_one(env->listeners[i], &peer, &len);
@@ -522,15 +518,14 @@ static void passfd_poll_ready(struct pool *p, struct pollfd *fds, int n, void *a
 				continue;
 			int fd = accept4(fds[k].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd >= 0) {
+				conn_accept_note(fd);
 				pf->next_listener = k + 1;
 				pass(p, pf, fd);
 				took = true;
 				continue;
 			}
 			fds[k].revents = 0;
-			if (errno == EMFILE || errno == ENFILE) {
-				syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts",
-				       pf->env->generation);
+			if (conn_accept_note(fd)) {
 				pf->accept_pause_until = now_ms() + 100;
 				return;
 			}

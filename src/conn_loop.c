@@ -40,14 +40,32 @@ void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 	sb_set_state(slot, SB_IDLE);
 }
 
+bool conn_accept_note(int fd)
+{
+	/* From the first EMFILE/ENFILE to the next accept that succeeds: one episode, one
+	 * log line, however many pauses it lasts. */
+	static __thread bool exhausted;
+
+	if (fd >= 0) {
+		if (exhausted)
+			syslog(LOG_NOTICE, "accept: descriptors available again");
+		exhausted = false;
+		return false;
+	}
+	if (errno != EMFILE && errno != ENFILE)
+		return false;
+	if (!exhausted)
+		syslog(LOG_ERR, "accept: %m; pausing accepts (100 ms at a time) until "
+		       "descriptors are freed");
+	exhausted = true;
+	return true;
+}
+
 int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 		    struct sockaddr_storage *peer, socklen_t *peerlen)
 {
 	/* Where the next scan starts: a listener always ready cannot starve the others. */
 	static __thread size_t next;
-	/* Set from the first EMFILE/ENFILE to the next accept that succeeds: one episode, one
-	 * log line, however many 100 ms pauses it lasts. */
-	static __thread bool exhausted;
 	struct pollfd pfd[n];
 
 	for (;;) {
@@ -64,20 +82,12 @@ int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 			int fd = accept4(listeners[i], (struct sockaddr *)peer, peerlen,
 					 SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd >= 0) {
-				if (exhausted)
-					syslog(LOG_NOTICE, "accept: descriptors available again");
-				exhausted = false;
+				conn_accept_note(fd);
 				return fd;
 			}
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: back off instead of spinning on a ready listener. */
-				if (!exhausted)
-					syslog(LOG_ERR, "accept: %m; pausing accepts (100 ms at a "
-					       "time) until descriptors are freed");
-				exhausted = true;
-				if (pool_child_wait(NULL, 0, stop_fd, 100) < 0)
-					return -1;
-			}
+			/* Out of descriptors: back off instead of spinning on a ready listener. */
+			if (conn_accept_note(fd) && pool_child_wait(NULL, 0, stop_fd, 100) < 0)
+				return -1;
 		}
 	}
 }

@@ -6,6 +6,8 @@
 #ifndef MINIHTTPD_CONN_LOOP_H
 #define MINIHTTPD_CONN_LOOP_H
 
+#include <stdbool.h>
+
 #include "http_conn.h"
 
 /* Serves fd (non-blocking, owned) until the connection ends. */
@@ -19,5 +21,11 @@ void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
  */
 int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 		    struct sockaddr_storage *peer, socklen_t *peerlen);
+
+/*
+ * Call with every accept4() result, errno intact. Logs a lack of descriptors once per
+ * episode (and its end) and returns true when the caller must pause accepting.
+ */
+bool conn_accept_note(int fd);
 
 #endif
