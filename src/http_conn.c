@@ -67,6 +67,7 @@ struct conn {
 	uint8_t timer;
 	bool draining;
 	bool drained;		/* the last read came back short: the socket was empty */
+	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in4;
@@ -233,6 +234,7 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	c->state = S_HEAD;
 	c->draining = false;
 	c->drained = false;
+	c->write_budget = 0;
 	memset(&c->peer, 0, sizeof(c->peer));
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
@@ -248,6 +250,11 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 void *conn_extra(struct conn *c)
 {
 	return c->extra;
+}
+
+void conn_set_write_budget(struct conn *c, uint32_t bytes)
+{
+	c->write_budget = bytes;
 }
 
 int conn_fd(const struct conn *c)
@@ -614,10 +621,19 @@ static int step_write(struct conn *c)
 
 	if (rc >= 0)
 		return rc;
+	size_t spent = 0;
 	while (r->fd >= 0 && r->len > 0) {
 		size_t chunk = r->len > 0x40000000 ? 0x40000000 : (size_t)r->len;
+		if (c->write_budget) {
+			/* Bounded turns let a loop's other clients in, and keep less in flight. */
+			if (spent >= c->write_budget)
+				return CONN_YIELD;
+			if (chunk > c->write_budget - spent)
+				chunk = c->write_budget - spent;
+		}
 		ssize_t n = sendfile(c->fd, r->fd, &r->off, chunk);
 		if (n > 0) {
+			spent += (size_t)n;
 			r->len -= n;
 			io->sent += (uint64_t)n;
 			set_timer(c, CONN_T_SEND);

@@ -40,6 +40,7 @@ enum conn_want {
 	CONN_DONE = 0,		/* closed: conn_free() it */
 	CONN_WANT_READ = 1,
 	CONN_WANT_WRITE = 2,
+	CONN_YIELD = 3,		/* only after conn_set_write_budget(): see there */
 };
 
 /* Which timeout runs; each has a fixed length, so a FIFO per kind stays sorted. */
@@ -62,6 +63,14 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 enum conn_want conn_run(struct conn *c);
 void *conn_extra(struct conn *c);
 int conn_fd(const struct conn *c);
+
+/*
+ * Bounds the file bytes one conn_run() sends (0, the default: until the socket would
+ * block). Past it conn_run() returns CONN_YIELD without having seen EAGAIN, so that an
+ * event loop serves its other connections before running c again, which it must do
+ * without waiting for readiness.
+ */
+void conn_set_write_budget(struct conn *c, uint32_t bytes);
 
 /* Monotonic milliseconds, the clock of deadlines. */
 int64_t conn_now(void);

@@ -8,7 +8,11 @@
 #endif
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -500,6 +504,68 @@ static void test_traversal(void)
 	ctx.follow_symlinks = false;
 }
 
+/* Without openat2 (ENOSYS): the component walk keeps the root, and refuses every symlink. */
+static void test_no_openat2(void)
+{
+	no_openat2 = true;
+	is_int(get("/hello.txt"), 200, "no openat2: a file");
+	is_str(body(), "Hello, world!\n", "  its body");
+	is_int(get("/sub/page.HTML"), 200, "no openat2: a file in a directory");
+	is_int(get("//sub//index.html"), 200, "no openat2: empty segments");
+	is_int(get("/"), 200, "no openat2: the root's index");
+	is_str(body(), "<p>root</p>\n", "  its body");
+	is_int(get("/sub"), 301, "no openat2: directory without slash");
+	is_int(get("/sub/"), 200, "no openat2: a directory's index");
+	is_str(body(), "<p>sub</p>\n", "  its body");
+	is_int(get("/nope.txt"), 404, "no openat2: missing file");
+	is_int(get("/sub/nope/x"), 404, "no openat2: missing directory");
+	is_int(get("/hello.txt/x"), 404, "no openat2: a file as a directory");
+	is_int(get("/fifo"), 404, "no openat2: a FIFO");
+	is_int(get("/../outside/secret.txt"), 400, "no openat2: .. refused");
+	is_int(get("/link-out"), 404, "no openat2: relative symlink out of the root");
+	is_int(get("/link-abs"), 404, "no openat2: absolute symlink out of the root");
+	is_int(get("/link-magic"), 404, "no openat2: symlink through /proc magic");
+	is_int(get("/link-in"), 404, "no openat2: stricter: a symlink inside is refused too");
+	is_int(get("/link-dir/"), 404, "no openat2: ... and a symlinked directory");
+	is_int(get("/link-dir/index.html"), 404, "no openat2: ... also in the middle of a path");
+	ctx.follow_symlinks = true;
+	is_int(get("/link-out"), 200, "no openat2, follow_symlinks: symlink out");
+	is_str(body(), "secret\n", "  outside body");
+	is_int(get("/link-dir/index.html"), 200, "no openat2, follow_symlinks: symlinked dir");
+	is_int(get("/../outside/secret.txt"), 400, "no openat2, follow_symlinks: .. refused");
+	ctx.follow_symlinks = false;
+	no_openat2 = false;
+	is_int(get("/link-in"), 200, "openat2 again: a symlink inside is served");
+}
+
+/*
+ * A seccomp filter answering ENOSYS to openat2, as systemd's may: the first request finds
+ * out and falls back for good. Last, as the filter stays for the rest of the process.
+ */
+static void test_openat2_enosys(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		ok(1, "# SKIP cannot install a seccomp filter");
+		return;
+	}
+	ok(syscall(SYS_openat2, -1, "", NULL, 0) < 0 && errno == ENOSYS,
+	   "seccomp: openat2 now fails with ENOSYS");
+	is_int(no_openat2, 0, "  the fallback is not on yet");
+	is_int(get("/hello.txt"), 200, "openat2 ENOSYS: the request is served all the same");
+	is_int(no_openat2, 1, "  and the fallback is on from now on");
+	is_int(get("/link-out"), 404, "openat2 ENOSYS: a symlink out of the root is refused");
+	is_int(get("/sub/"), 200, "openat2 ENOSYS: a directory's index");
+}
+
 static void test_directories(void)
 {
 	is_int(get("/sub"), 301, "directory without slash");
@@ -802,10 +868,12 @@ int main(void)
 	test_basic();
 	test_errors();
 	test_traversal();
+	test_no_openat2();
 	test_directories();
 	test_conditionals();
 	test_ranges();
 	test_future_mtime();
+	test_openat2_enosys();
 
 	if (rep.fd >= 0)
 		close(rep.fd);

@@ -1,0 +1,324 @@
+#!/bin/bash
+# compare.sh: minihttpd's event MPM against nginx, lighttpd and h2o from Debian, on the
+# same files, in the same run. Every server runs one worker pinned to SERVER_CPU with
+# access logs off; wrk runs pinned to CLIENT_CPU. The runs are interleaved (run 1 of
+# every server, then run 2, ...) so that drift in the machine's load hits all alike.
+#
+# Loads (each RUNS times, the median kept): a 1 KiB file over 50 keep-alive
+# connections; the same with a new connection per request; a 10 MiB file over 4
+# keep-alive connections. Reported: req/s, MB/s (wrk's, 2^20 bytes), p99 latency, and
+# the server's CPU time per request (user+sys of its whole process tree, from /proc).
+# Then, one server at a time: the RSS growth of its tree while IDLE_N keep-alive
+# connections, each answered once, stay open, and the p99 of the keep-alive load run
+# while they do.
+#
+# Needs root (the servers drop to nobody), wrk, nginx (nginx-light), lighttpd, h2o and
+# a C compiler. Not a test: nothing here passes or fails. Knobs (environment):
+#   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
+#   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/lib_event.sh"
+
+DUR=${DUR:-5}
+RUNS=${RUNS:-3}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+IDLE_N=${IDLE_N:-10000}
+TRIGGERS=${TRIGGERS:-edge level}
+ANCHORS=${SERVERS:-nginx lighttpd h2o}
+MINIHTTPD=${MINIHTTPD:-$top/src/minihttpd}
+MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
+HZ=$(getconf CLK_TCK)
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (the servers switch to nobody)"
+for tool in wrk taskset cc; do
+	command -v "$tool" >/dev/null || die "$tool not found"
+done
+[ -x "$MINIHTTPD" ] && [ -f "$MPM_DIR/event.so" ] || die "build minihttpd first (make)"
+
+work=$(mktemp -d /tmp/bench-compare.XXXXXX)
+chmod 755 "$work"
+declare -A PID PORT
+cleanup() {
+	for s in "${!PID[@]}"; do
+		kill "${PID[$s]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+root=$work/htdocs
+mkdir -p "$root"
+head -c 1024 /dev/urandom > "$root/1k.bin"
+head -c $((10 << 20)) /dev/urandom > "$root/10m.bin"
+chmod -R a+rX "$root"
+cc -O2 -o "$work/idle_conns" "$here/idle_conns.c" || die "cannot build idle_conns"
+# Every server may hold IDLE_N connections plus the load's.
+ulimit -n "$(ulimit -Hn)"
+
+start_nginx() {
+	local d=$work/nginx
+	mkdir -p "$d"
+	cat > "$d/nginx.conf" <<-EOF
+	worker_processes 1;
+	worker_rlimit_nofile 20000;
+	daemon off;
+	user nobody nogroup;
+	pid $d/nginx.pid;
+	error_log $d/error.log;
+	events { worker_connections 20000; }
+	http {
+		access_log off;
+		sendfile on;
+		tcp_nopush on;
+		keepalive_timeout 300;
+		keepalive_requests 1000000;
+		default_type application/octet-stream;
+		client_body_temp_path $d/tmp;
+		server { listen 127.0.0.1:$1; root $root; }
+	}
+	EOF
+	taskset -c "$SERVER_CPU" nginx -c "$d/nginx.conf" -p "$d" -e "$d/error.log" \
+		2>"$d/stderr" &
+}
+
+start_lighttpd() {
+	local d=$work/lighttpd
+	mkdir -p "$d"
+	chown nobody:nogroup "$d"	# it opens its log after switching user
+	cat > "$d/lighttpd.conf" <<-EOF
+	server.document-root = "$root"
+	server.bind = "127.0.0.1"
+	server.port = $1
+	server.username = "nobody"
+	server.groupname = "nogroup"
+	server.errorlog = "$d/error.log"
+	server.max-fds = 20000
+	server.max-connections = 16384
+	server.max-keep-alive-idle = 300
+	server.max-keep-alive-requests = 65535
+	mimetype.assign = ( "" => "application/octet-stream" )
+	EOF
+	taskset -c "$SERVER_CPU" lighttpd -D -f "$d/lighttpd.conf" 2>"$d/stderr" &
+}
+
+start_h2o() {
+	local d=$work/h2o
+	mkdir -p "$d"
+	chown nobody:nogroup "$d"	# it opens its log after switching user
+	cat > "$d/h2o.conf" <<-EOF
+	listen:
+	  host: 127.0.0.1
+	  port: $1
+	num-threads: 1
+	max-connections: 20000
+	http1-request-timeout: 300
+	user: nobody
+	error-log: $d/error.log
+	hosts:
+	  default:
+	    paths:
+	      /:
+	        file.dir: $root
+	EOF
+	taskset -c "$SERVER_CPU" h2o -c "$d/h2o.conf" 2>"$d/stderr" &
+}
+
+# minihttpd-edge / minihttpd-level
+start_minihttpd() {
+	local trig=${2#minihttpd-} d=$work/$2
+	mkdir -p "$d"
+	cat > "$d/minihttpd.conf" <<-EOF
+	mpm_dir = "$MPM_DIR"
+	listen = {"127.0.0.1:$1"}
+	document_root = "$root"
+	mpm = "event"
+	pid_file = ""
+	user = "nobody"
+	group = "nogroup"
+	access_log = "off"
+	keepalive_timeout = 300
+	max_keepalive_requests = 1000000
+	event {
+		processes = 1
+		max_connections = 20000
+		trigger = "$trig"
+	}
+	EOF
+	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
+}
+
+SERVERS=""
+for s in $ANCHORS; do
+	command -v "$s" >/dev/null || die "$s not found (apt-get install nginx-light lighttpd h2o)"
+	SERVERS="$SERVERS $s"
+done
+for t in $TRIGGERS; do
+	SERVERS="$SERVERS minihttpd-$t"
+done
+
+for s in $SERVERS; do
+	PORT[$s]=$(free_port)
+	case $s in
+	minihttpd-*) start_minihttpd "${PORT[$s]}" "$s" ;;
+	*) "start_$s" "${PORT[$s]}" ;;
+	esac
+	PID[$s]=$!
+	wait_until port_open "${PORT[$s]}" || die "$s did not start: $(cat "$work"/"$s"/stderr)"
+	# Served files are in the page cache and in whatever cache each server keeps.
+	taskset -c "$CLIENT_CPU" wrk -t1 -c4 -d1s "http://127.0.0.1:${PORT[$s]}/10m.bin" >/dev/null
+	taskset -c "$CLIENT_CPU" wrk -t1 -c50 -d1s "http://127.0.0.1:${PORT[$s]}/1k.bin" >/dev/null
+done
+
+# wrk's units to plain numbers: latency in microseconds, transfer in MiB.
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+	f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", n * f }'; }
+to_mib() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+	f = (u == "GB") ? 1024 : (u == "MB") ? 1 : (u == "KB") ? 1 / 1024 : 1 / 1048576;
+	printf "%.1f", n * f }'; }
+
+# One wrk run against server $1 with load $2; appends "reqs mib p99 us errors" to a file.
+measure() {
+	local s=$1 load=$2 url="http://127.0.0.1:${PORT[$1]}" args out t0 t1 req
+	# wrk drops a header without a space after the colon: "Connection: close" exactly.
+	case $load in
+	ka1k) args=(-c50 "$url/1k.bin") ;;
+	close1k) args=(-c50 -H "Connection: close" "$url/1k.bin") ;;
+	big) args=(-c4 "$url/10m.bin") ;;
+	esac
+	t0=$(tree_cpu_ticks "${PID[$s]}")
+	out=$(taskset -c "$CLIENT_CPU" wrk -t1 -d"${DUR}s" --latency "${args[@]}" 2>&1)
+	t1=$(tree_cpu_ticks "${PID[$s]}")
+	req=$(echo "$out" | awk '/requests in/ { print $1 }')
+	[ -n "$req" ] && [ "$req" -gt 0 ] || { echo "$s $load: wrk failed: $out" >&2; return; }
+	echo "$(echo "$out" | awk '/^Requests\/sec/ { print $2 }')" \
+		"$(to_mib "$(echo "$out" | awk '/^Transfer\/sec/ { print $2 }')")" \
+		"$(to_us "$(echo "$out" | awk '$1 == "99%" { print $2 }')")" \
+		"$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v r="$req" 'BEGIN { printf "%.2f", d * 1e6 / hz / r }')" \
+		"$(echo "$out" | awk '/Socket errors|Non-2xx/ { e = 1 } END { print e + 0 }')" \
+		>> "$work/$s.$load"
+}
+
+LOADS="ka1k close1k big"
+for run in $(seq "$RUNS"); do
+	for load in $LOADS; do
+		for s in $SERVERS; do
+			measure "$s" "$load"
+		done
+	done
+	echo "run $run of $RUNS done" >&2
+done
+
+# The idle keep-alive connections, one server at a time.
+idle() {
+	local s=$1 base rss ctl=$work/$1.ctl out=$work/$1.idle_out p99
+	base=$(tree_rss_kb "${PID[$s]}")
+	mkfifo "$ctl"
+	taskset -c "$CLIENT_CPU" "$work/idle_conns" "${PORT[$s]}" "$IDLE_N" /1k.bin \
+		< "$ctl" > "$out" &
+	local ipid=$!
+	exec 3> "$ctl"
+	WAIT_S=300 wait_until grep -q -e '^ready' -e '^failed' "$out"
+	if grep -q '^ready' "$out"; then
+		rss=$(tree_rss_kb "${PID[$s]}")
+		# A server that cannot take 50 more (lighttpd keeps 2 descriptors per
+		# connection) answers nothing: its p99 is n/a, not 0.
+		p99=$(for run in $(seq "$RUNS"); do
+			taskset -c "$CLIENT_CPU" wrk -t1 -c50 -d"${DUR}s" --latency \
+				"http://127.0.0.1:${PORT[$s]}/1k.bin" |
+				awk '$1 == "99%" { p = $2 } /requests in/ { n = $1 }
+				     END { if (n > 0) print p }'
+		done | while read -r v; do to_us "$v"; echo; done | median)
+		echo "$(( (rss - base) ))" "${p99/nan/n/a}" > "$work/$s.idle"
+	else
+		echo "$s: idle connections: $(cat "$out")" >&2
+	fi
+	exec 3>&-
+	wait "$ipid" 2>/dev/null
+	rm -f "$ctl"
+}
+for s in $SERVERS; do
+	idle "$s"
+done
+
+# Column $2 (1-based) of the runs of server $1 under load $2, median.
+med() { [ -f "$work/$1.$2" ] && awk -v c="$3" '{ print $c }' "$work/$1.$2" | median || echo nan; }
+idle_val() { [ -f "$work/$1.idle" ] && awk -v c="$2" '{ print $c }' "$work/$1.idle" || echo nan; }
+
+# One table row: label, then a value per server from the command "$2 SERVER".
+row() {
+	local label=$1 getter=$2 fmt=$3 line
+	line="| $label |"
+	for s in $SERVERS; do
+		line="$line $(printf "$fmt" "$($getter "$s")") |"
+	done
+	echo "$line"
+}
+ratios() {
+	local label=$1 getter=$2 line m
+	for t in $TRIGGERS; do
+		m=$($getter "minihttpd-$t")
+		line="| $label, minihttpd-$t / anchor |"
+		for s in $SERVERS; do
+			case $s in
+			minihttpd-*) line="$line |" ;;
+			*) line="$line $(awk -v a="$m" -v b="$($getter "$s")" \
+				'BEGIN { if (a + 0 == 0 || b + 0 == 0) print "-"; else printf "%.2f", a / b }') |" ;;
+			esac
+		done
+		echo "$line"
+	done
+}
+
+for load in $LOADS; do
+	eval "rps_$load() { med \$1 $load 1; }; mib_$load() { med \$1 $load 2; }"
+	eval "p99_$load() { med \$1 $load 3; }; us_$load() { med \$1 $load 4; }"
+done
+rss_idle() { idle_val "$1" 1 | awk '$1 == "nan" { print; next } { printf "%+.1f", $1 / 1024 }'; }
+p99_idle() { idle_val "$1" 2; }
+
+echo
+echo "minihttpd event MPM vs anchors: median of $RUNS runs of ${DUR}s, server on CPU" \
+	"$SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+header="| load / metric |"
+sep="|---|"
+for s in $SERVERS; do
+	header="$header $s |"
+	sep="$sep---:|"
+done
+echo "$header"
+echo "$sep"
+row "1 KiB keep-alive, 50 conns: req/s" rps_ka1k "%.0f"
+row "1 KiB keep-alive: p99 µs" p99_ka1k "%s"
+row "1 KiB keep-alive: server µs/request" us_ka1k "%s"
+ratios "1 KiB keep-alive: µs/request" us_ka1k
+row "1 KiB new conn per request: req/s" rps_close1k "%.0f"
+row "1 KiB new conn per request: p99 µs" p99_close1k "%s"
+row "1 KiB new conn per request: server µs/request" us_close1k "%s"
+ratios "1 KiB new conn: µs/request" us_close1k
+row "10 MiB keep-alive, 4 conns: MB/s" mib_big "%s"
+row "10 MiB keep-alive: p99 µs" p99_big "%s"
+row "10 MiB keep-alive: server µs/request" us_big "%s"
+ratios "10 MiB: MB/s" mib_big
+row "RSS growth, $IDLE_N idle keep-alive conns: MiB" rss_idle "%s"
+row "p99 µs of the keep-alive load with them open (median)" p99_idle "%s"
+ratios "p99 with $IDLE_N idle" p99_idle
+for s in $SERVERS; do
+	for load in $LOADS; do
+		[ -f "$work/$s.$load" ] && awk -v s="$s" -v l="$load" '$5 > 0 { e = 1 }
+			END { if (e) print "note: " s " " l ": wrk reported socket errors or non-2xx" }' \
+			"$work/$s.$load"
+	done
+done
+echo
+echo "Targets for minihttpd: keep-alive <= 5.8 µs/request, new connection <= 18" \
+	"µs/request, 10 MiB MB/s >= the best anchor, idle growth <= +2.5 MiB with a p99 no" \
+	"worse than h2o's. Ratios: minihttpd's value divided by the anchor's (lower is" \
+	"better for µs and p99, higher for MB/s)."

@@ -1,0 +1,64 @@
+# lib_event.sh: helpers for bench/compare.sh, sourced (POSIX sh + /proc): the process
+# tree of a server, its CPU time and its resident memory, and small waits. No fixed
+# sleeps: every wait polls a condition with a bound.
+
+# The pids of $1 and all its descendants, one per line.
+tree_pids() {
+	todo=$1
+	while [ -n "$todo" ]; do
+		next=
+		for p in $todo; do
+			[ -d "/proc/$p" ] || continue
+			echo "$p"
+			kids=$(cat /proc/"$p"/task/*/children 2>/dev/null)
+			next="$next $kids"
+		done
+		todo=$(echo $next)
+	done
+}
+
+# utime + stime of the tree of $1, in clock ticks (fields 14 and 15 of /proc/PID/stat;
+# the command name is cut off first since it may contain spaces).
+tree_cpu_ticks() {
+	total=0
+	for p in $(tree_pids "$1"); do
+		t=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13}')
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+
+# Resident set of the tree of $1, in KiB.
+tree_rss_kb() {
+	total=0
+	for p in $(tree_pids "$1"); do
+		r=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null)
+		total=$((total + ${r:-0}))
+	done
+	echo "$total"
+}
+
+# Polls "$@" every 50 ms until it succeeds or $WAIT_S seconds (default 10) pass.
+wait_until() {
+	n=$(( ${WAIT_S:-10} * 20 ))
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		n=$((n - 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A TCP port nobody listens on, from the kernel (bind to port 0).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Median of the numbers on stdin.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

@@ -1,0 +1,651 @@
+/*
+ * event: a fixed number of processes, each running one non-blocking epoll loop over
+ * every connection it accepted (the seed's nginx / Node.js model). An idle keep-alive
+ * connection is the engine's small struct plus this file's links: no thread, no buffer.
+ *
+ * Accept: each process adds the shared listeners to its epoll with EPOLLEXCLUSIVE, so a
+ * new connection wakes one process, not all. Listeners stay level-triggered in both
+ * trigger modes: an accept burst is bounded for fairness and must not strand the rest.
+ * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
+ * process is full, short of descriptors, or stopping. With TCP_DEFER_ACCEPT a connection
+ * is accepted with its request already there: one wakeup per connection, not two.
+ *
+ * Timeouts: each conn_timer kind has a fixed length, so appending to one FIFO per kind
+ * keeps it sorted by deadline; only the heads are looked at, whatever the count.
+ *
+ * A large response is sent in turns of WRITE_BUDGET bytes: a connection that used its
+ * turn (CONN_YIELD) waits in a run queue, served round robin after the events of each
+ * pass, so one fast reader cannot hold the loop, and less data sits in socket buffers.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "file_cache.h"
+#include "http_conn.h"
+#include "mpm.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+#define MAX_EVENTS 512
+#define ACCEPT_BURST 64		/* per listener wakeup, so established clients are not starved */
+#define FD_PAUSE_MS 100		/* accept pause after EMFILE / ENFILE */
+#define FD_RESERVE 32		/* descriptors kept for files, logs and the loop itself */
+#define WRITE_BUDGET 262144	/* file bytes per turn of a connection (as lighttpd) */
+
+struct event_conf {
+	long processes;
+	long max_connections;
+	long defer_accept;	/* seconds; 0: off */
+	bool edge;
+};
+
+enum src_type { SRC_CONN, SRC_LISTENER, SRC_STOP, SRC_FILE_CACHE };
+
+/* What an epoll event's data.ptr points to. */
+struct src {
+	uint8_t type;
+	int fd;
+};
+
+/* The loop's part of a connection, in the engine's allocation (conn_extra). */
+struct evc {
+	struct src src;
+	uint8_t kind;		/* the timer FIFO it is linked in; CONN_T_COUNT: none */
+	uint8_t want;		/* read or write, as last asked (level: as registered) */
+	bool yielded;		/* in the run queue, linked by prev/next instead of a FIFO */
+	struct conn *conn;
+	struct evc *prev, *next;
+	int64_t deadline;
+};
+
+struct fifo {
+	struct evc *head, *tail;
+};
+
+struct loop {
+	const struct mpm_env *env;
+	const struct event_conf *ec;
+	int ep;
+	struct src stop, cache;
+	struct src *lsn;
+	struct sb_slot *slot;
+	struct fifo timers[CONN_T_COUNT];
+	struct fifo runq;	/* connections that yielded, to run again this pass */
+	long nrunq;
+	long nconns;
+	int64_t fd_pause_until;
+	bool accepting;		/* listeners are in the epoll set */
+	bool stopping;
+	bool full_logged;
+	bool fd_logged;
+};
+
+static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 4096, true);
+}
+
+static int parse_max_connections(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 1, 1000000, false);
+}
+
+static int parse_defer_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return config_parse_int(cfg, opt, value, result, 0, 3600, false);
+}
+
+static int parse_trigger(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const words[] = {"level", "edge", NULL};
+
+	if (config_check_word(cfg, opt, value, words) < 0)
+		return -1;
+	*(const char **)result = value;
+	return 0;
+}
+
+static cfg_opt_t options[] = {
+	CFG_INT_CB("processes", 0, CFGF_NONE, parse_processes),
+	CFG_INT_CB("max_connections", 10000, CFGF_NONE, parse_max_connections),
+	CFG_STR_CB("trigger", "level", CFGF_NONE, parse_trigger),
+	CFG_INT_CB("defer_accept", 1, CFGF_NONE, parse_defer_accept),
+	CFG_END()
+};
+
+/* "auto": the CPUs this process may run on, which honours taskset and cpusets. */
+static long cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
+}
+
+static int configure(cfg_t *sec, void **out)
+{
+	struct event_conf *ec = calloc(1, sizeof(*ec));
+
+	if (!ec)
+		return -1;
+	ec->processes = sec ? cfg_getint(sec, "processes") : 0;
+	if (ec->processes == 0)
+		ec->processes = cpu_count();
+	ec->max_connections = sec ? cfg_getint(sec, "max_connections") : 10000;
+	ec->edge = sec && cfg_getstr(sec, "trigger")[0] == 'e';
+	ec->defer_accept = sec ? cfg_getint(sec, "defer_accept") : 1;
+	*out = ec;
+	return 0;
+}
+
+static long query(const void *conf, enum mpm_query what)
+{
+	const struct event_conf *ec = conf;
+
+	switch (what) {
+	case MPM_Q_THREADED: return 0;
+	case MPM_Q_ASYNC: return 1;
+	case MPM_Q_MAX_SLOTS: return ec->processes;
+	}
+	return -1;
+}
+
+static void fifo_unlink(struct loop *l, struct evc *e)
+{
+	struct fifo *f;
+
+	if (e->kind == CONN_T_COUNT)
+		return;
+	f = &l->timers[e->kind];
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		f->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		f->tail = e->prev;
+	e->kind = CONN_T_COUNT;
+}
+
+static void fifo_append(struct loop *l, struct evc *e, enum conn_timer kind)
+{
+	struct fifo *f = &l->timers[kind];
+
+	e->kind = (uint8_t)kind;
+	e->next = NULL;
+	e->prev = f->tail;
+	if (f->tail)
+		f->tail->next = e;
+	else
+		f->head = e;
+	f->tail = e;
+}
+
+/* A yielded connection runs again within one pass: no timer meanwhile. */
+static void runq_add(struct loop *l, struct evc *e)
+{
+	fifo_unlink(l, e);
+	e->yielded = true;
+	e->next = NULL;
+	e->prev = l->runq.tail;
+	if (l->runq.tail)
+		l->runq.tail->next = e;
+	else
+		l->runq.head = e;
+	l->runq.tail = e;
+	l->nrunq++;
+}
+
+static void runq_remove(struct loop *l, struct evc *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		l->runq.head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		l->runq.tail = e->prev;
+	e->yielded = false;
+	l->nrunq--;
+}
+
+/* After the engine ran: a changed deadline moves to its FIFO's tail (still sorted). */
+static void retime(struct loop *l, struct evc *e)
+{
+	int64_t d = conn_deadline(e->conn);
+	enum conn_timer k = conn_timer_kind(e->conn);
+
+	if (d == e->deadline && k == e->kind)
+		return;
+	fifo_unlink(l, e);
+	e->deadline = d;
+	fifo_append(l, e, k);
+}
+
+static void set_accepting(struct loop *l, bool on)
+{
+	if (l->accepting == on)
+		return;
+	for (size_t i = 0; i < l->env->nlisteners; i++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+					  .data.ptr = &l->lsn[i] };
+		if (epoll_ctl(l->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->lsn[i].fd, &ev) < 0)
+			syslog(LOG_ERR, "event: epoll_ctl(listener %d): %m", l->lsn[i].fd);
+	}
+	l->accepting = on;
+}
+
+/*
+ * Accept is paused, never refused, while full or short of descriptors. A process that
+ * hovers at its limit would log at every close: an episode ends only below 90%.
+ */
+static void update_accepting(struct loop *l, int64_t now)
+{
+	long max = l->ec->max_connections;
+	bool full = l->nconns >= max;
+
+	if (full && !l->full_logged)
+		syslog(LOG_WARNING, "event: process %ld reached max_connections (%ld); "
+		       "accepting again when one closes", (long)getpid(), max);
+	if (full)
+		l->full_logged = true;
+	else if (l->nconns < max - (max + 9) / 10)
+		l->full_logged = false;
+	if (l->fd_pause_until && now >= l->fd_pause_until)
+		l->fd_pause_until = 0;
+	set_accepting(l, !l->stopping && !full && !l->fd_pause_until);
+}
+
+static void drop(struct loop *l, struct evc *e)
+{
+	if (e->yielded)
+		runq_remove(l, e);
+	else
+		fifo_unlink(l, e);
+	conn_free(e->conn);
+	l->nconns--;
+}
+
+/* Runs the engine until the socket would block, then waits for what it asked. */
+static void drive(struct loop *l, struct evc *e)
+{
+	enum conn_want w = conn_run(e->conn);
+	enum conn_want dir = w == CONN_WANT_READ ? CONN_WANT_READ : CONN_WANT_WRITE;
+
+	if (e->yielded)
+		runq_remove(l, e);
+	if (w == CONN_DONE) {
+		drop(l, e);
+		return;
+	}
+	if (!l->ec->edge && dir != e->want) {
+		struct epoll_event ev = { .events = dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT,
+					  .data.ptr = e };
+		if (epoll_ctl(l->ep, EPOLL_CTL_MOD, conn_fd(e->conn), &ev) < 0) {
+			syslog(LOG_ERR, "event: epoll_ctl(MOD %d): %m", conn_fd(e->conn));
+			drop(l, e);
+			return;
+		}
+	}
+	e->want = (uint8_t)dir;
+	if (w == CONN_YIELD)
+		runq_add(l, e);
+	else
+		retime(l, e);
+}
+
+/* One more turn for each connection that was waiting for one when the pass began. */
+static void run_queue(struct loop *l)
+{
+	for (long n = l->nrunq; n > 0 && l->runq.head; n--)
+		drive(l, l->runq.head);
+}
+
+static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, socklen_t len)
+{
+	struct conn *c = conn_new(l->env->http, fd, peer, len, l->slot, sizeof(struct evc));
+	struct evc *e;
+	enum conn_want w;
+
+	if (!c)
+		return;
+	e = conn_extra(c);
+	*e = (struct evc){ .src = { SRC_CONN, fd }, .kind = CONN_T_COUNT, .conn = c };
+	conn_set_write_budget(c, WRITE_BUDGET);
+	l->nconns++;
+	/* The request usually came with the handshake: read it now, not after a wait. */
+	w = conn_run(c);
+	if (w == CONN_DONE) {
+		drop(l, e);
+		return;
+	}
+	enum conn_want dir = w == CONN_WANT_READ ? CONN_WANT_READ : CONN_WANT_WRITE;
+	struct epoll_event ev = { .data.ptr = e };
+	ev.events = l->ec->edge ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+				: (dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT);
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		syslog(LOG_ERR, "event: epoll_ctl(ADD %d): %m", fd);
+		drop(l, e);
+		return;
+	}
+	e->want = (uint8_t)dir;
+	if (w == CONN_YIELD)
+		runq_add(l, e);
+	else
+		retime(l, e);
+}
+
+/* Accepts up to limit connections from lfd, or until it has none. */
+static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
+{
+	for (long i = 0; i < limit && l->nconns < l->ec->max_connections; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			l->fd_logged = false;	/* the shortage, if any, is over */
+			add_conn(l, fd, (struct sockaddr *)&peer, len);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* Level-triggered listeners would spin: stand back for a moment. */
+			if (!l->fd_logged)
+				syslog(LOG_ERR, "event: accept: %m with %ld connections; pausing "
+				       "accepts for %d ms", l->nconns, FD_PAUSE_MS);
+			l->fd_logged = true;
+			l->fd_pause_until = now + FD_PAUSE_MS;
+		}
+		break;
+	}
+}
+
+/* Merge sort by deadline of a list linked by next; prev links are rebuilt later. */
+static struct evc *sort_chain(struct evc *a, size_t n)
+{
+	if (n < 2)
+		return a;
+	struct evc *b = a, *head = NULL, **tail = &head;
+	for (size_t i = 1; i < n / 2; i++)
+		b = b->next;
+	struct evc *second = b->next;
+	b->next = NULL;
+	a = sort_chain(a, n / 2);
+	b = sort_chain(second, n - n / 2);
+	while (a && b) {
+		struct evc **min = a->deadline <= b->deadline ? &a : &b;
+		*tail = *min;
+		tail = &(*min)->next;
+		*min = (*min)->next;
+	}
+	*tail = a ? a : b;
+	return head;
+}
+
+/*
+ * Draining shortens idle keep-alive deadlines, which breaks the FIFOs' order once:
+ * every connection is drained, then each FIFO is rebuilt sorted. After that every new
+ * deadline is again "now + a fixed length", so appending keeps them sorted.
+ */
+static void drain_all(struct loop *l)
+{
+	struct evc *chain[CONN_T_COUNT] = {0};
+	size_t count[CONN_T_COUNT] = {0};
+
+	for (int k = 0; k < CONN_T_COUNT; k++) {
+		struct evc *e = l->timers[k].head;
+		while (e) {
+			struct evc *next = e->next;
+			conn_drain(e->conn);
+			e->deadline = conn_deadline(e->conn);
+			e->kind = (uint8_t)conn_timer_kind(e->conn);
+			e->next = chain[e->kind];
+			chain[e->kind] = e;
+			count[e->kind]++;
+			e = next;
+		}
+		l->timers[k] = (struct fifo){0};
+	}
+	for (struct evc *e = l->runq.head; e; e = e->next)
+		conn_drain(e->conn);
+	for (int k = 0; k < CONN_T_COUNT; k++) {
+		struct evc *prev = NULL, *e = sort_chain(chain[k], count[k]);
+		l->timers[k].head = e;
+		for (; e; prev = e, e = e->next)
+			e->prev = prev;
+		l->timers[k].tail = prev;
+	}
+}
+
+static void begin_stop(struct loop *l, int64_t now)
+{
+	if (l->stopping)
+		return;
+	l->stopping = true;
+	sb_set_state(l->slot, SB_GRACEFUL);
+	epoll_ctl(l->ep, EPOLL_CTL_DEL, l->stop.fd, NULL);
+	update_accepting(l, now);
+	/*
+	 * An exclusive wakeup may have chosen this process for a connection still queued;
+	 * no other process was woken for it, so it is taken (and served, then closed) here.
+	 */
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		accept_burst(l, l->lsn[i].fd, l->ec->max_connections, now);
+	drain_all(l);
+}
+
+static void expire(struct loop *l, int64_t now)
+{
+	for (int k = 0; k < CONN_T_COUNT; k++) {
+		struct evc *e;
+		while ((e = l->timers[k].head) && e->deadline <= now) {
+			conn_expire(e->conn);
+			drop(l, e);
+		}
+	}
+}
+
+/* Milliseconds until the earliest deadline or accept resumption; -1: none. */
+static int next_timeout(const struct loop *l, int64_t now)
+{
+	int64_t first = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
+
+	if (l->runq.head)
+		return 0;
+
+	for (int k = 0; k < CONN_T_COUNT; k++)
+		if (l->timers[k].head && l->timers[k].head->deadline < first)
+			first = l->timers[k].head->deadline;
+	if (first == INT64_MAX)
+		return -1;
+	if (first <= now)
+		return 0;
+	/* The coarse clock lags a tick: waking early would only spin until it catches up. */
+	return first - now > 86400000 ? 86400000 : (int)(first - now) + 1;
+}
+
+static int watch(int ep, int fd, struct src *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now)
+{
+	/* File changes are applied before any request of this batch is answered. */
+	for (int i = 0; i < n; i++)
+		if (((struct src *)evs[i].data.ptr)->type == SRC_FILE_CACHE)
+			file_cache_notify();
+	for (int i = 0; i < n; i++) {
+		struct src *s = evs[i].data.ptr;
+		switch (s->type) {
+		case SRC_CONN:
+			/*
+			 * Edge-triggered sockets report "writable" on their own (at registration,
+			 * as ACKs free space): nothing for a connection waiting for a request. Any
+			 * EPOLLIN is always passed on: the engine may have skipped a read on the
+			 * promise that a later byte brings a new edge.
+			 */
+			if (evs[i].events == EPOLLOUT && ((struct evc *)s)->want == CONN_WANT_READ)
+				break;
+			/* Level-triggered readiness does not go away: the run queue has its turn. */
+			if (!l->ec->edge && ((struct evc *)s)->yielded)
+				break;
+			drive(l, (struct evc *)s);
+			break;
+		case SRC_LISTENER:
+			if (l->accepting)
+				accept_burst(l, s->fd, ACCEPT_BURST, now);
+			break;
+		case SRC_STOP:
+			begin_stop(l, now);
+			break;
+		case SRC_FILE_CACHE:
+			break;
+		}
+	}
+}
+
+static int serve(struct loop *l, int stop_fd)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	sigset_t open_mask;
+	int cache_fd = file_cache_init();
+
+	sigemptyset(&open_mask);
+	l->stop = (struct src){ SRC_STOP, stop_fd };
+	l->cache = (struct src){ SRC_FILE_CACHE, cache_fd };
+	if (watch(l->ep, stop_fd, &l->stop) < 0 ||
+	    (cache_fd >= 0 && watch(l->ep, cache_fd, &l->cache) < 0)) {
+		syslog(LOG_ERR, "event: epoll_ctl: %m");
+		return 1;
+	}
+	update_accepting(l, conn_now());
+	while (!l->stopping || l->nconns > 0) {
+		int64_t now = conn_now();
+		expire(l, now);
+		update_accepting(l, now);
+		if (l->stopping && l->nconns == 0)
+			break;
+		/* SIGTERM (this process retired) is unblocked only while waiting. */
+		int n = epoll_pwait(l->ep, evs, MAX_EVENTS, next_timeout(l, now), &open_mask);
+		now = conn_now();
+		if (n < 0) {
+			if (errno != EINTR) {
+				syslog(LOG_ERR, "event: epoll_wait: %m");
+				return 1;
+			}
+			if (pool_child_stopping(stop_fd))
+				begin_stop(l, now);
+			continue;
+		}
+		dispatch(l, evs, n, now);
+		run_queue(l);
+	}
+	return 0;
+}
+
+static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	struct src lsn[env->nlisteners ? env->nlisteners : 1];
+	struct loop l = {
+		.env = env,
+		.ec = env->mpm_conf,
+		.lsn = lsn,
+		.slot = sb_claim(env->sb, env->generation),
+	};
+	int rc;
+
+	(void)chan;
+	(void)arg;
+	for (size_t i = 0; i < env->nlisteners; i++)
+		lsn[i] = (struct src){ SRC_LISTENER, env->listeners[i] };
+	l.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l.ep < 0) {
+		syslog(LOG_ERR, "event: epoll_create1: %m");
+		sb_release(l.slot);
+		return 1;
+	}
+	rc = serve(&l, stop_fd);
+	close(l.ep);
+	file_cache_free();
+	conn_release_buffers();
+	sb_release(l.slot);
+	return rc;
+}
+
+/* Every connection is a descriptor: the soft limit goes up to the hard one. */
+static void raise_nofile(const struct event_conf *ec)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			syslog(LOG_WARNING, "event: setrlimit(RLIMIT_NOFILE): %m");
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)ec->max_connections + FD_RESERVE)
+		syslog(LOG_WARNING, "event: max_connections %ld is above what the open-file "
+		       "limit %llu allows; accepts will pause when descriptors run out",
+		       ec->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
+/*
+ * A connection is handed to accept() only once its request has arrived (or after about
+ * defer_accept seconds without one): one wakeup per connection instead of two. It is
+ * the listening sockets' setting, so it is applied once per generation, by the leader.
+ */
+static void defer_accepts(const struct mpm_env *env, int secs)
+{
+	for (size_t i = 0; i < env->nlisteners; i++)
+		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+			       sizeof(secs)) < 0)
+			syslog(LOG_WARNING, "event: TCP_DEFER_ACCEPT on listener %d: %m",
+			       env->listeners[i]);
+}
+
+static int run(const struct mpm_env *env)
+{
+	const struct event_conf *ec = env->mpm_conf;
+	struct pool *p;
+
+	raise_nofile(ec);
+	defer_accepts(env, (int)ec->defer_accept);
+	p = pool_create(env, child_main, NULL, false);
+	if (!p)
+		return 1;
+	pool_set_target(p, (unsigned)ec->processes);
+	return pool_run(p, NULL, NULL);
+}
+
+const struct mpm_module minihttpd_mpm = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "event",
+	.description = "processes each running one epoll loop over many connections",
+	.options = options,
+	.configure = configure,
+	.conf_free = free,
+	.query = query,
+	.run = run,
+};
