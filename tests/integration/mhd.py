@@ -171,14 +171,16 @@ class Server:
                     if os.stat(p).st_mode & 0o777 != 0:
                         os.chmod(p, os.stat(p).st_mode | 0o444)
 
-    def start(self, foreground=True, timeout=10.0, expect_fail=False):
-        """Starts the server; returns (ok, stderr text)."""
+    def start(self, foreground=True, timeout=10.0, expect_fail=False, preexec=None):
+        """Starts the server; returns (ok, stderr text). preexec: a function run in the
+        child before exec (e.g. to lower an rlimit the server then inherits)."""
         args = [BINARY, "-f", self.conf]
         if foreground:
             args.insert(1, "-F")
         err = open(self.log, "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=err)
+                                     stdout=subprocess.DEVNULL, stderr=err,
+                                     preexec_fn=preexec)
         if foreground:
             self.pid = self.proc.pid
             up = wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),
@@ -319,3 +321,82 @@ def request(port, path="/", method="GET", headers=None, timeout=5.0, version="1.
         return read_response(f, head_only=(method == "HEAD"))
     finally:
         s.close()
+
+
+# Helpers added for the HTTP conformance tests (test_http_*.py, test_timeouts_log.py).
+
+def mpms_available(names=("prefork", "worker", "event")):
+    """The MPMs among names whose module is built in MPM_DIR, in the order given."""
+    return [n for n in names if os.path.exists(os.path.join(MPM_DIR, n + ".so"))]
+
+
+def parse_responses(data, head_only=()):
+    """Splits raw bytes into Responses, framed by Content-Length (no body for 1xx, 204,
+    304, or the responses whose 0-based index is in head_only). Returns (responses, rest):
+    rest is what did not form a complete response."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        lines = data[:end].decode("latin-1").split("\r\n")
+        try:
+            version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+            status = int(status)
+            headers = []
+            for h in lines[1:]:
+                k, v = h.split(":", 1)
+                headers.append((k.strip().lower(), v.strip()))
+        except ValueError:
+            break
+        r = Response(status, reason, headers, b"", version)
+        body_len = 0
+        if status >= 200 and status not in (204, 304) and len(out) not in head_only:
+            body_len = int(r.header("content-length") or 0)
+        if len(data) < end + 4 + body_len:
+            break
+        r.body = data[end + 4:end + 4 + body_len]
+        out.append(r)
+        data = data[end + 4 + body_len:]
+    return out, data
+
+
+class Conn:
+    """One client connection kept open across requests."""
+
+    def __init__(self, port, timeout=5.0, host="127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode("latin-1"))
+
+    def response(self, head_only=False):
+        """The next response, or None on EOF."""
+        return read_response(self.file, head_only)
+
+    def rest(self):
+        """Everything until the server closes (b"" at once if it already did); raises
+        socket.timeout if it does not close within the socket's timeout."""
+        return self.file.read()
+
+    def closed(self, timeout=5.0):
+        """Whether the server closes the connection within timeout seconds, sending nothing
+        more."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.file.read(1) == b""
+        except OSError:
+            return False
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+def get_raw(port, data, timeout=5.0):
+    """Sends raw bytes on a fresh connection; returns (first Response or None, raw bytes).
+    Reads until the server closes or timeout."""
+    raw = exchange(port, data, timeout=timeout)
+    resps, _ = parse_responses(raw)
+    return (resps[0] if resps else None), raw
