@@ -597,13 +597,9 @@ static void raise_nofile(const struct event_conf *ec)
 {
 	struct rlimit rl;
 
+	pool_fit_nofile(RLIM_INFINITY);
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			syslog(LOG_WARNING, "event: setrlimit(RLIMIT_NOFILE): %m");
-	}
 	if (rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)ec->max_connections + FD_RESERVE)
 		syslog(LOG_WARNING, "event: max_connections %ld is above what the open-file "

@@ -366,17 +366,6 @@ static void tick(struct loop *l)
 	}
 }
 
-/* Room for every connection and the file it sends, within the hard limit. */
-static void fit_nofile(rlim_t want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
 {
 	const struct sigio_conf *sc = env->mpm_conf;
@@ -404,7 +393,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		       env->generation);
 		return 1;
 	}
-	fit_nofile((rlim_t)sc->max_connections * 2 + 64);
+	pool_fit_nofile((rlim_t)sc->max_connections * 2 + 64);
 	l.slot = sb_claim(env->sb, env->generation);
 	/* Whatever happened before the signals were set up raised none. */
 	resync(&l);

@@ -143,17 +143,6 @@ static bool start(const pthread_attr_t *attr, struct job *j, int stop_fd)
 	return true;
 }
 
-/* Room for every connection and the file it sends, within the hard limit. */
-static void fit_nofile(rlim_t want)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
 {
 	const struct thread_conf *tc = env->mpm_conf;
@@ -161,7 +150,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 
 	(void)chan;
 	(void)arg;
-	fit_nofile((rlim_t)tc->max_threads * 2 + 64);
+	pool_fit_nofile((rlim_t)tc->max_threads * 2 + 64);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);

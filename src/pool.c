@@ -351,3 +351,14 @@ bool pool_child_stopping(int stop_fd)
 
 	return told_to_stop() || (stop_fd >= 0 && poll(&pfd, 1, 0) > 0);
 }
+
+void pool_fit_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		syslog(LOG_WARNING, "setrlimit(RLIMIT_NOFILE): %m");
+}

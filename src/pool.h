@@ -10,6 +10,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "mpm.h"
@@ -74,6 +75,12 @@ int pool_run(struct pool *p, const struct pool_hooks *hooks, void *arg);
  * and the wait). Returns poll's count, 0 on timeout, -1 when the child must stop.
  */
 int pool_child_wait(struct pollfd *fds, int n, int stop_fd, int timeout_ms);
+
+/*
+ * Raises the soft open-file limit to want (RLIM_INFINITY: to the hard limit), never above
+ * the hard limit and never down: MPMs holding many connections call it at start.
+ */
+void pool_fit_nofile(rlim_t want);
 
 /* In a child: whether it was told to stop (SIGTERM or the stop pipe). */
 bool pool_child_stopping(int stop_fd);
