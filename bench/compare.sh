@@ -20,7 +20,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-. "$here/lib_event.sh"
+. "$here/lib.sh"
 
 DUR=${DUR:-5}
 RUNS=${RUNS:-3}

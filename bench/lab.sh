@@ -27,8 +27,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-# tree_pids, wait_until, port_open, free_port, median.
-. "$here/lib_event.sh"
+# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median.
+. "$here/lib.sh"
 
 N=${N:-20000}
 C=${C:-10}
@@ -223,17 +223,6 @@ MaxConnectionsPerChild 0" ;;
 	setsid taskset -c "$SERVER_CPU" "$APACHE" -f "$d/httpd.conf" -DFOREGROUND 2>"$d/stderr" &
 }
 
-# utime+stime+cutime+cstime over the live tree of $1, in clock ticks: the CPU time of the
-# whole server, processes that have exited and been reaped included.
-tree_cpu_all() {
-	local total=0 t p
-	for p in $(tree_pids "$1"); do
-		t=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
-		total=$((total + ${t:-0}))
-	done
-	echo "$total"
-}
-
 # One ab run against port $2; appends "cpu_s req_per_s failed" to $work/$1.runs.
 measure() {
 	local t0 t1 n0 out done_n failed rps
@@ -242,7 +231,7 @@ measure() {
 	out=$(taskset -c "$CLIENT_CPU" ab -q -r -s 30 -n "$N" -c "$C" \
 		"http://127.0.0.1:$2/file.bin" 2>&1)
 	# Children that just served the last requests may not be reaped yet.
-	wait_until sh -c ". '$here/lib_event.sh'; [ \$(tree_pids $server_pid | wc -l) -le $n0 ]"
+	wait_until sh -c ". '$here/lib.sh'; [ \$(tree_pids $server_pid | wc -l) -le $n0 ]"
 	t1=$(tree_cpu_all "$server_pid")
 	done_n=$(echo "$out" | awk '/^Complete requests:/ { print $3 }')
 	failed=$(echo "$out" | awk '/^Failed requests:/ { f = $3 } /^Non-2xx/ { f += $3 }

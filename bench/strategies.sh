@@ -24,8 +24,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-# tree_pids, wait_until, port_open, free_port, median.
-. "$here/lib_event.sh"
+# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median.
+. "$here/lib.sh"
 
 N=${N:-20000}
 C=${C:-10}
@@ -146,16 +146,6 @@ MaxSpareThreads $POOL" ;;
 	EOF
 	setsid taskset -c "$SERVER_CPU" "$APACHE" -f "$d/httpd.conf" -DFOREGROUND 2>"$d/stderr" &
 	PID[$1]=$!
-}
-
-# utime+stime+cutime+cstime over the live tree of $1, in clock ticks.
-tree_cpu_all() {
-	local total=0 t p
-	for p in $(tree_pids "$1"); do
-		t=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
-		total=$((total + ${t:-0}))
-	done
-	echo "$total"
 }
 
 # One ab run of strategy $1 with ab options $2; appends "cpu_s req_per_s failed" to

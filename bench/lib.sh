@@ -1,4 +1,4 @@
-# lib_event.sh: helpers for bench/compare.sh, sourced (POSIX sh + /proc): the process
+# lib.sh: helpers shared by the bench scripts, sourced (POSIX sh + /proc): the process
 # tree of a server, its CPU time and its resident memory, and small waits. No fixed
 # sleeps: every wait polls a condition with a bound.
 
@@ -34,6 +34,17 @@ tree_rss_kb() {
 	for p in $(tree_pids "$1"); do
 		r=$(awk '/^VmRSS:/ {print $2}' /proc/"$p"/status 2>/dev/null)
 		total=$((total + ${r:-0}))
+	done
+	echo "$total"
+}
+
+# utime+stime+cutime+cstime over the live tree of $1, in clock ticks: the CPU time of the
+# whole server, processes that have exited and been reaped included.
+tree_cpu_all() {
+	local total=0 t p
+	for p in $(tree_pids "$1"); do
+		t=$(sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
+		total=$((total + ${t:-0}))
 	done
 	echo "$total"
 }
