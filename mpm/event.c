@@ -9,6 +9,8 @@
  * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
  * process is full, short of descriptors, or stopping. With TCP_DEFER_ACCEPT a connection
  * is accepted with its request already there: one wakeup per connection, not two.
+ * backend = poll | select (event_backend.h) swap epoll out for the seed's comparison:
+ * level-triggered only, and with no EPOLLEXCLUSIVE every process wakes for a connection.
  *
  * Timeouts: each conn_timer kind has a fixed length, so appending to one FIFO per kind
  * keeps it sorted by deadline; only the heads are looked at, whatever the count.
@@ -25,12 +27,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "event_backend.h"
 #include "file_cache.h"
 #include "http_conn.h"
 #include "mpm.h"
@@ -47,6 +50,7 @@ struct event_conf {
 	long processes;
 	long max_connections;
 	long defer_accept;	/* seconds; 0: off */
+	enum evb_kind backend;
 	bool edge;
 };
 
@@ -76,7 +80,7 @@ struct fifo {
 struct loop {
 	const struct mpm_env *env;
 	const struct event_conf *ec;
-	int ep;
+	struct evb *ep;
 	struct src stop, cache;
 	struct src *lsn;
 	struct sb_slot *slot;
@@ -116,11 +120,22 @@ static int parse_trigger(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *re
 	return 0;
 }
 
+static int parse_backend(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const words[] = {"epoll", "poll", "select", NULL};
+
+	if (config_check_word(cfg, opt, value, words) < 0)
+		return -1;
+	*(const char **)result = value;
+	return 0;
+}
+
 static cfg_opt_t options[] = {
 	CFG_INT_CB("processes", 0, CFGF_NONE, parse_processes),
 	CFG_INT_CB("max_connections", 10000, CFGF_NONE, parse_max_connections),
 	CFG_STR_CB("trigger", "level", CFGF_NONE, parse_trigger),
 	CFG_INT_CB("defer_accept", 1, CFGF_NONE, parse_defer_accept),
+	CFG_STR_CB("backend", "epoll", CFGF_NONE, parse_backend),
 	CFG_END()
 };
 
@@ -147,6 +162,16 @@ static int configure(cfg_t *sec, void **out)
 	ec->max_connections = sec ? cfg_getint(sec, "max_connections") : 10000;
 	ec->edge = sec && cfg_getstr(sec, "trigger")[0] == 'e';
 	ec->defer_accept = sec ? cfg_getint(sec, "defer_accept") : 1;
+	const char *backend = sec ? cfg_getstr(sec, "backend") : "epoll";
+	ec->backend = strcmp(backend, "poll") == 0 ? EVB_POLL :
+		      strcmp(backend, "select") == 0 ? EVB_SELECT : EVB_EPOLL;
+	if (ec->edge && ec->backend != EVB_EPOLL) {
+		/* poll() and select() have no edge-triggered mode. */
+		cfg_error(sec, "trigger = \"edge\" needs backend = \"epoll\" (not \"%s\")",
+			  backend);
+		free(ec);
+		return -1;
+	}
 	*out = ec;
 	return 0;
 }
@@ -242,10 +267,10 @@ static void set_accepting(struct loop *l, bool on)
 	if (l->accepting == on)
 		return;
 	for (size_t i = 0; i < l->env->nlisteners; i++) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
-					  .data.ptr = &l->lsn[i] };
-		if (epoll_ctl(l->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->lsn[i].fd, &ev) < 0)
-			syslog(LOG_ERR, "event: epoll_ctl(listener %d): %m", l->lsn[i].fd);
+		int fd = l->lsn[i].fd;
+		if ((on ? evb_add(l->ep, fd, EPOLLIN | EPOLLEXCLUSIVE, &l->lsn[i])
+			: evb_del(l->ep, fd)) < 0)
+			syslog(LOG_ERR, "event: %s listener %d: %m", on ? "adding" : "removing", fd);
 	}
 	l->accepting = on;
 }
@@ -277,6 +302,7 @@ static void drop(struct loop *l, struct evc *e)
 		runq_remove(l, e);
 	else
 		fifo_unlink(l, e);
+	evb_closing(l->ep, e->src.fd);	/* the engine may have closed it already */
 	conn_free(e->conn);
 	l->nconns--;
 }
@@ -294,10 +320,9 @@ static void drive(struct loop *l, struct evc *e)
 		return;
 	}
 	if (!l->ec->edge && dir != e->want) {
-		struct epoll_event ev = { .events = dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT,
-					  .data.ptr = e };
-		if (epoll_ctl(l->ep, EPOLL_CTL_MOD, conn_fd(e->conn), &ev) < 0) {
-			syslog(LOG_ERR, "event: epoll_ctl(MOD %d): %m", conn_fd(e->conn));
+		if (evb_mod(l->ep, conn_fd(e->conn), dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT,
+			    e) < 0) {
+			syslog(LOG_ERR, "event: changing the events of %d: %m", conn_fd(e->conn));
 			drop(l, e);
 			return;
 		}
@@ -335,11 +360,11 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 		return;
 	}
 	enum conn_want dir = w == CONN_WANT_READ ? CONN_WANT_READ : CONN_WANT_WRITE;
-	struct epoll_event ev = { .data.ptr = e };
-	ev.events = l->ec->edge ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
-				: (dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT);
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		syslog(LOG_ERR, "event: epoll_ctl(ADD %d): %m", fd);
+	uint32_t events = l->ec->edge ? EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
+				      : (dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT);
+	if (evb_add(l->ep, fd, events, e) < 0) {
+		if (errno != ERANGE)	/* select's limit: the backend logged it once */
+			syslog(LOG_ERR, "event: adding connection %d: %m", fd);
 		drop(l, e);
 		return;
 	}
@@ -440,7 +465,7 @@ static void begin_stop(struct loop *l, int64_t now)
 		return;
 	l->stopping = true;
 	sb_set_state(l->slot, SB_GRACEFUL);
-	epoll_ctl(l->ep, EPOLL_CTL_DEL, l->stop.fd, NULL);
+	evb_del(l->ep, l->stop.fd);
 	update_accepting(l, now);
 	/*
 	 * An exclusive wakeup may have chosen this process for a connection still queued;
@@ -481,11 +506,9 @@ static int next_timeout(const struct loop *l, int64_t now)
 	return first - now > 86400000 ? 86400000 : (int)(first - now) + 1;
 }
 
-static int watch(int ep, int fd, struct src *s)
+static int watch(struct evb *ep, int fd, struct src *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	return evb_add(ep, fd, EPOLLIN, s);
 }
 
 static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now)
@@ -535,7 +558,7 @@ static int serve(struct loop *l, int stop_fd)
 	l->cache = (struct src){ SRC_FILE_CACHE, cache_fd };
 	if (watch(l->ep, stop_fd, &l->stop) < 0 ||
 	    (cache_fd >= 0 && watch(l->ep, cache_fd, &l->cache) < 0)) {
-		syslog(LOG_ERR, "event: epoll_ctl: %m");
+		syslog(LOG_ERR, "event: watching the stop pipe or file cache: %m");
 		return 1;
 	}
 	update_accepting(l, conn_now());
@@ -546,11 +569,11 @@ static int serve(struct loop *l, int stop_fd)
 		if (l->stopping && l->nconns == 0)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
-		int n = epoll_pwait(l->ep, evs, MAX_EVENTS, next_timeout(l, now), &open_mask);
+		int n = evb_wait(l->ep, evs, MAX_EVENTS, next_timeout(l, now), &open_mask);
 		now = conn_now();
 		if (n < 0) {
 			if (errno != EINTR) {
-				syslog(LOG_ERR, "event: epoll_wait: %m");
+				syslog(LOG_ERR, "event: waiting for events: %m");
 				return 1;
 			}
 			if (pool_child_stopping(stop_fd))
@@ -578,14 +601,14 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	(void)arg;
 	for (size_t i = 0; i < env->nlisteners; i++)
 		lsn[i] = (struct src){ SRC_LISTENER, env->listeners[i] };
-	l.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (l.ep < 0) {
-		syslog(LOG_ERR, "event: epoll_create1: %m");
+	l.ep = evb_open(l.ec->backend);
+	if (!l.ep) {
+		syslog(LOG_ERR, "event: creating the event backend: %m");
 		sb_release(l.slot);
 		return 1;
 	}
 	rc = serve(&l, stop_fd);
-	close(l.ep);
+	evb_close(l.ep);
 	file_cache_free();
 	conn_release_buffers();
 	sb_release(l.slot);
