@@ -420,7 +420,10 @@ for mpm in [m for m in ("worker", "event") if m in MPMS]:
         ok(1 <= lines <= episode * 10 + 2, "EMFILE: event: logged at most once per 100 ms "
            "pause (%d lines in about %.1f s)" % (lines, episode))
     else:
-        is_(lines, 1, "EMFILE: %s: logged once for the episode" % mpm)
+        # One line per episode; an episode may end and start again if a descriptor frees
+        # for a moment (then the end is logged too), but never a line per 100 ms pause.
+        ok(1 <= lines <= 3, "EMFILE: %s: logged once per episode, not once per pause (%d "
+           "lines in about %.1f s)" % (mpm, lines, time.monotonic() - t0 + 2.0))
     for c in held:
         c.close()
     r = wait_for(lambda: _try(s.port), 10, 0.1)
