@@ -242,17 +242,9 @@ static int run(const struct mpm_env *env)
 		.max = (unsigned)fc->max_children,
 		.pending = -1,
 	};
-	sigset_t mask;
 	int rc;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	l.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l.sigfd = pool_leader_signalfd();
 	if (l.sigfd < 0 || pipe2(l.stop_pipe, O_CLOEXEC) < 0) {
 		syslog(LOG_ERR, "generation %u: signalfd or pipe: %m", env->generation);
 		return 1;

@@ -257,10 +257,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int pool_run(struct pool *p, const struct pool_hooks *h, void *arg)
+int pool_leader_signalfd(void)
 {
-	struct pollfd fds[1 + MAX_EXTRA_FDS];
-	int64_t next_tick;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -270,7 +268,15 @@ int pool_run(struct pool *p, const struct pool_hooks *h, void *arg)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	p->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int pool_run(struct pool *p, const struct pool_hooks *h, void *arg)
+{
+	struct pollfd fds[1 + MAX_EXTRA_FDS];
+	int64_t next_tick;
+
+	p->sigfd = pool_leader_signalfd();
 	if (p->sigfd < 0) {
 		syslog(LOG_ERR, "generation %u: signalfd: %m", p->env->generation);
 		return 1;

@@ -64,6 +64,13 @@ struct pool_child *pool_child_at(struct pool *p, unsigned i);
 bool pool_stopping(const struct pool *p);
 
 /*
+ * For leaders that run their own loop instead of pool_run(): blocks the signals a leader
+ * handles (CHLD, TERM; INT, HUP and USR1 are the master's business) and returns a
+ * signalfd for them, or -1.
+ */
+int pool_leader_signalfd(void);
+
+/*
  * The leader's loop: starts `target` children, reports the generation ready, and runs
  * until SIGTERM and every child has exited. Returns the leader's exit status.
  */
