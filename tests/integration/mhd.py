@@ -106,6 +106,22 @@ def descendants_of(pid):
     return out
 
 
+
+def alive(pid):
+    """Whether pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def clean_log(server, name):
+    """Every process shares the master's stderr: a sanitizer report there fails the test."""
+    err = server.stderr()
+    ok("Sanitizer" not in err and "runtime error" not in err,
+       "%s: no sanitizer report from any process" % name, err[-2000:])
+
 _servers = []
 
 

@@ -13,7 +13,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import (Server, descendants_of, done, is_, ok, pid_alive, read_response,
+from mhd import (Server, clean_log, descendants_of, done, is_, ok, pid_alive, read_response,
                  skip_all, wait_for)
 
 if not os.path.exists(os.path.join(os.environ.get("MINIHTTPD_MPM_DIR", ""), "event.so")):
@@ -44,13 +44,6 @@ def start(trigger, **opts):
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (HARD, HARD))
     return s, started, err
-
-
-def clean_log(s, tag):
-    """Every process shares the master's stderr: a sanitizer report there fails."""
-    err = s.stderr()
-    ok("Sanitizer" not in err and "runtime error" not in err,
-       "%s: no sanitizer report from any process" % tag, err[-2000:])
 
 
 def workers(s):

@@ -10,26 +10,11 @@ import signal
 import socket
 import threading
 
-from mhd import (Server, children_of, done, free_port, is_, ok, read_response, request,
-                 wait_for)
+from mhd import (Server, alive, children_of, clean_log, done, free_port, is_, ok, read_response,
+                 request, wait_for)
 
 BODY = b"<h1>hello</h1>\n"
 CLIENTS, REQUESTS = 20, 25
-
-
-def clean_log(server, name):
-    """Children share the master's stderr: a sanitizer report there fails the test."""
-    err = server.stderr()
-    ok("Sanitizer" not in err and "runtime error" not in err,
-       "%s: no sanitizer report from any process" % name, err[-2000:])
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def pool_of(server):

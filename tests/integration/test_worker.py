@@ -10,28 +10,13 @@ import signal
 import socket
 import threading
 
-from mhd import (Server, children_of, done, free_port, is_, ok, read_response, request,
-                 wait_for)
+from mhd import (Server, alive, children_of, clean_log, done, free_port, is_, ok, read_response,
+                 request, wait_for)
 
 BODY = b"<h1>hello</h1>\n"
 CLIENTS, REQUESTS = 20, 25
 SYS_PPOLL, SYS_TGKILL = {"x86_64": (271, 234), "aarch64": (73, 131)}.get(platform.machine(),
                                                                          (None, None))
-
-
-def clean_log(server, name):
-    """Children share the master's stderr: a sanitizer report there fails the test."""
-    err = server.stderr()
-    ok("Sanitizer" not in err and "runtime error" not in err,
-       "%s: no sanitizer report from any process" % name, err[-2000:])
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def leader_of(server):
