@@ -170,7 +170,11 @@ def log_lines(path, n):
 
 def access_log():
     files = {"index.html": "i\n", "a.txt": "abc\n"}
-    s = Server(mpm="prefork", files=files, extra='access_log_format = "combined"\n')
+    # One child: each child writes its line after answering, so with several the next
+    # request (on a new connection) could be logged first and the order checks race.
+    s = Server(mpm="prefork", files=files, extra='access_log_format = "combined"\n',
+               mpm_section="prefork {\n start_servers = 1\n min_spare_servers = 1\n"
+                           " max_spare_servers = 1\n}")
     log = os.path.join(s.dir, "access.log")
     started, err = s.start()
     ok(started, "combined: starts", err)
