@@ -15,7 +15,7 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import (Server, descendants_of, done, exchange, is_, ok, read_response,
+from mhd import (Server, children_of, descendants_of, done, exchange, is_, ok, read_response,
                  skip_all, wait_for)
 
 MPMS = [m for m in ("iterative", "fork", "thread", "sigio")
@@ -210,7 +210,9 @@ if "fork" in MPMS:
 if "thread" in MPMS:
     s, (started, err) = start("thread", "max_threads = 2")
     ok(started, "thread: starts with max_threads = 2", err)
-    proc = wait_for(lambda: [p for p in descendants_of(s.pid) if not descendants_of(p)], 5)
+    # The serving process is the leader's child: right after start the leader may not have
+    # forked it yet, and would then be the only (childless) descendant.
+    proc = wait_for(lambda: [k for l in children_of(s.pid) for k in children_of(l)], 5)
 
     def threads():
         """The connection threads, which name themselves."""
