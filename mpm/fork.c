@@ -152,6 +152,7 @@ static void reap(struct leader *l)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		sb_release_pid(l->env->sb, pid);
+		conn_ctx_reaped(l->env->http, pid, status);
 		if (l->children > 0)
 			l->children--;
 		if (WIFSIGNALED(status))

@@ -199,6 +199,15 @@ static int check_nonneg(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
+static int check_per_client(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	if (*(long *)value < 0 || *(long *)value > 1000000) {
+		cfg_error(cfg, "%s: must be from 0 (no limit) to 1000000", opt->name);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct { const char *name; int value; } facilities[] = {
 	{"daemon", LOG_DAEMON}, {"user", LOG_USER}, {"local0", LOG_LOCAL0},
 	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
@@ -318,6 +327,7 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_keepalive_requests", 1000, CFGF_NONE), \
 	CFG_INT("max_body_size", 1048576, CFGF_NONE), \
 	CFG_INT("max_workers", 1024, CFGF_NONE), \
+	CFG_INT("max_connections_per_client", 0, CFGF_NONE), \
 	CFG_STR("status_path", "", CFGF_NONE), \
 	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
 
@@ -340,6 +350,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_keepalive_requests", check_positive},
 	{"max_body_size", check_nonneg},
 	{"max_workers", check_positive},
+	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
 };
@@ -556,6 +567,7 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->max_keepalive_requests = (unsigned)cfg_getint(cfg, "max_keepalive_requests");
 	conf->max_body_size = cfg_getint(cfg, "max_body_size");
 	conf->max_workers = (unsigned)cfg_getint(cfg, "max_workers");
+	conf->max_connections_per_client = (unsigned)cfg_getint(cfg, "max_connections_per_client");
 	conf->status_path = strdup(cfg_getstr(cfg, "status_path"));
 	conf->status_path_len = conf->status_path ? strlen(conf->status_path) : 0;
 	conf->nstatus_allow = cfg_size(cfg, "status_allow");

@@ -62,6 +62,7 @@ struct config {
 	unsigned max_keepalive_requests;
 	long long max_body_size;	/* request body the server reads to discard */
 	unsigned max_workers;		/* scoreboard slots; fixed at start */
+	unsigned max_connections_per_client;	/* per client address in a generation; 0: no limit */
 
 	char *status_path;		/* the status page, "" when off */
 	size_t status_path_len;		/* 0 when off: the engine compares it first */

@@ -3,6 +3,7 @@
  * before answering, so a client that sends a body and only then reads can never deadlock
  * against us, and the next pipelined request starts exactly where the body ended.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
 #define LINGER_MS 2000
+#define REFUSAL_LOG_MS 10000
 #define DRAIN_GRACE_MS 1000
 #define IO_CACHE_MAX 64
 /* Input room past max_header_size, so a body can follow a head that fills the limit. */
@@ -67,6 +70,7 @@ struct conn {
 	uint8_t timer;
 	bool draining;
 	bool drained;		/* the last read came back short: the socket was empty */
+	bool counted;		/* in ctx->climit: released when the connection ends */
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
 	union {
 		struct sockaddr sa;
@@ -206,6 +210,12 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->access_syslog = strcmp(conf->access_log, "syslog") == 0;
 	snprintf(ctx->server, sizeof(ctx->server), "%s",
 		 conf->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION : PACKAGE_NAME);
+	if (conf->max_connections_per_client > 0 &&
+	    !(ctx->climit = climit_create(conf->max_connections_per_client))) {
+		snprintf(err, errlen, "max_connections_per_client: %s", strerror(errno));
+		conn_ctx_free(ctx);
+		return -1;
+	}
 	return 0;
 }
 
@@ -214,7 +224,16 @@ void conn_ctx_free(struct conn_ctx *ctx)
 	if (ctx->st.root_fd >= 0)
 		close(ctx->st.root_fd);
 	mime_free((struct mime_table *)ctx->st.mime);
+	climit_destroy(ctx->climit);
 }
+
+void conn_ctx_reaped(const struct conn_ctx *ctx, pid_t pid, int status)
+{
+	if (ctx->climit && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		climit_forget(ctx->climit, pid);
+}
+
+static void refuse_over_limit(struct conn *c);
 
 struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 		      socklen_t peerlen, struct sb_slot *slot, size_t extra)
@@ -235,6 +254,7 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	c->draining = false;
 	c->drained = false;
 	c->write_budget = 0;
+	c->counted = false;
 	memset(&c->peer, 0, sizeof(c->peer));
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
@@ -243,6 +263,12 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	if (slot) {
 		sb_add(&slot->conns, 1);
 		__atomic_fetch_add(&slot->active, 1, __ATOMIC_RELAXED);
+	}
+	if (ctx->climit) {
+		enum climit_verdict v = climit_acquire(ctx->climit, &c->peer.sa);
+		c->counted = v == CLIMIT_COUNTED;
+		if (v == CLIMIT_OVER)
+			refuse_over_limit(c);
 	}
 	return c;
 }
@@ -288,6 +314,8 @@ void conn_free(struct conn *c)
 	if (!c)
 		return;
 	closed(c);
+	if (c->counted)
+		climit_release(c->ctx->climit, &c->peer.sa);
 	if (c->slot)
 		__atomic_fetch_sub(&c->slot->active, 1, __ATOMIC_RELAXED);
 	free(c);
@@ -386,6 +414,37 @@ static void refuse(struct conn *c, int status)
 	reply_error(&io->reply, status);
 	io->reply.close = true;
 	build_output(c);
+}
+
+/*
+ * A client over max_connections_per_client: 503 at once, before reading anything, so it
+ * holds a worker no longer than the write and the lingering close that keeps the answer
+ * from being lost to a reset. Logged at most once per REFUSAL_LOG_MS per process, with
+ * the count since, so that a flood cannot fill the journal.
+ */
+static void refuse_over_limit(struct conn *c)
+{
+	static int64_t next_log;
+	static unsigned unlogged;
+	int64_t now = conn_now(), due = __atomic_load_n(&next_log, __ATOMIC_RELAXED);
+	unsigned n = __atomic_add_fetch(&unlogged, 1, __ATOMIC_RELAXED);
+
+	if (now >= due && __atomic_compare_exchange_n(&next_log, &due, now + REFUSAL_LOG_MS, false,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		char addr[INET6_ADDRSTRLEN] = "?";
+		const void *a = c->peer.sa.sa_family == AF_INET6 ? (const void *)&c->peer.in6.sin6_addr
+								  : (const void *)&c->peer.in4.sin_addr;
+		inet_ntop(c->peer.sa.sa_family, a, addr, sizeof(addr));
+		__atomic_sub_fetch(&unlogged, n, __ATOMIC_RELAXED);
+		syslog(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
+		       "503 (%u refusal%s in this process since the last such message)", addr,
+		       c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
+	}
+	if (!(c->io = io_get(c->ctx))) {
+		closed(c);
+		return;
+	}
+	refuse(c, 503);
 }
 
 static void start_request(struct conn *c, size_t head_len)

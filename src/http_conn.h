@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "climit.h"
 #include "config.h"
 #include "http_parse.h"
 #include "http_static.h"
@@ -29,12 +30,21 @@ struct conn_ctx {
 	int access_fd;		/* access log file, -1 when off or to syslog */
 	bool access_syslog;
 	char server[48];	/* the Server field */
+	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
 };
 
-/* Opens the document root and MIME table as the current (already unprivileged) user. */
+/*
+ * Opens the document root and MIME table as the current (already unprivileged) user, and
+ * makes the per-client connection table: call it before forking the processes that serve.
+ */
 int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
 		  char *err, size_t errlen);
 void conn_ctx_free(struct conn_ctx *ctx);
+/*
+ * Every reaper of a process that served ctx's connections calls it with waitpid()'s status:
+ * one that did not exit cleanly may have died holding connections, which count no more.
+ */
+void conn_ctx_reaped(const struct conn_ctx *ctx, pid_t pid, int status);
 
 enum conn_want {
 	CONN_DONE = 0,		/* closed: conn_free() it */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_conn.h"
 #include "pool.h"
 #include "scoreboard.h"
 
@@ -213,6 +214,7 @@ static void reap(struct pool *p, const struct pool_hooks *h, void *arg)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		sb_release_pid(p->env->sb, pid);
+		conn_ctx_reaped(p->env->http, pid, status);
 		for (unsigned i = 0; i < p->n; i++) {
 			if (p->child[i].pid != pid)
 				continue;

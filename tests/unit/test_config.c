@@ -117,6 +117,12 @@ static void test_errors(void)
 		     "%s:3: send_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\nkeepalive_timeout = -5\n", "negative keepalive_timeout",
 		     "%s:2: keepalive_timeout: must not be negative", file);
+	expect_error("document_root = \"htdocs\"\nmax_connections_per_client = -1\n",
+		     "negative max_connections_per_client",
+		     "%s:2: max_connections_per_client: must be from 0 (no limit) to 1000000", file);
+	expect_error("document_root = \"htdocs\"\n\nmax_connections_per_client = 1000001\n",
+		     "max_connections_per_client too large",
+		     "%s:3: max_connections_per_client: must be from 0 (no limit) to 1000000", file);
 	expect_error("document_root = \"htdocs\"\nmax_header_size = 100\n", "max_header_size too small",
 		     "%s:2: max_header_size: must be between 256 and 1048576 bytes", file);
 	expect_error("document_root = \"htdocs\"\nmax_request_line = 400\n\nmax_header_size = 300\n",

@@ -1,0 +1,136 @@
+"""max_connections_per_client with every kind of reaper: past the limit one address gets
+503 and a close while another address is served; a connection closed gives its place
+back; workers killed with SIGKILL while holding connections give theirs back when reaped
+(else the address would stay locked out); and the refusals are access-logged and syslogged
+once, not once per refusal."""
+
+import os
+import signal
+import socket
+
+from mhd import (Server, alive, children_of, clean_log, done, is_, ok, read_response,
+                 wait_for)
+
+LIMIT = 2
+GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+MPMS = {
+    "prefork": "prefork {\n start_servers = 6\n min_spare_servers = 1\n max_spare_servers = 8\n}",
+    "worker": "worker {\n processes = 2\n threads_per_process = 4\n}",
+    "event": "event {\n processes = 2\n}",
+    "fork": None,
+}
+
+
+def held(port, source="127.0.0.1"):
+    """A connection that was answered 200 and stays open (the server counted it), or None."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                     source_address=(source, 0))
+    except OSError:
+        return None
+    try:
+        s.sendall(GET)
+        f = s.makefile("rb")
+        r = read_response(f)
+        if r and r.status == 200:
+            return s, f
+    except OSError:
+        pass
+    s.close()
+    return None
+
+
+def one(port, source="127.0.0.1"):
+    """Status of a fresh connection's first answer, and whether the server then closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+    try:
+        s.sendall(GET)
+        f = s.makefile("rb")
+        r = read_response(f)
+        if r is None:
+            return None, True
+        closed = r.header("connection") == "close" and f.read(1) == b""
+        return r.status, closed
+    except OSError:
+        return None, True
+    finally:
+        s.close()
+
+
+def release(conns):
+    for c in conns:
+        if c:
+            c[1].close()
+            c[0].close()
+
+
+def workers(server):
+    leaders = [p for p in children_of(server.pid) if alive(p)]
+    return [p for l in leaders for p in children_of(l) if alive(p)]
+
+
+def scenario(mpm, section):
+    # Held connections must outlive the test's waits, or an expiry would free places.
+    s = Server(mpm=mpm, extra="max_connections_per_client = %d\nkeepalive_timeout = 60" % LIMIT,
+               mpm_section=section)
+    started, err = s.start()
+    ok(started, "%s: starts with max_connections_per_client" % mpm, err)
+    if not started:
+        return
+    conns = [held(s.port) for _ in range(LIMIT)]
+    ok(all(conns), "%s: %d connections of one address served" % (mpm, LIMIT))
+    is_(one(s.port), (503, True), "%s: the next one gets 503 and a close" % mpm)
+    is_(one(s.port, "127.0.0.2")[0], 200, "%s: another address is served meanwhile" % mpm)
+
+    release(conns[:1])
+    ok(wait_for(lambda: one(s.port)[0] == 200, 5),
+       "%s: a closed connection gives its place back" % mpm)
+
+    # conns[1] is held by some worker: kill them all, as an OOM killer or a crash would.
+    victims = workers(s)
+    ok(victims, "%s: worker processes found" % mpm)
+    for p in victims:
+        os.kill(p, signal.SIGKILL)
+    ok(wait_for(lambda: not any(alive(p) for p in victims), 5), "%s: workers killed" % mpm)
+    again = []
+
+    def hold_all():
+        again[:] = [held(s.port) for _ in range(LIMIT)]
+        if all(again):
+            return True
+        release(again)
+        return False
+    ok(wait_for(hold_all, 10, 0.1),
+       "%s: after the kill the address holds %d at once again: the dead gave theirs back"
+       % (mpm, LIMIT))
+    is_(one(s.port), (503, True), "%s: and the limit still holds" % mpm)
+    release(again + conns[1:])
+
+    ok(s.stop(), "%s: stops cleanly" % mpm)
+    log = open(os.path.join(s.dir, "access.log"), "rb").read()
+    ok(b'"-" 503 ' in log, "%s: refusals are in the access log" % mpm, log[-400:])
+    err = s.stderr()
+    is_(err.count("max_connections_per_client (%d): refused" % LIMIT) >= 1, True,
+        "%s: a refusal is logged" % mpm)
+    clean_log(s, mpm)
+
+
+def main():
+    for mpm, section in MPMS.items():
+        scenario(mpm, section)
+    # Refusals come in floods: the log says how many, once per interval per process.
+    s = Server(mpm="event", extra="max_connections_per_client = 1",
+               mpm_section="event {\n processes = 1\n}")
+    started, err = s.start()
+    ok(started, "flood: starts", err)
+    if started:
+        c = held(s.port)
+        refused = [one(s.port)[0] for _ in range(20)]
+        is_(refused, [503] * 20, "flood: twenty refusals")
+        release([c])
+        ok(s.stop(), "flood: stops cleanly")
+        is_(s.stderr().count("refused with 503"), 1, "flood: logged once, not twenty times")
+    done()
+
+
+main()
