@@ -304,7 +304,10 @@ static void drop(struct loop *l, struct evc *e)
 		fifo_unlink(l, e);
 	evb_closing(l->ep, e->src.fd);	/* the engine may have closed it already */
 	conn_free(e->conn);
-	l->nconns--;
+	/* The engine leaves the slot in its last connection's state: with none left, the
+	 * process waits for clients (idle on the status page), it is not writing. */
+	if (--l->nconns == 0 && !l->stopping)
+		sb_set_state(l->slot, SB_IDLE);
 }
 
 /* Runs the engine until the socket would block, then waits for what it asked. */

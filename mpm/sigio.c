@@ -161,6 +161,12 @@ static void forget(struct loop *l, struct conn *c)
 	conn_free(c);
 	if (l->nconns-- == l->max)
 		l->accept_again = true;
+	/*
+	 * The engine leaves the slot in its last connection's state; with none left, the
+	 * process waits for one (an idle worker on the status page), it is not writing.
+	 */
+	if (l->nconns == 0 && !l->stopping)
+		sb_set_state(l->slot, SB_IDLE);
 }
 
 static void drive(struct loop *l, struct conn *c)
@@ -244,6 +250,7 @@ static void begin_stop(struct loop *l)
 	if (l->stopping)
 		return;
 	l->stopping = true;
+	sb_set_state(l->slot, SB_GRACEFUL);
 	for (int fd = 0; fd < l->top; fd++)
 		if (l->by_fd[fd])
 			conn_drain(l->by_fd[fd]);
