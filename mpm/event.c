@@ -33,6 +33,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "conn_loop.h"
 #include "event_backend.h"
 #include "file_cache.h"
 #include "http_conn.h"
@@ -42,7 +43,7 @@
 
 #define MAX_EVENTS 512
 #define ACCEPT_BURST 64		/* per listener wakeup, so established clients are not starved */
-#define FD_PAUSE_MS 100		/* accept pause after EMFILE / ENFILE */
+#define FD_PAUSE_MS 100		/* accept pause while short of descriptors (conn_accept_note) */
 #define FD_RESERVE 32		/* descriptors kept for files, logs and the loop itself */
 #define WRITE_BUDGET 262144	/* file bytes per turn of a connection (as lighttpd) */
 
@@ -92,7 +93,6 @@ struct loop {
 	bool accepting;		/* listeners are in the epoll set */
 	bool stopping;
 	bool full_logged;
-	bool fd_logged;
 };
 
 static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -386,21 +386,18 @@ static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 		socklen_t len = sizeof(peer);
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
+		/* A shortage is logged once per episode, and its end, as the blocking MPMs do;
+		 * level-triggered listeners would spin meanwhile: stand back for a moment. */
+		if (conn_accept_note(fd)) {
+			l->fd_pause_until = now + FD_PAUSE_MS;
+			break;
+		}
 		if (fd >= 0) {
-			l->fd_logged = false;	/* the shortage, if any, is over */
 			add_conn(l, fd, (struct sockaddr *)&peer, len);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
 			continue;
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* Level-triggered listeners would spin: stand back for a moment. */
-			if (!l->fd_logged)
-				syslog(LOG_ERR, "event: accept: %m with %ld connections; pausing "
-				       "accepts for %d ms", l->nconns, FD_PAUSE_MS);
-			l->fd_logged = true;
-			l->fd_pause_until = now + FD_PAUSE_MS;
-		}
 		break;
 	}
 }

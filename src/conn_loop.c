@@ -42,8 +42,9 @@ void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
 
 bool conn_accept_note(int fd)
 {
-	/* From the first EMFILE/ENFILE to the next accept that succeeds: one episode, one
-	 * log line, however many pauses it lasts. */
+	/* From the first shortage to the next accept that succeeds: one episode, one log
+	 * line (and one for its end), however many pauses it lasts. A listener stays ready
+	 * meanwhile, so ENOBUFS/ENOMEM need the same pause as EMFILE/ENFILE. */
 	static __thread bool exhausted;
 
 	if (fd >= 0) {
@@ -52,11 +53,11 @@ bool conn_accept_note(int fd)
 		exhausted = false;
 		return false;
 	}
-	if (errno != EMFILE && errno != ENFILE)
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
 		return false;
 	if (!exhausted)
 		syslog(LOG_ERR, "accept: %m; pausing accepts (100 ms at a time) until "
-		       "descriptors are freed");
+		       "descriptors or memory are freed");
 	exhausted = true;
 	return true;
 }

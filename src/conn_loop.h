@@ -23,8 +23,9 @@ int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 		    struct sockaddr_storage *peer, socklen_t *peerlen);
 
 /*
- * Call with every accept4() result, errno intact. Logs a lack of descriptors once per
- * episode (and its end) and returns true when the caller must pause accepting.
+ * Call with every accept4() result, errno intact (event calls it too; episodes are
+ * per thread). Logs a lack of descriptors or kernel memory once per episode (and its
+ * end) and returns true when the caller must pause accepting.
  */
 bool conn_accept_note(int fd);
 

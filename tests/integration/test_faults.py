@@ -390,21 +390,39 @@ def _try(port):
         return False
 
 
+# conn_accept_note (src/conn_loop.c) logs for the blocking MPMs' accept loop and for
+# event's: one line when an episode starts, one when an accept succeeds again.
+EXHAUSTED = "accept: Too many open files"
+AVAILABLE = "accept: descriptors available again"
+
+
+def episodes(text):
+    """The exhaustion lines in order: "s" for a start, "e" for an end."""
+    return "".join("s" if EXHAUSTED in l else "e" for l in text.splitlines()
+                   if EXHAUSTED in l or AVAILABLE in l)
+
+
+def one_line_each(seq, ended):
+    """Each episode has exactly one start line, and one end line once it ended: never two
+    starts in a row (a line per 100 ms pause) nor an end without a start. An episode may
+    end and start again if a descriptor frees for a moment, a few times at most."""
+    pairs, rest = divmod(len(seq), 2)
+    return (seq == "se" * pairs + "s" * rest and rest == (0 if ended else 1)
+            and 1 <= pairs + rest <= 3)
+
+
 EXHAUST = {
-    # conn_accept_any (src/conn_loop.c): the blocking MPMs' accept loop.
-    "worker": ("worker {\n processes = 1\n threads_per_process = %d\n}\n" % (HELD + 10),
-               "accept: Too many open files"),
-    "event": ("event {\n processes = 1\n}\n", "event: accept: Too many open files"),
+    "worker": "worker {\n processes = 1\n threads_per_process = %d\n}\n" % (HELD + 10),
+    "event": "event {\n processes = 1\n}\n",
 }
 for mpm in [m for m in ("worker", "event") if m in MPMS]:
-    section, line = EXHAUST[mpm]
-    s = Server(mpm=mpm, files=FILES, mpm_section=section, extra="header_timeout = 30\n")
+    s = Server(mpm=mpm, files=FILES, mpm_section=EXHAUST[mpm], extra="header_timeout = 30\n")
     started, err = s.start(preexec=low_nofile)
     ok(started, "EMFILE: %s starts with RLIMIT_NOFILE %d" % (mpm, NOFILE), err)
     held = []
     for _ in range(HELD):
         held.append(socket.create_connection(("127.0.0.1", s.port), timeout=5))
-    ok(wait_for(lambda: line in s.stderr(), 10), "EMFILE: %s: exhaustion is logged" % mpm,
+    ok(wait_for(lambda: EXHAUSTED in s.stderr(), 10), "EMFILE: %s: exhaustion is logged" % mpm,
        s.stderr()[-500:])
     procs = [s.pid] + children_of(s.pid) + workers(s)
     c0, t0 = cpu_seconds(procs), time.monotonic()
@@ -412,22 +430,19 @@ for mpm in [m for m in ("worker", "event") if m in MPMS]:
     used = cpu_seconds(procs) - c0
     ok(used < 0.3, "EMFILE: %s: no busy loop while exhausted (%.2f s CPU in %.1f s)"
        % (mpm, used, time.monotonic() - t0))
-    lines = s.stderr().count(line)
-    if mpm == "event":
-        # mpm/event.c re-arms its log at the end of every 100 ms pause, not when an accept
-        # succeeds again: so it logs up to ten lines a second of exhaustion, not one.
-        episode = time.monotonic() - t0 + 2.0
-        ok(1 <= lines <= episode * 10 + 2, "EMFILE: event: logged at most once per 100 ms "
-           "pause (%d lines in about %.1f s)" % (lines, episode))
-    else:
-        # One line per episode; an episode may end and start again if a descriptor frees
-        # for a moment (then the end is logged too), but never a line per 100 ms pause.
-        ok(1 <= lines <= 3, "EMFILE: %s: logged once per episode, not once per pause (%d "
-           "lines in about %.1f s)" % (mpm, lines, time.monotonic() - t0 + 2.0))
+    # Twenty 100 ms pauses later, still exhausted: one start line per episode.
+    seq = episodes(s.stderr())
+    ok(one_line_each(seq, False), "EMFILE: %s: one line per episode while exhausted, not "
+       "one per pause (start/end lines: %s)" % (mpm, seq))
     for c in held:
         c.close()
     r = wait_for(lambda: _try(s.port), 10, 0.1)
     ok(r, "EMFILE: %s: service resumes by itself once the connections close" % mpm)
+    ok(wait_for(lambda: episodes(s.stderr()).endswith("e"), 5),
+       "EMFILE: %s: the end of the episode is logged" % mpm, s.stderr()[-500:])
+    seq = episodes(s.stderr())
+    ok(one_line_each(seq, True), "EMFILE: %s: exactly one start and one end line per "
+       "episode (%s)" % (mpm, seq))
     ok(s.stop(), "EMFILE: %s stops" % mpm)
 
 
