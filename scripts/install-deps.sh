@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
-# sudo available). Benchmarks have their own list: bench/README.md.
+# sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
+# `make fuzz`. Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -9,4 +10,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libconfuse-dev libsystemd-dev libcap-dev \
-	python3 curl mandoc ca-certificates >/dev/null
+	python3 curl mandoc ca-certificates \
+	clang libclang-rt-14-dev >/dev/null

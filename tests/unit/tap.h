@@ -21,6 +21,8 @@ static __attribute__((format(printf, 2, 3))) int ok(int cond, const char *fmt, .
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	/* A forked child must not write the parent's buffered results again at its exit. */
+	fflush(stdout);
 	if (!cond)
 		tap_failed++;
 	return cond;
