@@ -21,7 +21,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-# tree_cpu_all, wait_until, port_open, free_port, median.
+# tree_cpu_all, wait_until, port_open, free_port, median, machine_line, mhd_version.
 . "$here/lib.sh"
 
 REQUESTS=${REQUESTS:-20000}
@@ -174,10 +174,8 @@ report() {
 	echo
 	echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ); load average before the runs $LOAD0," \
 		"after $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- Machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-		"$(nproc) CPUs, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
-		"Linux $(uname -r); Debian $(cat /etc/debian_version 2>/dev/null)"
-	echo "- Versions: $("$MINIHTTPD" -V 2>&1 | head -1);" \
+	machine_line
+	echo "- Versions: $(mhd_version);" \
 		"ApacheBench $(ab -V | awk '/Version/ { sub(/,$/, "", $5); print $5; exit }')"
 	echo "- Knobs: REQUESTS=$REQUESTS RUNS=$RUNS NS=\"$NS\" BACKENDS=\"$BACKENDS\";" \
 		"event MPM, processes = 1, trigger = level, access_log off, max_connections" \

@@ -12,14 +12,18 @@
 # connections, each answered once, stay open, and the p99 of the keep-alive load run
 # while they do.
 #
-# Needs root (the servers drop to nobody), wrk, nginx (nginx-light), lighttpd, h2o and
-# a C compiler. Not a test: nothing here passes or fails. Knobs (environment):
+# Writes bench/results/compare-DATE.md (and compare-latest.md, and compare-latest.png
+# when gnuplot is installed) and prints it. Needs root (the servers drop to nobody), wrk,
+# nginx (nginx-light), lighttpd, h2o and a C compiler. Not a test: nothing here passes or
+# fails. Knobs (environment):
 #   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
 #   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+# tree_cpu_ticks, tree_rss_kb, wait_until, port_open, free_port, median, machine_line,
+# mhd_version, machine_brief.
 . "$here/lib.sh"
 
 DUR=${DUR:-5}
@@ -154,6 +158,7 @@ start_minihttpd() {
 	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 SERVERS=""
 for s in $ANCHORS; do
 	command -v "$s" >/dev/null || die "$s not found (apt-get install nginx-light lighttpd h2o)"
@@ -175,6 +180,18 @@ for s in $SERVERS; do
 	taskset -c "$CLIENT_CPU" wrk -t1 -c4 -d1s "http://127.0.0.1:${PORT[$s]}/10m.bin" >/dev/null
 	taskset -c "$CLIENT_CPU" wrk -t1 -c50 -d1s "http://127.0.0.1:${PORT[$s]}/1k.bin" >/dev/null
 done
+
+# "; nginx/1.22.1; lighttpd/1.4.69; h2o 2.2.5": the anchors of this run.
+versions() {
+	local s
+	for s in $ANCHORS; do
+		case $s in
+		nginx) nginx -v 2>&1 | sed 's/.*: /; /' ;;
+		lighttpd) lighttpd -v 2>&1 | awk 'NR == 1 { print "; " $1 }' ;;
+		h2o) h2o --version 2>&1 | awk 'NR == 1 { print "; h2o " $3 }' ;;
+		esac
+	done | tr -d '\n'
+}
 
 # wrk's units to plain numbers: latency in microseconds, transfer in MiB.
 to_us() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
@@ -283,42 +300,129 @@ done
 rss_idle() { idle_val "$1" 1 | awk '$1 == "nan" { print; next } { printf "%+.1f", $1 / 1024 }'; }
 p99_idle() { idle_val "$1" 2; }
 
-echo
-echo "minihttpd event MPM vs anchors: median of $RUNS runs of ${DUR}s, server on CPU" \
-	"$SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo
-header="| load / metric |"
-sep="|---|"
-for s in $SERVERS; do
-	header="$header $s |"
-	sep="$sep---:|"
-done
-echo "$header"
-echo "$sep"
-row "1 KiB keep-alive, 50 conns: req/s" rps_ka1k "%.0f"
-row "1 KiB keep-alive: p99 µs" p99_ka1k "%s"
-row "1 KiB keep-alive: server µs/request" us_ka1k "%s"
-ratios "1 KiB keep-alive: µs/request" us_ka1k
-row "1 KiB new conn per request: req/s" rps_close1k "%.0f"
-row "1 KiB new conn per request: p99 µs" p99_close1k "%s"
-row "1 KiB new conn per request: server µs/request" us_close1k "%s"
-ratios "1 KiB new conn: µs/request" us_close1k
-row "10 MiB keep-alive, 4 conns: MB/s" mib_big "%s"
-row "10 MiB keep-alive: p99 µs" p99_big "%s"
-row "10 MiB keep-alive: server µs/request" us_big "%s"
-ratios "10 MiB: MB/s" mib_big
-row "RSS growth, $IDLE_N idle keep-alive conns: MiB" rss_idle "%s"
-row "p99 µs of the keep-alive load with them open (median)" p99_idle "%s"
-ratios "p99 with $IDLE_N idle" p99_idle
-for s in $SERVERS; do
-	for load in $LOADS; do
-		[ -f "$work/$s.$load" ] && awk -v s="$s" -v l="$load" '$5 > 0 { e = 1 }
-			END { if (e) print "note: " s " " l ": wrk reported socket errors or non-2xx" }' \
-			"$work/$s.$load"
+report() {
+	local header="| load / metric |" sep="|---|" s load
+	echo "# The event MPM against nginx, lighttpd and h2o, by bench/compare.sh"
+	echo
+	echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ); load average before the runs $LOAD0," \
+		"after $(cut -d' ' -f1-3 /proc/loadavg)"
+	machine_line
+	echo "- Versions: $(mhd_version)$(versions); wrk" \
+		"$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
+	echo "- Knobs: DUR=$DUR RUNS=$RUNS IDLE_N=$IDLE_N TRIGGERS=\"$TRIGGERS\"" \
+		"SERVERS=\"$ANCHORS\"; one worker process (or thread) per server, pinned to CPU" \
+		"$SERVER_CPU; wrk -t1 pinned to CPU $CLIENT_CPU; access logs off; minihttpd: event" \
+		"MPM, processes = 1."
+	echo "- Loads, each run ${DUR}s, interleaved (run 1 of every server, then run 2, ...)," \
+		"median of $RUNS: a 1 KiB file over 50 keep-alive connections; the same with" \
+		"\"Connection: close\" (a new connection per request); a 10 MiB file over 4" \
+		"keep-alive connections. MB/s is wrk's (2^20 bytes); p99 is wrk's latency" \
+		"percentile."
+	echo "- Server CPU: user+sys of the server's process tree from /proc, after minus" \
+		"before, divided by the requests wrk completed."
+	echo "- Idle: one server at a time, $IDLE_N keep-alive connections each answered once" \
+		"and left open (bench/idle_conns.c): the growth of the tree's RSS, and the p99 of" \
+		"the keep-alive load (median of $RUNS) while they stay open."
+	echo
+	for s in $SERVERS; do
+		header="$header $s |"
+		sep="$sep---:|"
 	done
-done
-echo
-echo "Targets for minihttpd: keep-alive <= 5.8 µs/request, new connection <= 18" \
-	"µs/request, 10 MiB MB/s >= the best anchor, idle growth <= +2.5 MiB with a p99 no" \
-	"worse than h2o's. Ratios: minihttpd's value divided by the anchor's (lower is" \
-	"better for µs and p99, higher for MB/s)."
+	echo "$header"
+	echo "$sep"
+	row "1 KiB keep-alive, 50 conns: req/s" rps_ka1k "%.0f"
+	row "1 KiB keep-alive: p99 µs" p99_ka1k "%s"
+	row "1 KiB keep-alive: server µs/request" us_ka1k "%s"
+	ratios "1 KiB keep-alive: µs/request" us_ka1k
+	row "1 KiB new conn per request: req/s" rps_close1k "%.0f"
+	row "1 KiB new conn per request: p99 µs" p99_close1k "%s"
+	row "1 KiB new conn per request: server µs/request" us_close1k "%s"
+	ratios "1 KiB new conn: µs/request" us_close1k
+	row "10 MiB keep-alive, 4 conns: MB/s" mib_big "%s"
+	row "10 MiB keep-alive: p99 µs" p99_big "%s"
+	row "10 MiB keep-alive: server µs/request" us_big "%s"
+	ratios "10 MiB: MB/s" mib_big
+	row "RSS growth, $IDLE_N idle keep-alive conns: MiB" rss_idle "%s"
+	row "p99 µs of the keep-alive load with them open (median)" p99_idle "%s"
+	ratios "p99 with $IDLE_N idle" p99_idle
+	for s in $SERVERS; do
+		for load in $LOADS; do
+			[ -f "$work/$s.$load" ] && awk -v s="$s" -v l="$load" '$5 > 0 { e = 1 }
+				END { if (e) print "\nnote: " s " " l ": wrk reported socket errors or non-2xx" }' \
+				"$work/$s.$load"
+		done
+		if [ "$(p99_idle "$s")" = n/a ]; then
+			echo
+			echo "note: $s answered none of the keep-alive load while the $IDLE_N idle" \
+				"connections were open (n/a; lighttpd holds two descriptors per connection)"
+		fi
+	done
+	echo
+	echo "Targets for minihttpd: keep-alive <= 5.8 µs/request, new connection <= 18" \
+		"µs/request, 10 MiB MB/s >= the best anchor, idle growth <= +2.5 MiB with a p99 no" \
+		"worse than h2o's. Ratios: minihttpd's value divided by the anchor's (lower is" \
+		"better for µs and p99, higher for MB/s)."
+}
+
+# Six panels, a bar (or a cluster of bars) per server: throughput, p99 latency and CPU
+# per request of the 1 KiB loads, MB/s and CPU per request of the 10 MiB load, and the
+# memory the idle connections cost.
+plot() {
+	local data=$work/plot.dat s
+	num() { awk -v v="$1" 'BEGIN { if (v + 0 == v && v != "") print v; else print "-" }'; }
+	: > "$data"
+	for s in $SERVERS; do
+		echo "$s $(num "$(rps_ka1k "$s")") $(num "$(rps_close1k "$s")")" \
+			"$(num "$(p99_ka1k "$s")") $(num "$(p99_close1k "$s")")" \
+			"$(num "$(us_ka1k "$s")") $(num "$(us_close1k "$s")")" \
+			"$(num "$(mib_big "$s")") $(num "$(p99_idle "$s")")" \
+			"$(num "$(rss_idle "$s")") $(num "$(us_big "$s")")" >> "$data"
+	done
+	gnuplot <<-EOF
+	set terminal png size 1200,820
+	set output '$1'
+	set datafile missing '-'
+	set style data histograms
+	set style histogram clustered gap 1
+	set style fill solid 0.8 border -1
+	set boxwidth 0.9
+	set grid ytics
+	set yrange [0:*]
+	set xtics nomirror rotate by -25
+	set key top left font ',9' opaque
+	set offsets 0, 0, graph 0.2, 0
+	set multiplot layout 2,3 title "bench/compare.sh: the event MPM against nginx, lighttpd, h2o (median of $RUNS runs of ${DUR}s, one worker each)\n$(machine_brief), $(date -u +%Y-%m-%d)"
+	set title '1 KiB: requests per second (higher is better)'
+	plot '$data' using 2:xtic(1) lc rgb '#3a6fb0' title 'keep-alive, 50 conns', \
+	     '' using 3 lc rgb '#c8642a' title 'new conn per request'
+	set title '1 KiB: p99 latency, µs (lower is better)'
+	plot '$data' using 4:xtic(1) lc rgb '#3a6fb0' title 'keep-alive', \
+	     '' using 5 lc rgb '#c8642a' title 'new conn', \
+	     '' using 9 lc rgb '#6a9a3a' title 'keep-alive, $IDLE_N idle open'
+	set title '1 KiB: server CPU µs per request (lower is better)'
+	plot '$data' using 6:xtic(1) lc rgb '#3a6fb0' title 'keep-alive', \
+	     '' using 7 lc rgb '#c8642a' title 'new conn'
+	set title '10 MiB over 4 keep-alive conns: MB/s (higher is better)'
+	plot '$data' using 8:xtic(1) lc rgb '#3a6fb0' notitle
+	set title '10 MiB: server CPU µs per request (lower is better)'
+	plot '$data' using 11:xtic(1) lc rgb '#3a6fb0' notitle
+	set title 'RSS growth with $IDLE_N idle keep-alive conns, MiB'
+	set yrange [*:*]
+	plot '$data' using 10:xtic(1) lc rgb '#7a4a9a' notitle
+	unset multiplot
+	EOF
+}
+
+mkdir -p "$here/results"
+out=$here/results/compare-$(date -u +%Y%m%d-%H%M).md
+report > "$out"
+cp "$out" "$here/results/compare-latest.md"
+cat "$out"
+echo >&2
+echo "written to $out" >&2
+if command -v gnuplot >/dev/null; then
+	if plot "$work/plot.png"; then
+		mv "$work/plot.png" "$here/results/compare-latest.png"
+		echo "plotted $here/results/compare-latest.png" >&2
+	fi
+fi

@@ -17,9 +17,10 @@
 # the cost of the concurrency itself. Both are shown, with the seed's figures and, since
 # its machine and request count are not ours, both sets as ratios to prefork (none).
 #
-# Writes bench/results/lab-DATE.md (and lab-latest.md) and prints it. Needs root (the
-# servers switch to nobody), ab (apache2-utils) and taskset; nginx and apache2 (package
-# apache2-bin is enough) when present. Not a test. Knobs (environment):
+# Writes bench/results/lab-DATE.md (and lab-latest.md, and lab-latest.png when gnuplot is
+# installed) and prints it. Needs root (the servers switch to nobody), ab (apache2-utils)
+# and taskset; nginx and apache2 (package apache2-bin is enough) when present; gnuplot
+# for the plot. Not a test. Knobs (environment):
 #   N=20000 C=10 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 SIZE=4000 POOL=15
 #   MODELS="iterative fork prefork-none ... sigio nginx apache-prefork ..." (default: all)
 #   MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
@@ -27,7 +28,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median.
+# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median, machine_line,
+# mhd_version, machine_brief.
 . "$here/lib.sh"
 
 N=${N:-20000}
@@ -296,14 +298,11 @@ base=$(med iterative 1)
 ref=$(med prefork-none 1)
 seed_ref=1.80
 
-machine() {
-	echo "- Machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-		"$(nproc) CPUs, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
-		"Linux $(uname -r); Debian $(cat /etc/debian_version 2>/dev/null)"
-	echo "- Versions: $("$MINIHTTPD" -V 2>&1 | head -1)" \
-		"$(command -v nginx >/dev/null && nginx -v 2>&1 | sed 's/.*: /; /')" \
-		"$([ -x "$APACHE" ] && "$APACHE" -v | awk -F': ' '/^Server version/ { print "; " $2 }')" \
-		"; ApacheBench $(ab -V | awk '/Version/ { sub(/,$/, "", $5); print $5; exit }')"
+versions() {
+	echo "- Versions: $(mhd_version)$(command -v nginx >/dev/null &&
+		nginx -v 2>&1 | sed 's/.*: /; /')$([ -x "$APACHE" ] && "$APACHE" -v |
+		awk -F': ' '/^Server version/ { print "; " $2 }');" \
+		"ApacheBench $(ab -V | awk '/Version/ { sub(/,$/, "", $5); print $5; exit }')"
 }
 
 report() {
@@ -312,7 +311,8 @@ report() {
 	echo "- Date: $(date -u +%Y-%m-%dT%H:%MZ); load average before the runs $LOAD0," \
 		"after $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows in" \
 		"req/s far more than in CPU time)"
-	machine
+	machine_line
+	versions
 	echo "- Load: $N requests of a $SIZE-byte file, each on a new connection" \
 		"(ab -n $N -c $C, HTTP/1.0), $C at a time; pools of $POOL processes or threads;" \
 		"server pinned to CPU $SERVER_CPU, ab to CPU $CLIENT_CPU; access logs off."
@@ -351,6 +351,40 @@ report() {
 		"(as quoted by the lecture), with 10 clients and pools of 15."
 }
 
+# A bar per model: server CPU µs per request, minihttpd's models in one colour, nginx and
+# Apache in another, the value over each bar.
+plot() {
+	local data=$work/plot.dat i=0 label us
+	: > "$data"
+	for label in $ROWS; do
+		us=$(med "$label" 1 | awk -v n="$N" '$1 != "nan" { printf "%.1f", $1 * 1e6 / n }')
+		[ -n "$us" ] || continue
+		case $label in
+		nginx|apache-*) echo "$i $label - $us $us" ;;
+		*) echo "$i $label $us - $us" ;;
+		esac >> "$data"
+		i=$((i + 1))
+	done
+	[ "$i" -gt 0 ] || { echo "nothing to plot" >&2; return 1; }
+	gnuplot <<-EOF
+	set terminal png size 900,600
+	set output '$1'
+	set title "bench/lab.sh: server CPU per request, each on a new connection ($N requests, $C at a time, median of $RUNS)\n$(machine_brief), $(date -u +%Y-%m-%d)"
+	set datafile missing '-'
+	set style fill solid 0.8 border -1
+	set boxwidth 0.7
+	set xtics rotate by -40 nomirror
+	set grid ytics
+	set yrange [0:*]
+	set offsets 0.5, 0.5, graph 0.06, 0
+	set ylabel 'server CPU µs per request (user+sys, all processes)'
+	set key top right
+	plot '$data' using 1:3:xtic(2) with boxes lc rgb '#3a6fb0' title 'minihttpd MPMs', \
+	     '' using 1:4 with boxes lc rgb '#c8642a' title 'nginx, Apache', \
+	     '' using 1:5:(sprintf('%.0f', \$5)) with labels offset 0,0.8 notitle
+	EOF
+}
+
 mkdir -p "$here/results"
 out=$here/results/lab-$(date -u +%Y%m%d-%H%M).md
 report > "$out"
@@ -358,3 +392,9 @@ cp "$out" "$here/results/lab-latest.md"
 cat "$out"
 echo >&2
 echo "written to $out" >&2
+if command -v gnuplot >/dev/null; then
+	if plot "$work/plot.png"; then
+		mv "$work/plot.png" "$here/results/lab-latest.png"
+		echo "plotted $here/results/lab-latest.png" >&2
+	fi
+fi

@@ -1,6 +1,7 @@
 # lib.sh: helpers shared by the bench scripts, sourced (POSIX sh + /proc): the process
-# tree of a server, its CPU time and its resident memory, and small waits. No fixed
-# sleeps: every wait polls a condition with a bound.
+# tree of a server, its CPU time and its resident memory, small waits, and the machine and
+# version as results headers and plot titles name them. No fixed sleeps: every wait polls
+# a condition with a bound.
 
 # The pids of $1 and all its descendants, one per line.
 tree_pids() {
@@ -67,6 +68,26 @@ port_open() {
 # A TCP port nobody listens on, from the kernel (bind to port 0).
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The "- Machine:" line of a results header: CPU model and count, memory, kernel, Debian.
+machine_line() {
+	echo "- Machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
+		"$(nproc) CPUs, $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo);" \
+		"Linux $(uname -r); Debian $(cat /etc/debian_version 2>/dev/null)"
+}
+
+# minihttpd's version line; when $MINIHTTPD is the tree's own build, with the tree's
+# commit ("-dirty": with uncommitted changes).
+mhd_version() {
+	echo "$("$MINIHTTPD" -V 2>&1 | head -1)$([ "$MINIHTTPD" -ef "$top/src/minihttpd" ] &&
+		git -C "$top" describe --always --dirty 2>/dev/null | sed 's/^/ (git /; s/$/)/')"
+}
+
+# The machine in a few words, for a plot's title.
+machine_brief() {
+	echo "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs," \
+		"Linux $(uname -r | cut -d- -f1)"
 }
 
 # Median of the numbers on stdin.
