@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
 # sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
-# `make fuzz`. Benchmarks have their own list: bench/README.md.
+# `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py. Benchmarks have
+# their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -11,4 +12,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libconfuse-dev libsystemd-dev libcap-dev \
 	python3 curl mandoc ca-certificates \
-	clang libclang-rt-14-dev >/dev/null
+	clang libclang-rt-14-dev valgrind >/dev/null
