@@ -1,0 +1,53 @@
+#!/bin/bash
+# all.sh: the laboratory in one command. Runs lab.sh (the seed's first table), backends.sh
+# (its second) and compare.sh (the event MPM against nginx, lighttpd and h2o), each
+# writing its tables and plots into results/, then rewrites docs/lab.md from the latest
+# of each, so the page in the repository shows what this machine measured.
+#
+# Needs what the three scripts need (root, ab, wrk, gnuplot, nginx, lighttpd, h2o, apache2;
+# bench/README.md). About 25 minutes on 2 cores with the defaults; each script's knobs
+# pass through the environment. Stop other work first: every results file records the
+# load average, and other work shows in the figures. DOCS_ONLY=1 only rewrites the page.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+
+if [ -z "${DOCS_ONLY:-}" ]; then
+	for script in lab backends compare; do
+		echo "all.sh: running $script.sh" >&2
+		"$here/$script.sh"
+	done
+fi
+
+# One section per results file: its own title and text, then its plot.
+section() {
+	local md=$here/results/$1-latest.md png=$1-latest.png title=$2 alt=$3
+
+	[ -f "$md" ] || { echo "all.sh: $md is missing" >&2; exit 1; }
+	printf '\n## %s\n\n' "$title"
+	tail -n +2 "$md" | sed '/./,$!d'
+	if [ -f "$here/results/$png" ]; then
+		printf '\n![%s](../bench/results/%s)\n' "$alt" "$png"
+	fi
+}
+
+{
+	cat <<-'EOF'
+	# The seed's tables, reproduced
+
+	Written by `bench/all.sh` from the latest results in `bench/results/` (regenerate
+	with it, or run `bench/lab.sh`, `bench/backends.sh`, `bench/compare.sh` one at a time
+	and then `DOCS_ONLY=1 bench/all.sh`). The seed's two tables each stand next to the
+	lecture's figures, then the event MPM against nginx, lighttpd and h2o. Results vary by
+	machine: compare shapes and ratios measured in the same run.
+	EOF
+	section lab "Table 1: process-control CPU time per server model" \
+		"Server CPU per request, per model"
+	section backends "Table 2: poll(), select() and epoll against idle connections" \
+		"CPU time vs N"
+	section compare "The event MPM against nginx, lighttpd and h2o: throughput, latency, CPU, memory" \
+		"Throughput, latency, CPU and memory per server"
+} >"$top/docs/lab.md.new"
+mv "$top/docs/lab.md.new" "$top/docs/lab.md"
+echo "all.sh: wrote $top/docs/lab.md" >&2
