@@ -5,7 +5,7 @@
 # of each, so the page in the repository shows what this machine measured.
 #
 # Needs what the three scripts need (root, ab, wrk, gnuplot, nginx, lighttpd, h2o, apache2;
-# bench/README.md). About 25 minutes on 2 cores with the defaults; each script's knobs
+# bench/README.md). About 15 minutes on 2 cores with the defaults; each script's knobs
 # pass through the environment. Stop other work first: every results file records the
 # load average, and other work shows in the figures. DOCS_ONLY=1 only rewrites the page.
 set -eu
