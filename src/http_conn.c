@@ -440,6 +440,8 @@ static void refuse_over_limit(struct conn *c)
 		       "503 (%u refusal%s in this process since the last such message)", addr,
 		       c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
+	if (c->slot)
+		sb_add(&c->slot->refused, 1);
 	if (!(c->io = io_get(c->ctx))) {
 		closed(c);
 		return;

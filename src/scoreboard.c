@@ -112,6 +112,7 @@ static void slot_free(struct scoreboard *sb, struct sb_slot *s)
 	fold(&t->conns, &s->conns);
 	fold(&t->requests, &s->requests);
 	fold(&t->bytes, &s->bytes);
+	fold(&t->refused, &s->refused);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->state, SB_FREE, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
@@ -155,6 +156,7 @@ static void slot_read(const struct sb_slot *s, struct sb_slot *c)
 	c->conns = __atomic_load_n(&s->conns, __ATOMIC_RELAXED);
 	c->requests = __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
 	c->bytes = __atomic_load_n(&s->bytes, __ATOMIC_RELAXED);
+	c->refused = __atomic_load_n(&s->refused, __ATOMIC_RELAXED);
 	c->started = __atomic_load_n(&s->started, __ATOMIC_RELAXED);
 	copy_text(c->request, s->request, sizeof(c->request));
 }
@@ -174,6 +176,7 @@ static void add_slot(struct sb_summary *m, const struct sb_slot *c)
 	m->accepts += c->conns;
 	m->requests += c->requests;
 	m->bytes += c->bytes;
+	m->refused += c->refused;
 }
 
 /* Sums the totals and n slots, copying them into copies when not NULL. */
@@ -193,6 +196,7 @@ static void read_board(const struct scoreboard *sb, unsigned n, struct sb_summar
 		m->accepts = __atomic_load_n(&t->conns, __ATOMIC_RELAXED);
 		m->requests = __atomic_load_n(&t->requests, __ATOMIC_RELAXED);
 		m->bytes = __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
+		m->refused = __atomic_load_n(&t->refused, __ATOMIC_RELAXED);
 		m->saturated = __atomic_load_n(&t->saturated, __ATOMIC_RELAXED) != 0;
 		m->saturated_since = __atomic_load_n(&t->saturated_since, __ATOMIC_RELAXED);
 		m->saturations = __atomic_load_n(&t->saturations, __ATOMIC_RELAXED);

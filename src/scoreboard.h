@@ -32,8 +32,8 @@ enum sb_state {
 
 #define SB_MEMFD_NAME "minihttpd-scoreboard"
 #define SB_MAGIC 0x5342484dU	/* "MHBS" */
-#define SB_LAYOUT 2		/* changes with any change of the structs below */
-#define SB_REQUEST_MAX 72	/* keeps a slot at two cache lines */
+#define SB_LAYOUT 3		/* changes with any change of the structs below */
+#define SB_REQUEST_MAX 64	/* keeps a slot at two cache lines */
 #define SB_WHAT_MAX 96
 
 /* A slot is cache-line aligned so that workers counting on their slots never share a line. */
@@ -47,6 +47,7 @@ struct sb_slot {
 	uint64_t conns;		/* connections accepted */
 	uint64_t requests;
 	uint64_t bytes;
+	uint64_t refused;	/* connections refused: max_connections_per_client */
 	int64_t started;	/* CLOCK_REALTIME seconds the slot was claimed */
 	char request[SB_REQUEST_MAX];	/* current or last request line, truncated */
 };
@@ -60,7 +61,7 @@ struct sb_totals {
 	uint64_t saturations;	/* episodes so far */
 	char saturated_what[SB_WHAT_MAX];
 	/* Counters of freed slots. */
-	uint64_t conns, requests, bytes;
+	uint64_t conns, requests, bytes, refused;
 	/* Frees: in progress in the low half, done in the high half (see sb_summarize). */
 	uint64_t folding;
 };
@@ -109,6 +110,7 @@ struct sb_summary {
 	uint64_t requests;
 	uint64_t bytes;
 	uint64_t active;	/* connections open now */
+	uint64_t refused;	/* connections refused by max_connections_per_client, ever */
 	unsigned workers;	/* claimed slots */
 	unsigned busy;		/* workers - idle */
 	unsigned idle;		/* of the serving generation, waiting for a connection */

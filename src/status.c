@@ -209,6 +209,7 @@ static void render_text(FILE *f, const struct status_view *v)
 		(unsigned long long)m->active, m->busy, m->idle, m->finishing);
 	fprintf(f, "Saturated: %d\nSaturations: %llu\n", m->saturated ? 1 : 0,
 		(unsigned long long)m->saturations);
+	fprintf(f, "ClientLimitRefusals: %llu\n", (unsigned long long)m->refused);
 	if (m->saturated)
 		fprintf(f, "SaturatedSince: %s\nSaturatedReason: %s\n",
 			iso_time(m->saturated_since, t1, sizeof(t1)), m->saturated_what);
@@ -329,10 +330,11 @@ static void render_html(FILE *f, const struct status_view *v)
 		iso_time(v->now, t1, sizeof(t1)), iso_time(m->started, t2, sizeof(t2)),
 		human_duration(up, d, sizeof(d)), m->generation,
 		(unsigned long long)m->reloads, m->reloads == 1 ? "" : "s");
-	fprintf(f, "<dt>Totals</dt><dd>%llu requests, %s sent, %llu connections accepted"
-		"</dd>\n<dt>Now</dt><dd>%llu open connection%s; %u busy, %u idle, %u finishing "
-		"workers</dd>\n</dl>\n", (unsigned long long)m->requests,
-		human_bytes(m->bytes, b, sizeof(b)), (unsigned long long)m->accepts,
+	fprintf(f, "<dt>Totals</dt><dd>%llu requests, %s sent, %llu connections accepted, "
+		"%llu refused (max_connections_per_client)</dd>\n<dt>Now</dt><dd>%llu open "
+		"connection%s; %u busy, %u idle, %u finishing workers</dd>\n</dl>\n",
+		(unsigned long long)m->requests, human_bytes(m->bytes, b, sizeof(b)),
+		(unsigned long long)m->accepts, (unsigned long long)m->refused,
 		(unsigned long long)m->active, m->active == 1 ? "" : "s", m->busy, m->idle,
 		m->finishing);
 	if (m->saturated) {

@@ -5,6 +5,7 @@ back; workers killed with SIGKILL while holding connections give theirs back whe
 once, not once per refusal."""
 
 import os
+import re
 import signal
 import socket
 
@@ -57,6 +58,19 @@ def one(port, source="127.0.0.1"):
         s.close()
 
 
+def refusals(port):
+    """ClientLimitRefusals from the status page, asked from an address under no limit."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                 source_address=("127.0.0.2", 0))
+    try:
+        s.sendall(b"GET /status?auto HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        r = read_response(s.makefile("rb"))
+    finally:
+        s.close()
+    m = re.search(rb"^ClientLimitRefusals: (\d+)$", r.body if r else b"", re.M)
+    return int(m.group(1)) if m else None
+
+
 def release(conns):
     for c in conns:
         if c:
@@ -71,7 +85,8 @@ def workers(server):
 
 def scenario(mpm, section):
     # Held connections must outlive the test's waits, or an expiry would free places.
-    s = Server(mpm=mpm, extra="max_connections_per_client = %d\nkeepalive_timeout = 60" % LIMIT,
+    s = Server(mpm=mpm, extra="max_connections_per_client = %d\nkeepalive_timeout = 60\n"
+               'status_path = "/status"\nstatus_allow = {"127.0.0.2"}' % LIMIT,
                mpm_section=section)
     started, err = s.start()
     ok(started, "%s: starts with max_connections_per_client" % mpm, err)
@@ -81,6 +96,8 @@ def scenario(mpm, section):
     ok(all(conns), "%s: %d connections of one address served" % (mpm, LIMIT))
     is_(one(s.port), (503, True), "%s: the next one gets 503 and a close" % mpm)
     is_(one(s.port, "127.0.0.2")[0], 200, "%s: another address is served meanwhile" % mpm)
+    ok(wait_for(lambda: refusals(s.port) == 1, 5),
+       "%s: the status page counts the refusal" % mpm, refusals(s.port))
 
     release(conns[:1])
     ok(wait_for(lambda: one(s.port)[0] == 200, 5),

@@ -17,7 +17,7 @@ PATH = "/server-status"
 BIG = 32 << 20
 NUMERIC = ("Uptime", "Generation", "Reloads", "Total Accesses", "Total kBytes",
            "Total Bytes", "Total Connections", "ConnsTotal", "BusyWorkers", "IdleWorkers",
-           "FinishingWorkers", "Saturated", "Saturations")
+           "FinishingWorkers", "Saturated", "Saturations", "ClientLimitRefusals")
 
 
 def have_ipv6():

@@ -104,6 +104,7 @@ static void test_board(void)
 	sb_add(&a->conns, 2);
 	sb_add(&a->requests, 5);
 	sb_add(&a->bytes, 1000);
+	sb_add(&a->refused, 4);
 	sb_add(&b->conns, 1);
 	sb_add(&b->requests, 1);
 	sb_add(&b->bytes, 10);
@@ -113,6 +114,7 @@ static void test_board(void)
 	is_int(m.requests, 6, "board: requests summed over slots");
 	is_int(m.accepts, 3, "board: accepts are the slots' connections");
 	is_int(m.bytes, 1010, "board: bytes summed");
+	is_int(m.refused, 4, "board: refusals summed");
 	is_int(m.active, 1, "board: open connections");
 	is_int(m.workers, 2, "board: two workers");
 	is_int(m.busy, 1, "board: one busy (writing)");
@@ -123,6 +125,7 @@ static void test_board(void)
 	is_int(m.requests, 6, "board: a released slot's requests stay in the totals");
 	is_int(m.accepts, 3, "board: and its connections");
 	is_int(m.bytes, 1010, "board: and its bytes");
+	is_int(m.refused, 4, "board: and its refusals");
 	is_int(m.active, 0, "board: its open connections do not");
 	is_int(m.workers, 1, "board: one worker left");
 	sb_release_pid(sb, getpid());
@@ -299,6 +302,7 @@ static void test_render(void)
 	m->requests = 41;
 	m->bytes = 10240;
 	m->accepts = 12;
+	m->refused = 9;
 	m->active = 3;
 	m->workers = 4;
 	m->busy = 3;
@@ -324,6 +328,7 @@ static void test_render(void)
 	is_str(field(t, "Total kBytes", buf, sizeof(buf)), "10", "text: Total kBytes");
 	is_str(field(t, "Total Connections", buf, sizeof(buf)), "12", "text: Total Connections");
 	is_str(field(t, "ConnsTotal", buf, sizeof(buf)), "3", "text: ConnsTotal (open now)");
+	is_str(field(t, "ClientLimitRefusals", buf, sizeof(buf)), "9", "text: ClientLimitRefusals");
 	is_str(field(t, "Generation", buf, sizeof(buf)), "7", "text: Generation");
 	is_str(field(t, "FinishingGenerations", buf, sizeof(buf)), "6 5",
 	       "text: older generations, newest first");
