@@ -11,7 +11,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import Server, done, is_, ok, read_response, request, skip_all, wait_for
+from mhd import (Server, descendants_of, done, is_, ok, read_response, request, skip_all,
+                 wait_for)
 
 if not os.path.exists(os.path.join(os.environ.get("MINIHTTPD_MPM_DIR", ""), "event.so")):
     skip_all("event.so not built")
@@ -22,9 +23,10 @@ for i in range(10):
     FILES["p%d.txt" % i] = "pipelined %d\n" % i * (i + 1)
 
 
-def start(backend):
+def start(backend, header_timeout=20):
     s = Server(mpm="event", files=FILES,
-               extra='keepalive_timeout = 1\naccess_log = "off"',
+               extra='keepalive_timeout = 1\naccess_log = "off"\nheader_timeout = %d'
+               % header_timeout,
                mpm_section='event {\n processes = 1\n defer_accept = 0\n backend = "%s"\n}'
                % backend)
     started, err = s.start()
@@ -58,6 +60,25 @@ def serve_all(socks, port):
         statuses.append(r.status if r else None)
         c.close()
     return statuses
+
+
+def accept_queue(port):
+    """Connections waiting in the listener's accept queue (rx_queue of a LISTEN socket)."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16)
+    return -1
+
+
+def asleep(pids):
+    """Every process blocked (its event loop waiting): none is closing anything now."""
+    try:
+        return all(open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()[0] == "S"
+                   for p in pids)
+    except OSError:
+        return False
 
 
 def closed_by_server(socks):
@@ -120,11 +141,15 @@ if HARD != resource.RLIM_INFINITY and HARD < 1400:
     ok(True, "# SKIP select above FD_SETSIZE: hard open-file limit %d < 1400" % HARD)
 else:
     resource.setrlimit(resource.RLIMIT_NOFILE, (HARD, HARD))
-    s = start("select")
+    # Held without a request, the connections must outlive a slow run's header_timeout.
+    s = start("select", header_timeout=120)
     socks = hold(s.port, 1100)
     logged = wait_for(lambda: MSG in s.stderr(), 10)
     ok(logged, "select: a descriptor >= FD_SETSIZE is logged", s.stderr()[-2000:])
-    wait_for(lambda: len(closed_by_server(socks)) >= 50, 10)
+    # Every connection accepted and the server back in select(): all the closes are done.
+    procs = [s.pid] + descendants_of(s.pid)
+    wait_for(lambda: accept_queue(s.port) == 0 and asleep(procs) and
+             len(closed_by_server(socks)) >= 50, 10)
     gone = closed_by_server(socks)
     ok(50 <= len(gone) <= 200, "select: the connections above FD_SETSIZE are closed (%d)"
        % len(gone))
