@@ -107,13 +107,38 @@ def descendants_of(pid):
 
 
 
-def alive(pid):
-    """Whether pid exists and is not a zombie."""
+def proc_state(pid):
+    """The state letter of pid in /proc (R, S, Z...), or None when it is gone."""
     try:
         with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def alive(pid):
+    """Whether pid exists and is not a zombie."""
+    return proc_state(pid) not in (None, "Z")
+
+
+def tsan(pid):
+    """Whether pid runs under ThreadSanitizer, which starts threads of its own."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return "libtsan" in f.read()
     except OSError:
         return False
+
+
+def accept_queue(port):
+    """Connections waiting in the accept queue of 127.0.0.1:port (a LISTEN socket's
+    rx_queue); -1 when there is no such listener."""
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
+                return int(fields[4].split(":")[1], 16)
+    return -1
 
 
 def clean_log(server, name):
@@ -254,11 +279,7 @@ class Server:
 
 
 def _zombie(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    return proc_state(pid) in (None, "Z")
 
 
 @atexit.register

@@ -58,15 +58,20 @@ def one(port, source="127.0.0.1"):
         s.close()
 
 
-def status_auto(port):
-    """The status page's ?auto fields, asked from 127.0.0.2 (the only address allowed)."""
+def status_page(port):
+    """The status page's ?auto response, asked from 127.0.0.2 (the only address allowed)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=5,
                                  source_address=("127.0.0.2", 0))
     try:
         s.sendall(b"GET /status?auto HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        r = read_response(s.makefile("rb"))
+        return read_response(s.makefile("rb"))
     finally:
         s.close()
+
+
+def status_auto(port):
+    """The status page's ?auto fields, {} when it did not answer 200."""
+    r = status_page(port)
     if not r or r.status != 200:
         return {}
     return dict(l.split(": ", 1) for l in r.body.decode().splitlines() if ": " in l)
@@ -81,16 +86,10 @@ def probe_gone(port):
 
 
 def refusals(port, own):
-    """ClientLimitRefusals from the status page, asked from 127.0.0.2. Asked again before
-    the process that answered last has exited (fork), the status request may itself be
-    over the limit: own[0] counts those refusals, which the page counts too."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5,
-                                 source_address=("127.0.0.2", 0))
-    try:
-        s.sendall(b"GET /status?auto HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        r = read_response(s.makefile("rb"))
-    finally:
-        s.close()
+    """ClientLimitRefusals from the status page. Asked again before the process that
+    answered last has exited (fork), the status request may itself be over the limit:
+    own[0] counts those refusals, which the page counts too."""
+    r = status_page(port)
     if r and r.status == 503:
         own[0] += 1
     m = re.search(rb"^ClientLimitRefusals: (\d+)$", r.body if r else b"", re.M)

@@ -13,8 +13,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import (Server, clean_log, descendants_of, done, is_, ok, pid_alive, read_response,
-                 skip_all, wait_for)
+from mhd import (Server, accept_queue, clean_log, descendants_of, done, is_, ok, pid_alive,
+                 read_response, skip_all, wait_for)
 
 if not os.path.exists(os.path.join(os.environ.get("MINIHTTPD_MPM_DIR", ""), "event.so")):
     skip_all("event.so not built")
@@ -201,16 +201,6 @@ def slow_writers(s, tag):
     ok(data.startswith(b"HTTP/1.1 408 ") or data == b"",
        "%s: a head slower than header_timeout gets 408 or is closed" % tag, data[:80])
     ok(1.5 < elapsed < 6, "%s: ... after about header_timeout (%.1f s)" % (tag, elapsed))
-
-
-def accept_queue(port):
-    """Connections waiting in the listener's accept queue (rx_queue of a LISTEN socket)."""
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
-                return int(fields[4].split(":")[1], 16)
-    return -1
 
 
 def server_side_state(port, client_port):

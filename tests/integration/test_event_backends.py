@@ -11,8 +11,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import (Server, descendants_of, done, is_, ok, read_response, request, skip_all,
-                 wait_for)
+from mhd import (Server, accept_queue, descendants_of, done, is_, ok, proc_state, read_response,
+                 request, skip_all, wait_for)
 
 if not os.path.exists(os.path.join(os.environ.get("MINIHTTPD_MPM_DIR", ""), "event.so")):
     skip_all("event.so not built")
@@ -62,23 +62,9 @@ def serve_all(socks, port):
     return statuses
 
 
-def accept_queue(port):
-    """Connections waiting in the listener's accept queue (rx_queue of a LISTEN socket)."""
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == "0100007F:%04X" % port and fields[3] == "0A":
-                return int(fields[4].split(":")[1], 16)
-    return -1
-
-
 def asleep(pids):
     """Every process blocked (its event loop waiting): none is closing anything now."""
-    try:
-        return all(open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()[0] == "S"
-                   for p in pids)
-    except OSError:
-        return False
+    return all(proc_state(p) == "S" for p in pids)
 
 
 def closed_by_server(socks):

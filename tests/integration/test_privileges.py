@@ -16,7 +16,7 @@ import socket
 import subprocess
 
 from mhd import (BINARY, MPM_DIR, Server, descendants_of, done, is_, mpms_available, ok,
-                 port_accepts, request, skip_all, wait_for)
+                 port_accepts, request, skip_all, tsan, wait_for)
 
 MPMS = mpms_available(("prefork", "worker", "event"))
 if not MPMS:
@@ -49,14 +49,6 @@ def threads_of(pid):
         return [int(t) for t in os.listdir("/proc/%d/task" % pid)]
     except OSError:
         return []
-
-
-def tsan(pid):
-    try:
-        with open("/proc/%d/maps" % pid) as f:
-            return "libtsan" in f.read()
-    except OSError:
-        return False
 
 
 def caps(st):

@@ -11,7 +11,7 @@ import socket
 import threading
 
 from mhd import (Server, alive, children_of, clean_log, done, free_port, is_, ok, read_response,
-                 request, wait_for)
+                 request, tsan, wait_for)
 
 BODY = b"<h1>hello</h1>\n"
 CLIENTS, REQUESTS = 20, 25
@@ -27,15 +27,6 @@ def leader_of(server):
 def processes(server):
     leader = leader_of(server)
     return sorted(p for p in children_of(leader) if alive(p)) if leader else []
-
-
-def tsan(pid):
-    """ThreadSanitizer runs threads of its own in every process it instruments."""
-    try:
-        with open("/proc/%d/maps" % pid) as f:
-            return "libtsan" in f.read()
-    except OSError:
-        return False
 
 
 def serving_threads_waiting(pid):
