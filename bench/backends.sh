@@ -67,24 +67,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Starts the server with backend $1 on port $2; sets SPID.
 start_server() {
-	cat > "$work/minihttpd.conf" <<-EOF
-	mpm_dir = "$MPM_DIR"
-	listen = {"127.0.0.1:$2"}
-	document_root = "$root"
-	mpm = "event"
-	pid_file = ""
-	user = "nobody"
-	group = "nogroup"
-	access_log = "off"
-	keepalive_timeout = 300
-	max_keepalive_requests = 1000000
-	event {
-		processes = 1
-		max_connections = 20000
-		trigger = "level"
-		backend = "$1"
-	}
-	EOF
+	mhd_event_conf "$2" "$root" level "$1" >"$work/minihttpd.conf"
 	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$work/minihttpd.conf" \
 		2>"$work/stderr" &
 	SPID=$!

@@ -138,23 +138,7 @@ start_h2o() {
 start_minihttpd() {
 	local trig=${2#minihttpd-} d=$work/$2
 	mkdir -p "$d"
-	cat > "$d/minihttpd.conf" <<-EOF
-	mpm_dir = "$MPM_DIR"
-	listen = {"127.0.0.1:$1"}
-	document_root = "$root"
-	mpm = "event"
-	pid_file = ""
-	user = "nobody"
-	group = "nogroup"
-	access_log = "off"
-	keepalive_timeout = 300
-	max_keepalive_requests = 1000000
-	event {
-		processes = 1
-		max_connections = 20000
-		trigger = "$trig"
-	}
-	EOF
+	mhd_event_conf "$1" "$root" "$trig" >"$d/minihttpd.conf"
 	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
 }
 

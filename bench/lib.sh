@@ -94,3 +94,27 @@ machine_brief() {
 median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# mhd_event_conf PORT ROOT TRIGGER [BACKEND]: prints the config every event-MPM benchmark
+# runs: one process, access log off, keep-alive connections that neither expire nor run
+# out of requests during a run, MPM_DIR's modules.
+mhd_event_conf() {
+	cat <<-EOF
+	mpm_dir = "$MPM_DIR"
+	listen = {"127.0.0.1:$1"}
+	document_root = "$2"
+	mpm = "event"
+	pid_file = ""
+	user = "nobody"
+	group = "nogroup"
+	access_log = "off"
+	keepalive_timeout = 300
+	max_keepalive_requests = 1000000
+	event {
+		processes = 1
+		max_connections = 20000
+		trigger = "$3"
+	EOF
+	[ -z "${4:-}" ] || printf 'backend = "%s"\n' "$4"
+	echo "}"
+}
