@@ -17,6 +17,7 @@
 
 #include "generation.h"
 #include "http_conn.h"
+#include "log.h"
 #include "mpm_load.h"
 #include "privs.h"
 
@@ -84,7 +85,8 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 	closelog();
 	close_all_but(keep, nkeep);
 	/* stderr is the master's: /dev/null for a daemon, the terminal (or log) with -F. */
-	openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY | LOG_PERROR, conf->syslog_facility);
+	log_open(conf->syslog_ident, conf->syslog_facility, true);
+	log_role(LOG_LEADER, g->id);
 
 	if (privs_drop(conf, err, sizeof(err)) < 0) {
 		char msg[600];

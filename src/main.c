@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "master.h"
 #include "scoreboard.h"
 #include "status.h"
@@ -167,7 +168,6 @@ int main(int argc, char **argv)
 		config_free(conf);
 		return 0;
 	}
-	openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY | (opts.foreground ? LOG_PERROR : 0),
-		conf->syslog_facility);
+	log_open(conf->syslog_ident, conf->syslog_facility, opts.foreground);
 	return master_run(&opts, conf);
 }

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "generation.h"
 #include "listen.h"
+#include "log.h"
 #include "master.h"
 #include "mpm_load.h"
 #include "privs.h"
@@ -270,9 +271,7 @@ static void reload(struct master *m, bool reopen_only)
 		       m->last_id);
 	} else {
 		m->reload_failed = false;
-		closelog();
-		openlog(conf->syslog_ident, LOG_PID | LOG_NDELAY |
-			(m->opts->foreground ? LOG_PERROR : 0), conf->syslog_facility);
+		log_open(conf->syslog_ident, conf->syslog_facility, m->opts->foreground);
 		syslog(LOG_NOTICE, "reloaded: generation %u, mpm %s", m->last_id, conf->mpm);
 	}
 	goto done;

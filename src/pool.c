@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "http_conn.h"
+#include "log.h"
 #include "pool.h"
 #include "scoreboard.h"
 
@@ -133,6 +134,7 @@ static void child_setup(struct pool *p, int own_chan)
 			close(p->child[i].chan);
 	if (own_chan >= 0)
 		close(own_chan);
+	log_role(LOG_WORKER, p->env->generation);
 	pool_child_signals();
 }
 

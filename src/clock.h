@@ -1,0 +1,29 @@
+/*
+ * clock: the one clock of deadlines, timeouts and rates, in monotonic milliseconds. The
+ * precise reading is for what runs a few times a second (leaders, the master); the
+ * coarse one (a few ms of resolution, no system call even without a vDSO fast path) is
+ * for what runs per request, where deadlines are seconds long anyway.
+ */
+#ifndef MINIHTTPD_CLOCK_H
+#define MINIHTTPD_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline int64_t clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t clock_coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * log: the speaker prefix and the one syslog() call. The prefix is formatted once per
+ * log_role() into a static buffer, so a log line costs one vsnprintf and one syslog.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+/* "generation 4294967295 leader: " fits with room to spare. */
+static char prefix[48] = "master: ";
+
+void log_open(const char *ident, int facility, bool echo_stderr)
+{
+	closelog();
+	openlog(ident, LOG_PID | LOG_NDELAY | (echo_stderr ? LOG_PERROR : 0), facility);
+}
+
+void log_role(enum log_role role, unsigned generation)
+{
+	switch (role) {
+	case LOG_MASTER:
+		snprintf(prefix, sizeof(prefix), "master: ");
+		break;
+	case LOG_LEADER:
+		snprintf(prefix, sizeof(prefix), "generation %u leader: ", generation);
+		break;
+	case LOG_WORKER:
+		snprintf(prefix, sizeof(prefix), "generation %u worker: ", generation);
+		break;
+	}
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	int saved = errno;	/* for %m: nothing before vsnprintf may change it */
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	errno = saved;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s%s", prefix, line);
+	errno = saved;
+}
+
+void log_access(const char *line, size_t len)
+{
+	syslog(LOG_INFO, "%.*s", (int)len, line);
+}
