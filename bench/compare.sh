@@ -18,6 +18,9 @@
 # fails. Knobs (environment):
 #   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
 #   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
+#   BASELINE=DIR: another built minihttpd tree (DIR/src/minihttpd, DIR/mpm/.libs), run
+#   as one more anchor ("baseline", event MPM, level-triggered), so that a change is
+#   measured before and after in the same interleaved run (SERVERS="" for just the two).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,9 +35,10 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 IDLE_N=${IDLE_N:-10000}
 TRIGGERS=${TRIGGERS:-edge level}
-ANCHORS=${SERVERS:-nginx lighttpd h2o}
+ANCHORS=${SERVERS-nginx lighttpd h2o}
 MINIHTTPD=${MINIHTTPD:-$top/src/minihttpd}
 MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
+BASELINE=${BASELINE:-}
 HZ=$(getconf CLK_TCK)
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -134,6 +138,15 @@ start_h2o() {
 	taskset -c "$SERVER_CPU" h2o -c "$d/h2o.conf" 2>"$d/stderr" &
 }
 
+# The same configuration, served by the tree named in BASELINE.
+start_baseline() {
+	local d=$work/baseline
+	mkdir -p "$d"
+	MPM_DIR=$BASELINE/mpm/.libs mhd_event_conf "$1" "$root" level >"$d/minihttpd.conf"
+	taskset -c "$SERVER_CPU" "$BASELINE/src/minihttpd" -F -f "$d/minihttpd.conf" \
+		2>"$d/stderr" &
+}
+
 # minihttpd-edge / minihttpd-level
 start_minihttpd() {
 	local trig=${2#minihttpd-} d=$work/$2
@@ -148,6 +161,12 @@ for s in $ANCHORS; do
 	command -v "$s" >/dev/null || die "$s not found (apt-get install nginx-light lighttpd h2o)"
 	SERVERS="$SERVERS $s"
 done
+if [ -n "$BASELINE" ]; then
+	[ -x "$BASELINE/src/minihttpd" ] && [ -f "$BASELINE/mpm/.libs/event.so" ] ||
+		die "BASELINE=$BASELINE: no built minihttpd there"
+	ANCHORS="$ANCHORS baseline"
+	SERVERS="$SERVERS baseline"
+fi
 for t in $TRIGGERS; do
 	SERVERS="$SERVERS minihttpd-$t"
 done
@@ -173,6 +192,9 @@ versions() {
 		nginx) nginx -v 2>&1 | sed 's/.*: /; /' ;;
 		lighttpd) lighttpd -v 2>&1 | awk 'NR == 1 { print "; " $1 }' ;;
 		h2o) h2o --version 2>&1 | awk 'NR == 1 { print "; h2o " $3 }' ;;
+		baseline) echo "; baseline $("$BASELINE/src/minihttpd" -V 2>&1 | head -1)$(
+			git -C "$BASELINE" describe --always --dirty 2>/dev/null |
+			sed 's/^/ (git /; s/$/)/')" ;;
 		esac
 	done | tr -d '\n'
 }
