@@ -18,6 +18,8 @@
 # fails. Knobs (environment):
 #   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
 #   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
+#   FLOOR=1: also run bench/floor.c, the kernel path's floor (a prebuilt response per
+#   request head), so every figure is also a ratio to what no server can go below.
 #   BASELINE=DIR: another built minihttpd tree (DIR/src/minihttpd, DIR/mpm/.libs), run
 #   as one more anchor ("baseline", event MPM, level-triggered), so that a change is
 #   measured before and after in the same interleaved run (SERVERS="" for just the two).
@@ -39,6 +41,7 @@ ANCHORS=${SERVERS-nginx lighttpd h2o}
 MINIHTTPD=${MINIHTTPD:-$top/src/minihttpd}
 MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
 BASELINE=${BASELINE:-}
+FLOOR=${FLOOR:-1}
 HZ=$(getconf CLK_TCK)
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
@@ -67,6 +70,7 @@ head -c 1024 /dev/urandom > "$root/1k.bin"
 head -c $((10 << 20)) /dev/urandom > "$root/10m.bin"
 chmod -R a+rX "$root"
 cc -O2 -o "$work/idle_conns" "$here/idle_conns.c" || die "cannot build idle_conns"
+cc -O2 -D_GNU_SOURCE -o "$work/floor_server" "$here/floor.c" || die "cannot build floor"
 # Every server may hold IDLE_N connections plus the load's.
 ulimit -n "$(ulimit -Hn)"
 
@@ -138,6 +142,11 @@ start_h2o() {
 	taskset -c "$SERVER_CPU" h2o -c "$d/h2o.conf" 2>"$d/stderr" &
 }
 
+start_floor() {
+	mkdir -p "$work/floor"
+	taskset -c "$SERVER_CPU" "$work/floor_server" "$1" "$root" 2>"$work/floor/stderr" &
+}
+
 # The same configuration, served by the tree named in BASELINE.
 start_baseline() {
 	local d=$work/baseline
@@ -161,6 +170,10 @@ for s in $ANCHORS; do
 	command -v "$s" >/dev/null || die "$s not found (apt-get install nginx-light lighttpd h2o)"
 	SERVERS="$SERVERS $s"
 done
+if [ "$FLOOR" = 1 ]; then
+	ANCHORS="$ANCHORS floor"
+	SERVERS="$SERVERS floor"
+fi
 if [ -n "$BASELINE" ]; then
 	[ -x "$BASELINE/src/minihttpd" ] && [ -f "$BASELINE/mpm/.libs/event.so" ] ||
 		die "BASELINE=$BASELINE: no built minihttpd there"
@@ -192,6 +205,7 @@ versions() {
 		nginx) nginx -v 2>&1 | sed 's/.*: /; /' ;;
 		lighttpd) lighttpd -v 2>&1 | awk 'NR == 1 { print "; " $1 }' ;;
 		h2o) h2o --version 2>&1 | awk 'NR == 1 { print "; h2o " $3 }' ;;
+		floor) echo "; floor (bench/floor.c)" ;;
 		baseline) echo "; baseline $("$BASELINE/src/minihttpd" -V 2>&1 | head -1)$(
 			git -C "$BASELINE" describe --always --dirty 2>/dev/null |
 			sed 's/^/ (git /; s/$/)/')" ;;
@@ -266,8 +280,9 @@ idle() {
 	wait "$ipid" 2>/dev/null
 	rm -f "$ctl"
 }
+# The floor holds an 8 KiB buffer per connection by design: its memory is no floor.
 for s in $SERVERS; do
-	idle "$s"
+	[ "$s" = floor ] || idle "$s"
 done
 
 # Column $2 (1-based) of the runs of server $1 under load $2, median.
