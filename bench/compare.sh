@@ -15,7 +15,10 @@
 # Writes bench/results/compare-DATE.md (and compare-latest.md, and compare-latest.png
 # when gnuplot is installed) and prints it. Needs root (the servers drop to nobody), wrk,
 # nginx (nginx-light), lighttpd, h2o and a C compiler. Not a test: nothing here passes or
-# fails. Knobs (environment):
+# fails. `compare.sh --logs`: the same with every server's access log on, to a file, in
+# the combined format (nginx also with buffer=64k as "nginx_buf", and minihttpd's
+# default, the access log to syslog, as "minihttpd_syslog"); written to compare-logs-*.
+# Knobs (environment):
 #   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
 #   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
 #   FLOOR=1: also run bench/floor.c, the kernel path's floor (a prebuilt response per
@@ -43,6 +46,8 @@ MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
 BASELINE=${BASELINE:-}
 FLOOR=${FLOOR:-1}
 HZ=$(getconf CLK_TCK)
+LOGS=0
+[ "${1:-}" = --logs ] && LOGS=1
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (the servers switch to nobody)"
@@ -74,9 +79,13 @@ cc -O2 -D_GNU_SOURCE -o "$work/floor_server" "$here/floor.c" || die "cannot buil
 # Every server may hold IDLE_N connections plus the load's.
 ulimit -n "$(ulimit -Hn)"
 
+# nginx, or nginx_buf: the same with a 64 KiB access-log buffer (--logs only).
 start_nginx() {
-	local d=$work/nginx
+	local d=$work/${2:-nginx} log="access_log off;"
 	mkdir -p "$d"
+	if [ "$LOGS" = 1 ]; then
+		log="access_log $d/access.log combined${3:+ buffer=$3};"
+	fi
 	cat > "$d/nginx.conf" <<-EOF
 	worker_processes 1;
 	worker_rlimit_nofile 20000;
@@ -86,7 +95,7 @@ start_nginx() {
 	error_log $d/error.log;
 	events { worker_connections 20000; }
 	http {
-		access_log off;
+		$log
 		sendfile on;
 		tcp_nopush on;
 		keepalive_timeout 300;
@@ -99,6 +108,8 @@ start_nginx() {
 	taskset -c "$SERVER_CPU" nginx -c "$d/nginx.conf" -p "$d" -e "$d/error.log" \
 		2>"$d/stderr" &
 }
+
+start_nginx_buf() { start_nginx "$1" nginx_buf 64k; }
 
 start_lighttpd() {
 	local d=$work/lighttpd
@@ -117,6 +128,11 @@ start_lighttpd() {
 	server.max-keep-alive-requests = 65535
 	mimetype.assign = ( "" => "application/octet-stream" )
 	EOF
+	[ "$LOGS" = 1 ] && cat >> "$d/lighttpd.conf" <<-EOF
+	server.modules += ( "mod_accesslog" )
+	accesslog.filename = "$d/access.log"
+	accesslog.format = "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\""
+	EOF
 	taskset -c "$SERVER_CPU" lighttpd -D -f "$d/lighttpd.conf" 2>"$d/stderr" &
 }
 
@@ -133,6 +149,7 @@ start_h2o() {
 	http1-request-timeout: 300
 	user: nobody
 	error-log: $d/error.log
+	$([ "$LOGS" = 1 ] && echo "access-log: $d/access.log")
 	hosts:
 	  default:
 	    paths:
@@ -160,7 +177,17 @@ start_baseline() {
 start_minihttpd() {
 	local trig=${2#minihttpd-} d=$work/$2
 	mkdir -p "$d"
+	[ "$LOGS" = 1 ] && export MHD_ACCESS_LOG=$d/access.log
 	mhd_event_conf "$1" "$root" "$trig" >"$d/minihttpd.conf"
+	unset MHD_ACCESS_LOG
+	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
+}
+
+# --logs: minihttpd as a new user meets it, the access log to syslog.
+start_minihttpd_syslog() {
+	local d=$work/minihttpd_syslog
+	mkdir -p "$d"
+	MHD_ACCESS_LOG=syslog mhd_event_conf "$1" "$root" level >"$d/minihttpd.conf"
 	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
 }
 
@@ -170,6 +197,10 @@ for s in $ANCHORS; do
 	command -v "$s" >/dev/null || die "$s not found (apt-get install nginx-light lighttpd h2o)"
 	SERVERS="$SERVERS $s"
 done
+if [ "$LOGS" = 1 ]; then
+	case " $ANCHORS " in *" nginx "*) SERVERS="$SERVERS nginx_buf" ;; esac
+	SERVERS="$SERVERS minihttpd_syslog"
+fi
 if [ "$FLOOR" = 1 ]; then
 	ANCHORS="$ANCHORS floor"
 	SERVERS="$SERVERS floor"
@@ -321,6 +352,20 @@ done
 rss_idle() { idle_val "$1" 1 | awk '$1 == "nan" { print; next } { printf "%+.1f", $1 / 1024 }'; }
 p99_idle() { idle_val "$1" 2; }
 
+log_lines() {
+	if [ -f "$work/$1/access.log" ]; then wc -l < "$work/$1/access.log"; else echo "-"; fi
+}
+
+logs_said() {
+	if [ "$LOGS" = 1 ]; then
+		echo "access logs on, each to a file in the combined format (nginx_buf: with" \
+			"buffer=64k; minihttpd_syslog: to syslog, minihttpd's default; the floor" \
+			"logs nothing)"
+	else
+		echo "access logs off"
+	fi
+}
+
 report() {
 	local header="| load / metric |" sep="|---|" s load
 	echo "# The event MPM against nginx, lighttpd and h2o, by bench/compare.sh"
@@ -332,7 +377,7 @@ report() {
 		"$(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
 	echo "- Knobs: DUR=$DUR RUNS=$RUNS IDLE_N=$IDLE_N TRIGGERS=\"$TRIGGERS\"" \
 		"SERVERS=\"$ANCHORS\"; one worker process (or thread) per server, pinned to CPU" \
-		"$SERVER_CPU; wrk -t1 pinned to CPU $CLIENT_CPU; access logs off; minihttpd: event" \
+		"$SERVER_CPU; wrk -t1 pinned to CPU $CLIENT_CPU; $(logs_said); minihttpd: event" \
 		"MPM, processes = 1."
 	echo "- Loads, each run ${DUR}s, interleaved (run 1 of every server, then run 2, ...)," \
 		"median of $RUNS: a 1 KiB file over 50 keep-alive connections; the same with" \
@@ -363,6 +408,7 @@ report() {
 	row "10 MiB keep-alive: p99 µs" p99_big "%s"
 	row "10 MiB keep-alive: server µs/request" us_big "%s"
 	ratios "10 MiB: MB/s" mib_big
+	[ "$LOGS" = 1 ] && row "access-log lines written (proof the log was on)" log_lines "%s"
 	row "RSS growth, $IDLE_N idle keep-alive conns: MiB" rss_idle "%s"
 	row "p99 µs of the keep-alive load with them open (median)" p99_idle "%s"
 	ratios "p99 with $IDLE_N idle" p99_idle
@@ -435,15 +481,17 @@ plot() {
 }
 
 mkdir -p "$here/results"
-out=$here/results/compare-$(date -u +%Y%m%d-%H%M).md
+name=compare
+[ "$LOGS" = 1 ] && name=compare-logs
+out=$here/results/$name-$(date -u +%Y%m%d-%H%M).md
 report > "$out"
-cp "$out" "$here/results/compare-latest.md"
+cp "$out" "$here/results/$name-latest.md"
 cat "$out"
 echo >&2
 echo "written to $out" >&2
 if command -v gnuplot >/dev/null; then
 	if plot "$work/plot.png"; then
-		mv "$work/plot.png" "$here/results/compare-latest.png"
-		echo "plotted $here/results/compare-latest.png" >&2
+		mv "$work/plot.png" "$here/results/$name-latest.png"
+		echo "plotted $here/results/$name-latest.png" >&2
 	fi
 fi

@@ -96,8 +96,9 @@ median() {
 }
 
 # mhd_event_conf PORT ROOT TRIGGER [BACKEND]: prints the config every event-MPM benchmark
-# runs: one process, access log off, keep-alive connections that neither expire nor run
-# out of requests during a run, MPM_DIR's modules.
+# runs: one process, access log off (MHD_ACCESS_LOG=PATH|syslog: on, combined format),
+# keep-alive connections that neither expire nor run out of requests during a run,
+# MPM_DIR's modules.
 mhd_event_conf() {
 	cat <<-EOF
 	mpm_dir = "$MPM_DIR"
@@ -107,7 +108,8 @@ mhd_event_conf() {
 	pid_file = ""
 	user = "nobody"
 	group = "nogroup"
-	access_log = "off"
+	access_log = "${MHD_ACCESS_LOG:-off}"
+	access_log_format = "combined"
 	keepalive_timeout = 300
 	max_keepalive_requests = 1000000
 	event {
