@@ -19,6 +19,7 @@
 #include "tap.h"
 #include "../../src/config.c"
 #include "../../src/mpm_load.c"
+#include "../../src/mpm_options.c"
 
 static char dir[64];		/* the temporary directory, made absolute by mkdtemp */
 static char file[128];		/* dir/minihttpd.conf */
