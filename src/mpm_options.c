@@ -32,11 +32,14 @@ long mpm_cpu_count(void)
 
 static const struct mpm_option *entry(cfg_t *sec, const cfg_opt_t *opt)
 {
-	struct mpm_handle *h = parsed_set ? mpm_find(parsed_set, sec->name) : NULL;
-
-	for (const struct mpm_option *o = h ? h->mod->options : NULL; o && o->name; o++)
-		if (strcmp(o->name, opt->name) == 0)
-			return o;
+	for (size_t i = 0; parsed_set && i < parsed_set->n; i++) {
+		const struct mpm_module *m = parsed_set->h[i]->mod;
+		if (!m || !m->options || strcmp(m->name, sec->name) != 0)
+			continue;
+		for (const struct mpm_option *o = m->options; o->name; o++)
+			if (strcmp(o->name, opt->name) == 0)
+				return o;
+	}
 	cfg_error(sec, "%s: no such option in %s", opt->name, sec->name);
 	return NULL;
 }
