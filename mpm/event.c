@@ -22,10 +22,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -52,7 +52,7 @@ struct event_conf {
 	long max_connections;
 	long defer_accept;	/* seconds; 0: off */
 	enum evb_kind backend;
-	bool edge;
+	int edge;		/* trigger: 0 level, 1 edge */
 };
 
 enum src_type { SRC_CONN, SRC_LISTENER, SRC_STOP, SRC_FILE_CACHE };
@@ -95,84 +95,30 @@ struct loop {
 	bool full_logged;
 };
 
-static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 4096, true);
-}
+static const char *const triggers[] = {"level", "edge", NULL};
+static const char *const backends[] = {"epoll", "poll", "select", NULL};	/* evb_kind */
 
-static int parse_max_connections(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 1000000, false);
-}
-
-static int parse_defer_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 0, 3600, false);
-}
-
-static int parse_trigger(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	static const char *const words[] = {"level", "edge", NULL};
-
-	if (config_check_word(cfg, opt, value, words) < 0)
-		return -1;
-	*(const char **)result = value;
-	return 0;
-}
-
-static int parse_backend(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	static const char *const words[] = {"epoll", "poll", "select", NULL};
-
-	if (config_check_word(cfg, opt, value, words) < 0)
-		return -1;
-	*(const char **)result = value;
-	return 0;
-}
-
-static cfg_opt_t options[] = {
-	CFG_INT_CB("processes", 0, CFGF_NONE, parse_processes),
-	CFG_INT_CB("max_connections", 10000, CFGF_NONE, parse_max_connections),
-	CFG_STR_CB("trigger", "level", CFGF_NONE, parse_trigger),
-	CFG_INT_CB("defer_accept", 1, CFGF_NONE, parse_defer_accept),
-	CFG_STR_CB("backend", "epoll", CFGF_NONE, parse_backend),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_INT_AUTO("processes", 1, 4096, struct event_conf, processes),
+	MPM_INT("max_connections", 10000, 1, 1000000, struct event_conf, max_connections),
+	MPM_WORD("trigger", 0, triggers, struct event_conf, edge),
+	MPM_INT("defer_accept", 1, 0, 3600, struct event_conf, defer_accept),
+	MPM_WORD("backend", EVB_EPOLL, backends, struct event_conf, backend),
+	{0}
 };
 
-/* "auto": the CPUs this process may run on, which honours taskset and cpusets. */
-static long cpu_count(void)
+static int check(void *conf, char *err, size_t errlen)
 {
-	cpu_set_t set;
+	struct event_conf *ec = conf;
 
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? n : 1;
-}
-
-static int configure(cfg_t *sec, void **out)
-{
-	struct event_conf *ec = calloc(1, sizeof(*ec));
-
-	if (!ec)
-		return -1;
-	ec->processes = sec ? cfg_getint(sec, "processes") : 0;
 	if (ec->processes == 0)
-		ec->processes = cpu_count();
-	ec->max_connections = sec ? cfg_getint(sec, "max_connections") : 10000;
-	ec->edge = sec && cfg_getstr(sec, "trigger")[0] == 'e';
-	ec->defer_accept = sec ? cfg_getint(sec, "defer_accept") : 1;
-	const char *backend = sec ? cfg_getstr(sec, "backend") : "epoll";
-	ec->backend = strcmp(backend, "poll") == 0 ? EVB_POLL :
-		      strcmp(backend, "select") == 0 ? EVB_SELECT : EVB_EPOLL;
+		ec->processes = mpm_cpu_count();
 	if (ec->edge && ec->backend != EVB_EPOLL) {
 		/* poll() and select() have no edge-triggered mode. */
-		cfg_error(sec, "trigger = \"edge\" needs backend = \"epoll\" (not \"%s\")",
-			  backend);
-		free(ec);
+		snprintf(err, errlen, "trigger = \"edge\" needs backend = \"epoll\" (not \"%s\")",
+			 backends[ec->backend]);
 		return -1;
 	}
-	*out = ec;
 	return 0;
 }
 
@@ -663,8 +609,8 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "event",
 	.description = "processes each running one epoll loop over many connections",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct event_conf),
+	.check = check,
 	.query = query,
 	.run = run,
 };

@@ -48,26 +48,10 @@ struct leader {
 	socklen_t pending_len;
 };
 
-static int parse_max_children(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 16384, false);
-}
-
-static cfg_opt_t options[] = {
-	CFG_INT_CB("max_children", 256, CFGF_NONE, parse_max_children),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_INT("max_children", 256, 1, 16384, struct fork_conf, max_children),
+	{0}
 };
-
-static int configure(cfg_t *sec, void **out)
-{
-	struct fork_conf *fc = calloc(1, sizeof(*fc));
-
-	if (!fc)
-		return -1;
-	fc->max_children = cfg_getint(sec, "max_children");
-	*out = fc;
-	return 0;
-}
 
 static long query(const void *conf, enum mpm_query what)
 {
@@ -262,8 +246,7 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "fork",
 	.description = "a new process for every connection, up to max_children at once",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct fork_conf),
 	.query = query,
 	.run = run,
 };

@@ -58,8 +58,7 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "iterative",
 	.description = "one process serving one connection at a time (a teaching baseline)",
 	.options = NULL,
-	.configure = NULL,
-	.conf_free = NULL,
+	.conf_size = 0,
 	.query = query,
 	.run = run,
 };

@@ -69,59 +69,29 @@ struct child {
 
 static const char *const strategies[] = {"none", "mutex", "passfd", NULL};
 
-static int parse_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (config_check_word(cfg, opt, value, strategies) < 0)
-		return -1;
-	*(const char **)result = value;
-	return 0;
-}
-
-static int parse_servers(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, SERVERS_MAX, false);
-}
-
-static int parse_max_requests(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 0, 1L << 30, false);
-}
-
-static cfg_opt_t options[] = {
-	CFG_STR_CB("accept", "none", CFGF_NONE, parse_accept),
-	CFG_INT_CB("start_servers", 5, CFGF_NONE, parse_servers),
-	CFG_INT_CB("min_spare_servers", 5, CFGF_NONE, parse_servers),
-	CFG_INT_CB("max_spare_servers", 10, CFGF_NONE, parse_servers),
-	CFG_INT_CB("max_servers", 256, CFGF_NONE, parse_servers),
-	CFG_INT_CB("max_requests_per_child", 0, CFGF_NONE, parse_max_requests),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_WORD("accept", ACCEPT_NONE, strategies, struct prefork_conf, accept),
+	MPM_INT("start_servers", 5, 1, SERVERS_MAX, struct prefork_conf, start),
+	MPM_INT("min_spare_servers", 5, 1, SERVERS_MAX, struct prefork_conf, min_spare),
+	MPM_INT("max_spare_servers", 10, 1, SERVERS_MAX, struct prefork_conf, max_spare),
+	MPM_INT("max_servers", 256, 1, SERVERS_MAX, struct prefork_conf, max_servers),
+	MPM_INT("max_requests_per_child", 0, 0, 1L << 30, struct prefork_conf,
+		max_conns_per_child),
+	{0}
 };
 
-static int configure(cfg_t *sec, void **out)
+static int check(void *conf, char *err, size_t errlen)
 {
-	struct prefork_conf *pc = calloc(1, sizeof(*pc));
-	const char *accept = cfg_getstr(sec, "accept");
+	const struct prefork_conf *pc = conf;
 
-	if (!pc)
-		return -1;
-	pc->accept = strcmp(accept, "mutex") == 0 ? ACCEPT_MUTEX :
-		     strcmp(accept, "passfd") == 0 ? ACCEPT_PASSFD : ACCEPT_NONE;
-	pc->start = cfg_getint(sec, "start_servers");
-	pc->min_spare = cfg_getint(sec, "min_spare_servers");
-	pc->max_spare = cfg_getint(sec, "max_spare_servers");
-	pc->max_servers = cfg_getint(sec, "max_servers");
-	pc->max_conns_per_child = cfg_getint(sec, "max_requests_per_child");
 	if (pc->start > pc->max_servers)
-		cfg_error(sec, "start_servers (%ld) exceeds max_servers (%ld)",
-			  pc->start, pc->max_servers);
+		snprintf(err, errlen, "start_servers (%ld) exceeds max_servers (%ld)",
+			 pc->start, pc->max_servers);
 	else if (pc->max_spare < pc->min_spare)
-		cfg_error(sec, "max_spare_servers (%ld) is below min_spare_servers (%ld)",
-			  pc->max_spare, pc->min_spare);
-	else {
-		*out = pc;
+		snprintf(err, errlen, "max_spare_servers (%ld) is below min_spare_servers (%ld)",
+			 pc->max_spare, pc->min_spare);
+	else
 		return 0;
-	}
-	free(pc);
 	return -1;
 }
 
@@ -661,8 +631,8 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "prefork",
 	.description = "processes serving one connection each; accept: none, mutex or passfd",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct prefork_conf),
+	.check = check,
 	.query = query,
 	.run = run,
 };

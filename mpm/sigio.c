@@ -70,33 +70,11 @@ struct loop {
 	int64_t overflow_logged_at;
 };
 
-static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 64, false);
-}
-
-static int parse_max_connections(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 1 << 20, false);
-}
-
-static cfg_opt_t options[] = {
-	CFG_INT_CB("processes", 1, CFGF_NONE, parse_processes),
-	CFG_INT_CB("max_connections", 1024, CFGF_NONE, parse_max_connections),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_INT("processes", 1, 1, 64, struct sigio_conf, processes),
+	MPM_INT("max_connections", 1024, 1, 1 << 20, struct sigio_conf, max_connections),
+	{0}
 };
-
-static int configure(cfg_t *sec, void **out)
-{
-	struct sigio_conf *sc = calloc(1, sizeof(*sc));
-
-	if (!sc)
-		return -1;
-	sc->processes = cfg_getint(sec, "processes");
-	sc->max_connections = cfg_getint(sec, "max_connections");
-	*out = sc;
-	return 0;
-}
 
 static long query(const void *conf, enum mpm_query what)
 {
@@ -460,8 +438,7 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "sigio",
 	.description = "signal-driven I/O: O_ASYNC sockets, a realtime signal per event",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct sigio_conf),
 	.query = query,
 	.run = run,
 };

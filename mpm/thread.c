@@ -47,26 +47,10 @@ struct job {
 	struct sockaddr_storage peer;
 };
 
-static int parse_max_threads(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 4096, false);
-}
-
-static cfg_opt_t options[] = {
-	CFG_INT_CB("max_threads", 256, CFGF_NONE, parse_max_threads),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_INT("max_threads", 256, 1, 4096, struct thread_conf, max_threads),
+	{0}
 };
-
-static int configure(cfg_t *sec, void **out)
-{
-	struct thread_conf *tc = calloc(1, sizeof(*tc));
-
-	if (!tc)
-		return -1;
-	tc->max_threads = cfg_getint(sec, "max_threads");
-	*out = tc;
-	return 0;
-}
 
 static long query(const void *conf, enum mpm_query what)
 {
@@ -196,8 +180,7 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "thread",
 	.description = "one process, a new thread for every connection, up to max_threads",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct thread_conf),
 	.query = query,
 	.run = run,
 };

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,63 +69,29 @@ struct proc {
 
 static const char *const strategies[] = {"mutex", "queue", NULL};
 
-static int parse_accept(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (config_check_word(cfg, opt, value, strategies) < 0)
-		return -1;
-	*(const char **)result = value;
-	return 0;
-}
-
-static int parse_processes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, PROCESSES_MAX, true);
-}
-
-static int parse_threads(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, THREADS_MAX, false);
-}
-
-static int parse_queue(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 1, 65536, true);
-}
-
-static int parse_max_requests(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	return config_parse_int(cfg, opt, value, result, 0, 1L << 30, false);
-}
-
-static cfg_opt_t options[] = {
-	CFG_INT_CB("processes", 0, CFGF_NONE, parse_processes),
-	CFG_INT_CB("threads_per_process", 25, CFGF_NONE, parse_threads),
-	CFG_STR_CB("accept", "queue", CFGF_NONE, parse_accept),
-	CFG_INT_CB("queue_size", 0, CFGF_NONE, parse_queue),
-	CFG_INT_CB("max_requests_per_child", 0, CFGF_NONE, parse_max_requests),
-	CFG_END()
+static const struct mpm_option options[] = {
+	MPM_INT_AUTO("processes", 1, PROCESSES_MAX, struct worker_conf, processes),
+	MPM_INT("threads_per_process", 25, 1, THREADS_MAX, struct worker_conf, threads),
+	MPM_WORD("accept", ACCEPT_QUEUE, strategies, struct worker_conf, accept),
+	MPM_INT_AUTO("queue_size", 1, 65536, struct worker_conf, queue_size),
+	MPM_INT("max_requests_per_child", 0, 0, 1L << 30, struct worker_conf,
+		max_conns_per_child),
+	{0}
 };
 
-static int configure(cfg_t *sec, void **out)
+/* Derives the "auto" values. */
+static int check(void *conf, char *err, size_t errlen)
 {
-	struct worker_conf *wc = calloc(1, sizeof(*wc));
+	struct worker_conf *wc = conf;
 
-	if (!wc)
-		return -1;
-	wc->accept = strcmp(cfg_getstr(sec, "accept"), "mutex") == 0 ? ACCEPT_MUTEX : ACCEPT_QUEUE;
-	wc->processes = cfg_getint(sec, "processes");
+	(void)err;
+	(void)errlen;
 	if (wc->processes == 0) {
-		cpu_set_t set;
-		long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
-									 : sysconf(_SC_NPROCESSORS_ONLN);
-		wc->processes = cpus < 1 ? 1 : cpus > PROCESSES_MAX ? PROCESSES_MAX : cpus;
+		long cpus = mpm_cpu_count();
+		wc->processes = cpus > PROCESSES_MAX ? PROCESSES_MAX : cpus;
 	}
-	wc->threads = cfg_getint(sec, "threads_per_process");
-	wc->queue_size = cfg_getint(sec, "queue_size");
 	if (wc->queue_size == 0)
 		wc->queue_size = wc->threads;
-	wc->max_conns_per_child = cfg_getint(sec, "max_requests_per_child");
-	*out = wc;
 	return 0;
 }
 
@@ -374,8 +339,8 @@ const struct mpm_module minihttpd_mpm = {
 	.name = "worker",
 	.description = "processes of threads serving one connection each; accept: mutex or queue",
 	.options = options,
-	.configure = configure,
-	.conf_free = free,
+	.conf_size = sizeof(struct worker_conf),
+	.check = check,
 	.query = query,
 	.run = run,
 };

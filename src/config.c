@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "mpm_load.h"
+#include "mpm_options.h"
 #include "status.h"
 
 #ifndef MPM_DIR
@@ -57,27 +58,6 @@ static char *absolute(const char *path)
 	if (asprintf(&out, "%s/%s", confdir, path) < 0)
 		return NULL;
 	return out;
-}
-
-int config_parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
-		     long min, long max, bool allow_auto)
-{
-	char *end;
-	long v;
-
-	if (allow_auto && strcmp(value, "auto") == 0) {
-		*(long *)result = 0;
-		return 0;
-	}
-	errno = 0;
-	v = strtol(value, &end, 0);
-	if (errno || end == value || *end || v < min || v > max) {
-		cfg_error(cfg, "%s: \"%s\" is not %s%ld..%ld", opt->name, value,
-			  allow_auto ? "\"auto\" or " : "", min, max);
-		return -1;
-	}
-	*(long *)result = v;
-	return 0;
 }
 
 int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
@@ -459,26 +439,26 @@ static int parse_with(const char *file, const struct mpm_set *set, const char *d
 		      cfg_t **out)
 {
 	static cfg_opt_t core[] = { CORE_OPTS, CFG_END() };
-	size_t ncore = sizeof(core) / sizeof(core[0]) - 1, nsec = 0;
+	size_t ncore = sizeof(core) / sizeof(core[0]) - 1;
 	cfg_opt_t *opts = calloc(ncore + set->n + 1, sizeof(*opts));
+	int nsec;
 	cfg_t *cfg;
 
 	*out = NULL;
 	if (!opts)
 		return CFG_PARSE_ERROR;
 	memcpy(opts, core, ncore * sizeof(*opts));
-	for (size_t i = 0; i < set->n; i++) {
-		const struct mpm_module *m = set->h[i]->mod;
-		if (!m || !m->options)
-			continue;
-		cfg_opt_t sec = CFG_SEC(m->name, m->options, CFGF_NONE);
-		opts[ncore + nsec++] = sec;
+	nsec = mpm_options_sections(set, opts + ncore);
+	if (nsec < 0) {
+		free(opts);
+		return CFG_PARSE_ERROR;
 	}
-	opts[ncore + nsec] = (cfg_opt_t)CFG_END();
+	opts[ncore + (size_t)nsec] = (cfg_opt_t)CFG_END();
 
 	scanned = set;
 	scanned_dir = dir;
 	cfg = cfg_init(opts, CFGF_NONE);
+	mpm_options_sections_free(opts + ncore, (size_t)nsec);
 	free(opts);
 	if (!cfg)
 		return CFG_PARSE_ERROR;
@@ -659,17 +639,14 @@ struct config *config_load(const char *path, const char *mpm_dir_override,
 			 conf->file, conf->mpm, dir, list);
 		goto fail;
 	}
-	if (h->mod->configure) {
-		cfg_t *sec = h->mod->options ? cfg_getsec(cfg, conf->mpm) : NULL;
-		if (h->mod->configure(sec, &conf->mpm_conf) < 0) {
-			if (!err[0])
-				snprintf(err, errlen, "%s: %s: invalid configuration",
-					 conf->file, conf->mpm);
-			goto fail;
-		}
-	}
+	/* Owned from here, so that config_free() frees the module's conf struct. */
 	conf->mpm_handle = h;
 	mpm_set_release(&set, h);
+	if (mpm_options_conf(h->mod, cfg, &conf->mpm_conf) < 0) {
+		if (!err[0])
+			goto oom;
+		goto fail;
+	}
 	cfg_free(cfg);
 	free(dir);
 	free(confdir);
@@ -698,11 +675,9 @@ void config_free(struct config *conf)
 	for (size_t i = 0; conf->index && conf->index[i]; i++)
 		free(conf->index[i]);
 	free(conf->index);
-	if (conf->mpm_handle) {
-		if (conf->mpm_conf && conf->mpm_handle->mod->conf_free)
-			conf->mpm_handle->mod->conf_free(conf->mpm_conf);
+	free(conf->mpm_conf);
+	if (conf->mpm_handle)
 		mpm_handle_free(conf->mpm_handle);
-	}
 	free(conf->file);
 	free(conf->document_root);
 	free(conf->default_type);

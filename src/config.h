@@ -2,8 +2,8 @@
  * config: reads minihttpd.conf with libconfuse into an immutable struct config. Every
  * error is reported as "FILE:LINE: problem" and leaves nothing half-applied: the caller
  * keeps its old config until config_load() returns a complete new one. Runtime code reads
- * only the struct; nothing outside this file calls cfg_get*, except an MPM's configure()
- * on its own section.
+ * only the struct; nothing outside this file calls cfg_get*, except mpm_options.c on the
+ * MPM's section.
  */
 #ifndef MINIHTTPD_CONFIG_H
 #define MINIHTTPD_CONFIG_H
@@ -70,7 +70,7 @@ struct config {
 	size_t nstatus_allow;
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
-	void *mpm_conf;			/* what its configure() made of its section */
+	void *mpm_conf;			/* its section as its conf struct (mpm_options.h) */
 };
 
 /*
@@ -81,14 +81,6 @@ struct config {
 struct config *config_load(const char *path, const char *mpm_dir_override,
 			   char *err, size_t errlen);
 void config_free(struct config *conf);
-
-/*
- * For option tables' value callbacks (CFG_INT_CB): parses an integer in [min, max] into
- * *(long *)result, or reports "FILE:LINE: option: ..." and returns -1. With allow_auto,
- * "auto" is accepted and yields 0.
- */
-int config_parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
-		     long min, long max, bool allow_auto);
 
 /* For CFG_STR options with a fixed set of words: -1 and an error naming them otherwise. */
 int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,

@@ -4,6 +4,9 @@
  * limit, an unknown MPM, a bad value in an MPM section, a file that cannot be read), and a
  * valid file whose relative paths are resolved against the file's directory. MPM_DIR is
  * the build tree's mpm/.libs: the modules are loaded for real.
+ *
+ * MPM options: the core's validation of an option table (mpm_options.c) on a module made
+ * here, then every built MPM's section, its defaults and its cross-option checks.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +22,7 @@
 #include "tap.h"
 #include "../../src/config.c"
 #include "../../src/mpm_load.c"
+#include "../../src/mpm_options.c"
 
 static char dir[64];		/* the temporary directory, made absolute by mkdtemp */
 static char file[128];		/* dir/minihttpd.conf */
@@ -260,6 +264,267 @@ static void test_valid(void)
 		perror("chdir back");
 }
 
+/* ---- MPM option tables ---- */
+
+/* A module of this test, for the generic validation: one option of each kind. */
+struct test_conf {
+	long count;
+	long procs;
+	int mode;
+};
+
+static const char *const test_modes[] = {"slow", "fast", NULL};
+
+static const struct mpm_option test_options[] = {
+	MPM_INT("count", 5, 1, 10, struct test_conf, count),
+	MPM_INT_AUTO("procs", 1, 64, struct test_conf, procs),
+	MPM_WORD("mode", 1, test_modes, struct test_conf, mode),
+	{0}
+};
+
+static int test_check(void *conf, char *msg, size_t cap)
+{
+	struct test_conf *tc = conf;
+
+	if (tc->procs == 0)
+		tc->procs = 3;
+	if (tc->mode == 0 && tc->count > 2) {
+		snprintf(msg, cap, "count (%ld) is above 2 with mode = \"slow\"", tc->count);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct mpm_module test_module = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "testmod",
+	.options = test_options,
+	.conf_size = sizeof(struct test_conf),
+	.check = test_check,
+};
+
+/* Parses section as the testmod section of a file: its struct, or NULL with err set. */
+static struct test_conf *parse_test_section(const char *section)
+{
+	struct mpm_handle h = {.mod = &test_module, .name = (char *)"testmod"};
+	struct mpm_handle *hs[] = {&h};
+	struct mpm_set set = {.h = hs, .n = 1};
+	char text[512];
+	cfg_t *cfg;
+	void *conf = NULL;
+
+	snprintf(text, sizeof(text), "testmod {\n%s\n}\n", section);
+	write_file(file, text);
+	errbuf = err;
+	errcap = sizeof(err);
+	int rc = parse_with(file, &set, dir, &cfg);
+	if (rc == CFG_SUCCESS && mpm_options_conf(&test_module, cfg, &conf) < 0 && !err[0])
+		snprintf(err, sizeof(err), "out of memory");
+	if (cfg)
+		cfg_free(cfg);
+	return conf;
+}
+
+static void test_option_table(void)
+{
+	static const struct {
+		const char *name;
+		const char *section;	/* the lines inside testmod { } (from line 2) */
+		const char *error;	/* after "FILE:"; NULL: parses */
+		long count, procs;
+		int mode;
+	} rows[] = {
+		{"defaults filled", "", NULL, 5, 3, 1},
+		{"values stored", "count = 10\nprocs = 64\nmode = \"fast\"", NULL, 10, 64, 1},
+		{"lowest values", "count = 1\nprocs = 1", NULL, 1, 1, 1},
+		{"word stored as its index", "mode = \"slow\"\ncount = 2", NULL, 2, 3, 0},
+		{"auto where allowed: check() derives", "procs = auto", NULL, 5, 3, 1},
+		{"quoted auto", "procs = \"auto\"", NULL, 5, 3, 1},
+		{"hexadecimal", "count = 0x8", NULL, 8, 3, 1},
+		{"above the range", "count = 11", "2: count: \"11\" is not 1..10", 0, 0, 0},
+		{"below the range", "\ncount = 0", "3: count: \"0\" is not 1..10", 0, 0, 0},
+		{"negative", "count = -1", "2: count: \"-1\" is not 1..10", 0, 0, 0},
+		{"not a number", "count = many", "2: count: \"many\" is not 1..10", 0, 0, 0},
+		{"trailing garbage", "count = \"4x\"", "2: count: \"4x\" is not 1..10", 0, 0, 0},
+		{"auto not allowed", "count = auto", "2: count: \"auto\" is not 1..10", 0, 0, 0},
+		{"out of range with auto", "procs = 65",
+		 "2: procs: \"65\" is not \"auto\" or 1..64", 0, 0, 0},
+		{"0 is not auto", "procs = 0", "2: procs: \"0\" is not \"auto\" or 1..64", 0, 0, 0},
+		{"a bad word names the allowed ones", "mode = \"medium\"",
+		 "2: mode: \"medium\" is not one of slow, fast", 0, 0, 0},
+		{"a word is case-sensitive", "mode = \"Slow\"",
+		 "2: mode: \"Slow\" is not one of slow, fast", 0, 0, 0},
+		{"check() message at the closing line", "mode = \"slow\"\ncount = 4\n",
+		 "5: count (4) is above 2 with mode = \"slow\"", 0, 0, 0},
+		{"unknown option in the section", "counts = 1", "2: no such option 'counts'",
+		 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct test_conf *tc = parse_test_section(rows[i].section);
+		char want[512];
+
+		if (rows[i].error) {
+			snprintf(want, sizeof(want), "%s:%s", file, rows[i].error);
+			ok(tc == NULL, "option table, %s: refused", rows[i].name);
+			is_str(err, want, "option table, %s: message", rows[i].name);
+		} else {
+			ok(tc != NULL, "option table, %s: parses (%s)", rows[i].name, tc ? "" : err);
+			if (tc) {
+				is_int(tc->count, rows[i].count, "option table, %s: count", rows[i].name);
+				is_int(tc->procs, rows[i].procs, "option table, %s: procs", rows[i].name);
+				is_int(tc->mode, rows[i].mode, "option table, %s: mode", rows[i].name);
+			}
+		}
+		free(tc);
+	}
+}
+
+/* What the module's struct holds for option o. */
+static long field(const void *conf, const struct mpm_option *o)
+{
+	const char *at = (const char *)conf + o->offset;
+
+	if (o->type == MPM_OPT_WORD) {
+		int v;
+		memcpy(&v, at, sizeof(v));
+		return v;
+	}
+	long v;
+	memcpy(&v, at, sizeof(v));
+	return v;
+}
+
+/* value as the option would store it: a word's index, a number. */
+static long stored(const struct mpm_option *o, const char *value)
+{
+	if (o->type == MPM_OPT_INT)
+		return strtol(value, NULL, 0);
+	for (long i = 0; o->words[i]; i++)
+		if (strncmp(value + 1, o->words[i], strlen(o->words[i])) == 0 &&
+		    value[1 + strlen(o->words[i])] == '"')
+			return i;
+	return -1;
+}
+
+/*
+ * Every built MPM: a section setting each of its options parses and each value lands in
+ * the field the table names (the rows avoid defaults where the options allow it); without
+ * a section, every field holds its default and "auto" is derived.
+ */
+static void test_mpm_sections(void)
+{
+	static const struct {
+		const char *mpm;
+		const char *section;	/* "name = value" lines, every option of the module */
+	} rows[] = {
+		{"prefork", "accept = \"passfd\"\nstart_servers = 2\nmin_spare_servers = 1\n"
+			    "max_spare_servers = 3\nmax_servers = 12\nmax_requests_per_child = 100"},
+		{"worker", "processes = 2\nthreads_per_process = 8\naccept = \"mutex\"\n"
+			   "queue_size = 16\nmax_requests_per_child = 50"},
+		{"event", "processes = 3\nmax_connections = 500\ntrigger = \"edge\"\n"
+			  "defer_accept = 0\nbackend = \"epoll\""},
+		{"event", "processes = 1\nmax_connections = 20\ntrigger = \"level\"\n"
+			  "defer_accept = 30\nbackend = \"select\""},
+		{"fork", "max_children = 9"},
+		{"thread", "max_threads = 7"},
+		{"sigio", "processes = 2\nmax_connections = 64"},
+		{"iterative", ""},
+	};
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *mpm = rows[i].mpm;
+		struct config *conf;
+
+		snprintf(text, sizeof(text), "document_root = \"htdocs\"\nmpm = \"%s\"\n%s%s%s%s", mpm,
+			 rows[i].section[0] ? mpm : "", rows[i].section[0] ? " {\n" : "",
+			 rows[i].section, rows[i].section[0] ? "\n}\n" : "");
+		conf = load(text);
+		ok(conf != NULL, "%s: its section parses (%s)", mpm, conf ? "" : err);
+		if (!conf)
+			continue;
+		const struct mpm_module *m = conf->mpm_handle->mod;
+		size_t nopts = 0, seen = 0;
+		for (const struct mpm_option *o = m->options; o && o->name; o++)
+			nopts++;
+		ok((conf->mpm_conf != NULL) == (m->conf_size > 0), "%s: a conf struct when it has one",
+		   mpm);
+		for (const char *line = rows[i].section; *line; ) {
+			const char *eq = strstr(line, " = "), *nl = strchr(line, '\n');
+			size_t len = (size_t)(eq - line);
+			char value[64];
+			snprintf(value, sizeof(value), "%.*s", (int)((nl ? nl : eq + strlen(eq)) - eq - 3),
+				 eq + 3);
+			for (const struct mpm_option *o = m->options; o && o->name; o++)
+				if (strlen(o->name) == len && strncmp(o->name, line, len) == 0) {
+					seen++;
+					is_int(field(conf->mpm_conf, o), stored(o, value), "%s: %s = %s stored",
+					       mpm, o->name, value);
+				}
+			line = nl ? nl + 1 : line + strlen(line);
+		}
+		is_int(seen, nopts, "%s: the row sets every option of the table", mpm);
+		config_free(conf);
+
+		snprintf(text, sizeof(text), "document_root = \"htdocs\"\nmpm = \"%s\"\n", mpm);
+		conf = load(text);
+		ok(conf != NULL, "%s: loads with no section (%s)", mpm, conf ? "" : err);
+		for (const struct mpm_option *o = m && conf ? m->options : NULL; o && o->name; o++) {
+			if (o->allow_auto)
+				ok(field(conf->mpm_conf, o) > 0, "%s: %s \"auto\" is derived", mpm, o->name);
+			else
+				is_int(field(conf->mpm_conf, o), o->def, "%s: %s defaults to %ld", mpm,
+				       o->name, o->def);
+		}
+		config_free(conf);
+	}
+}
+
+/* The "auto" values and the cross-option errors of the built MPMs, as they read. */
+static void test_mpm_checks(void)
+{
+	struct config *conf;
+	long cpus = mpm_cpu_count();
+
+	conf = load("document_root = \"htdocs\"\nmpm = \"worker\"\n"
+		    "worker {\n processes = auto\n threads_per_process = 6\n}\n");
+	ok(conf != NULL, "worker: processes = auto loads (%s)", conf ? "" : err);
+	if (conf) {
+		const struct mpm_module *m = conf->mpm_handle->mod;
+		is_int(m->query(conf->mpm_conf, MPM_Q_MAX_SLOTS), (cpus > 256 ? 256 : cpus) * 6,
+		       "worker: auto processes are the CPUs we may run on, times the threads");
+	}
+	config_free(conf);
+	conf = load("document_root = \"htdocs\"\nmpm = \"event\"\n");
+	ok(conf != NULL, "event: loads with processes = auto by default (%s)", conf ? "" : err);
+	if (conf)
+		is_int(conf->mpm_handle->mod->query(conf->mpm_conf, MPM_Q_MAX_SLOTS), cpus,
+		       "event: auto processes are the CPUs we may run on");
+	config_free(conf);
+
+	expect_error("document_root = \"htdocs\"\nmpm = \"prefork\"\nprefork {\n"
+		     "  start_servers = 300\n}\n", "prefork start_servers > max_servers",
+		     "%s:5: start_servers (300) exceeds max_servers (256)", file);
+	expect_error("document_root = \"htdocs\"\nmpm = \"prefork\"\nprefork {\n"
+		     "  min_spare_servers = 8\n  max_spare_servers = 7\n\n}\n",
+		     "prefork max_spare_servers < min_spare_servers",
+		     "%s:7: max_spare_servers (7) is below min_spare_servers (8)", file);
+	expect_error("document_root = \"htdocs\"\nmpm = \"event\"\nevent {\n"
+		     "  trigger = \"edge\"\n  backend = \"select\"\n}\n", "event edge without epoll",
+		     "%s:6: trigger = \"edge\" needs backend = \"epoll\" (not \"select\")", file);
+	expect_error("document_root = \"htdocs\"\nmpm = \"worker\"\nworker {\n"
+		     "  accept = \"passfd\"\n}\n", "worker accept word",
+		     "%s:4: accept: \"passfd\" is not one of mutex, queue", file);
+	expect_error("document_root = \"htdocs\"\nmpm = \"event\"\nevent {\n"
+		     "  processes = 0\n}\n", "event processes = 0",
+		     "%s:4: processes: \"0\" is not \"auto\" or 1..4096", file);
+	/* A section of a module the file does not use is still checked. */
+	expect_error("document_root = \"htdocs\"\nmpm = \"event\"\nsigio {\n"
+		     "  max_connections = 0\n}\n", "section of another MPM",
+		     "%s:4: max_connections: \"0\" is not 1..1048576", file);
+}
+
 static int rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -285,6 +550,9 @@ int main(void)
 	}
 	test_errors();
 	test_valid();
+	test_option_table();
+	test_mpm_sections();
+	test_mpm_checks();
 	test_unreadable();
 	nftw(dir, rm, 8, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
