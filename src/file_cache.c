@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "file_cache.h"
+#include "log.h"
 
 #define SLOTS 256
 #define VALID_MS 1000
@@ -66,7 +66,7 @@ int file_cache_init(void)
 	cache->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (cache->ifd < 0) {
 		/* Without change notification a cached file could be stale: no cache. */
-		syslog(LOG_WARNING, "file cache off: inotify_init1: %m");
+		log_msg(LOG_WARNING, "file cache off: inotify_init1: %m");
 		free(cache);
 		cache = NULL;
 		return -1;

@@ -14,7 +14,6 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
+#include "log.h"
 #include "status.h"
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
@@ -360,7 +360,7 @@ static void build_output(struct conn *c)
 		if (got < want) {
 			/* The file shrank after fstat: the promised length cannot be kept. */
 			io->keep_alive = false;
-			syslog(LOG_WARNING, "file changed while being served (short read)");
+			log_msg(LOG_WARNING, "file changed while being served (short read)");
 		}
 		io->out_len += got;
 		close(r->fd);
@@ -436,9 +436,9 @@ static void refuse_over_limit(struct conn *c)
 								  : (const void *)&c->peer.in4.sin_addr;
 		inet_ntop(c->peer.sa.sa_family, a, addr, sizeof(addr));
 		__atomic_sub_fetch(&unlogged, n, __ATOMIC_RELAXED);
-		syslog(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
-		       "503 (%u refusal%s in this process since the last such message)", addr,
-		       c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
+		log_msg(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
+			"503 (%u refusal%s in this process since the last such message)", addr,
+			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
 	if (c->slot)
 		sb_add(&c->slot->refused, 1);
@@ -705,7 +705,7 @@ static int step_write(struct conn *c)
 		if (n < 0 && errno == EAGAIN)
 			return CONN_WANT_WRITE;
 		if (n == 0)
-			syslog(LOG_WARNING, "file changed while being served (truncated)");
+			log_msg(LOG_WARNING, "file changed while being served (truncated)");
 		return closed(c);
 	}
 	finish_response(c);

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <syslog.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "status.h"
 
 #define MAX_GENS 32
@@ -469,7 +469,7 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	free(buf);
 	sb_snapshot_free(&snap);
 	if (fd < 0) {
-		syslog(LOG_ERR, "status page %s: cannot render: %m", conf->status_path);
+		log_msg(LOG_ERR, "status page %s: cannot render: %m", conf->status_path);
 		reply_error(r, 500);
 		return true;
 	}

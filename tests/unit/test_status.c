@@ -17,6 +17,7 @@
 #include "../../src/http_response.c"
 #include "../../src/scoreboard.c"
 #include "../../src/status.c"
+#include "../../src/log.c"
 
 #define S(x) ((struct http_str){ (x), strlen(x) })
 
