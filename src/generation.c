@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "generation.h"
 #include "http_conn.h"
 #include "log.h"
@@ -119,21 +119,13 @@ void mpm_ready(const struct mpm_env *env)
 	close(env->ready_fd);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int generation_start(struct generation *g, const struct listen_set *ls,
 		     struct scoreboard *sb, int timeout_ms, char *err, size_t errlen)
 {
 	int p[2];
 	char msg[600];
 	size_t used = 0;
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -154,11 +146,11 @@ int generation_start(struct generation *g, const struct listen_set *ls,
 	/* Both sides set the group, so the master can signal it before the leader runs. */
 	setpgid(g->pid, g->pid);
 	g->pgid = g->pid;
-	g->started = mono_ms();
+	g->started = clock_ms();
 
 	for (;;) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		int64_t left = end - mono_ms();
+		int64_t left = end - clock_ms();
 		if (left <= 0) {
 			snprintf(err, errlen, "generation %u did not get ready within %d ms",
 				 g->id, timeout_ms);

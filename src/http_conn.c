@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "clock.h"
 #include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
@@ -144,10 +145,7 @@ void conn_release_buffers(void)
 
 int64_t conn_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_coarse_ms();
 }
 
 static const char *date_now(void)

@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "generation.h"
 #include "listen.h"
@@ -48,14 +48,6 @@ struct master {
 	int64_t stop_deadline;
 	int64_t restart_after;		/* a crashed generation is replaced no sooner */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* STATUS= for `systemctl status`, after `extra` (e.g. "READY=1\n", in the same datagram). */
 static void notify_status(struct master *m, const char *extra)
@@ -98,7 +90,7 @@ static void stop_generation(struct master *m, struct generation *g)
 	if (g->state == GEN_STOPPING)
 		return;
 	g->state = GEN_STOPPING;
-	g->deadline = mono_ms() + g->conf->graceful_timeout * 1000LL;
+	g->deadline = clock_ms() + g->conf->graceful_timeout * 1000LL;
 	if (g->pid > 0)
 		kill(g->pid, SIGTERM);
 }
@@ -151,7 +143,7 @@ static void reap(struct master *m)
 					WIFSIGNALED(status) ? "signal" : "status",
 					WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 				stop_generation(m, g);
-				m->restart_after = mono_ms();
+				m->restart_after = clock_ms();
 			}
 			break;
 		}
@@ -161,7 +153,7 @@ static void reap(struct master *m)
 /* Forgets generations whose every process is gone; forces those past their time. */
 static void sweep(struct master *m)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_ms();
 
 	for (struct generation **pg = &m->gens; *pg;) {
 		struct generation *g = *pg;
@@ -213,10 +205,8 @@ static void reload(struct master *m, bool reopen_only)
 		return;
 	}
 	if (!reopen_only) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
-			   (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+			   (long long)clock_us());
 		log_msg(LOG_NOTICE, "reloading configuration %s", m->conf_path);
 		conf = config_load(m->conf_path, m->mpm_dir, err, sizeof(err));
 		if (!conf) {
