@@ -3,7 +3,6 @@
  * before answering, so a client that sends a body and only then reads can never deadlock
  * against us, and the next pipelined request starts exactly where the body ended.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "addr.h"
 #include "clock.h"
 #include "file_cache.h"
 #include "http_conn.h"
@@ -429,13 +429,11 @@ static void refuse_over_limit(struct conn *c)
 
 	if (now >= due && __atomic_compare_exchange_n(&next_log, &due, now + REFUSAL_LOG_MS, false,
 						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-		char addr[INET6_ADDRSTRLEN] = "?";
-		const void *a = c->peer.sa.sa_family == AF_INET6 ? (const void *)&c->peer.in6.sin6_addr
-								  : (const void *)&c->peer.in4.sin_addr;
-		inet_ntop(c->peer.sa.sa_family, a, addr, sizeof(addr));
+		char addr[ADDR_TEXT_MAX];
 		__atomic_sub_fetch(&unlogged, n, __ATOMIC_RELAXED);
 		log_msg(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
-			"503 (%u refusal%s in this process since the last such message)", addr,
+			"503 (%u refusal%s in this process since the last such message)",
+			addr_format(&c->peer.sa, addr, sizeof(addr)),
 			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
 	if (c->slot)
