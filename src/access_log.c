@@ -2,18 +2,17 @@
  * access_log: formatting is done into a stack buffer and written with one write(2), so
  * concurrent writers never interleave within a line.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access_log.h"
+#include "addr.h"
 #include "http_conn.h"
+#include "log.h"
 
 static __thread time_t stamp_time;
 static __thread char stamp[32];
@@ -91,16 +90,12 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 	static __thread int reported;
 	static const struct http_str none = {NULL, 0};
 	struct line l;
-	char addr[INET6_ADDRSTRLEN] = "-", num[64];
+	char addr[ADDR_TEXT_MAX], num[64];
 
 	if (ctx->access_fd < 0 && !ctx->access_syslog)
 		return;
-	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
-	else if (peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
-			  sizeof(addr));
-	l.len = (size_t)snprintf(l.p, sizeof(l.p), "%s - - [%s] \"", addr, clf_time());
+	l.len = (size_t)snprintf(l.p, sizeof(l.p), "%s - - [%s] \"",
+				 addr_format(peer, addr, sizeof(addr)), clf_time());
 	if (req) {
 		put_escaped(&l, &req->method_name, MAX_METHOD);
 		put(&l, " ", 1);
@@ -123,13 +118,13 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		put(&l, "\"", 1);
 	}
 	if (ctx->access_syslog) {
-		syslog(LOG_INFO, "%.*s", (int)l.len, l.p);
+		log_access(l.p, l.len);
 		return;
 	}
 	put(&l, "\n", 1);
 	if (write(ctx->access_fd, l.p, l.len) < 0 && !reported) {
 		reported = 1;
-		syslog(LOG_ERR, "access log %s: %m (further errors not reported)",
-		       ctx->conf->access_log);
+		log_msg(LOG_ERR, "access log %s: %m (further errors not reported)",
+			ctx->conf->access_log);
 	}
 }

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,6 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "climit.h"
 
 /*
@@ -73,22 +73,6 @@ static void lock(struct climit *cl)
 static void unlock(struct climit *cl)
 {
 	pthread_mutex_unlock(&cl->lock);
-}
-
-/* The peer's address as 16 bytes (IPv4 as ::ffff:a.b.c.d, as a dual-stack socket sees it). */
-static bool key_of(const struct sockaddr *peer, unsigned char key[16])
-{
-	if (peer->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
-		return true;
-	}
-	if (peer->sa_family == AF_INET) {
-		memset(key, 0, 10);
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-		return true;
-	}
-	return false;
 }
 
 static struct entry *bucket_of(struct climit *cl, const unsigned char key[16])
@@ -158,7 +142,7 @@ enum climit_verdict climit_acquire(struct climit *cl, const struct sockaddr *pee
 {
 	unsigned char key[16];
 
-	if (!key_of(peer, key))
+	if (!addr_key(peer, key))
 		return CLIMIT_UNCOUNTED;
 	return acquire_as(cl, key, getpid());
 }
@@ -167,7 +151,7 @@ void climit_release(struct climit *cl, const struct sockaddr *peer)
 {
 	unsigned char key[16];
 
-	if (key_of(peer, key))
+	if (addr_key(peer, key))
 		release_as(cl, key, getpid());
 }
 
@@ -186,7 +170,7 @@ unsigned climit_count(struct climit *cl, const struct sockaddr *peer)
 	unsigned char key[16];
 	unsigned held = 0;
 
-	if (!key_of(peer, key))
+	if (!addr_key(peer, key))
 		return 0;
 	struct entry *b = bucket_of(cl, key);
 	lock(cl);

@@ -26,4 +26,17 @@ static inline int64_t clock_coarse_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Microseconds, for systemd's MONOTONIC_USEC= only (sd_notify(3)): systemd orders reload
+ * cycles by comparing it with its own reading taken when it sent SIGHUP, and a reading
+ * cut to milliseconds could come out earlier than that.
+ */
+static inline int64_t clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 #endif

@@ -7,10 +7,8 @@
  * in the file, so a file whose mpm_dir differs from the one scanned is parsed a second
  * time with that directory's modules.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +17,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
 #include "mpm_load.h"
 #include "mpm_options.h"
-#include "status.h"
 
 #ifndef MPM_DIR
 #define MPM_DIR "/usr/local/lib/minihttpd/mpm"
@@ -78,56 +76,14 @@ int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return -1;
 }
 
-/* "host:port" with host an IPv4 address, "[IPv6]" or "*"; the port is required. */
-static int parse_listen(const char *text, struct listen_addr *la)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	char *end;
-	long port;
-
-	if (!colon || colon == text)
-		return -1;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
-		return -1;
-	size_t hlen = (size_t)(colon - text);
-	if (hlen >= sizeof(host))
-		return -1;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	memset(&la->ss, 0, sizeof(la->ss));
-	if (host[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&la->ss;
-		if (hlen < 3 || host[hlen - 1] != ']')
-			return -1;
-		host[hlen - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -1;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		la->len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&la->ss;
-		if (strcmp(host, "*") == 0)
-			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -1;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		la->len = sizeof(*s4);
-	}
-	return 0;
-}
-
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	struct listen_addr la;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[512];
 
-	if (parse_listen(*(const char **)value, &la) < 0) {
-		cfg_error(cfg, "listen: \"%s\" is not host:port (IPv4, [IPv6] or *, port 1-65535)",
-			  *(const char **)value);
+	if (addr_parse_hostport(*(const char **)value, &ss, &len, err, sizeof(err)) < 0) {
+		cfg_error(cfg, "listen: %s", err);
 		return -1;
 	}
 	return 0;
@@ -247,11 +203,11 @@ static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 
 static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	struct status_acl acl;
+	struct addr_net net;
+	char err[512];
 
-	if (status_acl_parse(*(const char **)value, &acl) < 0) {
-		cfg_error(cfg, "status_allow: \"%s\" is not an address or address/prefix "
-			  "(IPv4 or IPv6)", *(const char **)value);
+	if (addr_parse_cidr(*(const char **)value, &net, err, sizeof(err)) < 0) {
+		cfg_error(cfg, "status_allow: %s", err);
 		return -1;
 	}
 	return 0;
@@ -505,11 +461,12 @@ static int convert(cfg_t *cfg, struct config *conf)
 	for (size_t i = 0; i < conf->nlisten; i++) {
 		struct listen_addr *la = &conf->listen[i];
 		la->text = strdup(cfg_getnstr(cfg, "listen", (unsigned)i));
-		if (!la->text || parse_listen(la->text, la) < 0)
+		if (!la->text || addr_parse_hostport(la->text, &la->ss, &la->len, NULL, 0) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
-			if (conf->listen[j].len == la->len &&
-			    memcmp(&conf->listen[j].ss, &la->ss, la->len) == 0) {
+			if (addr_equal((const struct sockaddr *)&conf->listen[j].ss,
+				       conf->listen[j].len, (const struct sockaddr *)&la->ss,
+				       la->len)) {
 				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" is given twice",
 					 conf->file, line_of("listen"), la->text);
 				return -1;
@@ -553,8 +510,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->nstatus_allow = cfg_size(cfg, "status_allow");
 	conf->status_allow = calloc(conf->nstatus_allow + 1, sizeof(*conf->status_allow));
 	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
-		status_acl_parse(cfg_getnstr(cfg, "status_allow", (unsigned)i),
-				 &conf->status_allow[i]);
+		addr_parse_cidr(cfg_getnstr(cfg, "status_allow", (unsigned)i),
+				&conf->status_allow[i], NULL, 0);
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+struct addr_net;
 struct mpm_handle;
-struct status_acl;
 
 struct listen_addr {
 	char *text;			/* as written: "0.0.0.0:8080", "[::1]:80" */
@@ -66,7 +66,7 @@ struct config {
 
 	char *status_path;		/* the status page, "" when off */
 	size_t status_path_len;		/* 0 when off: the engine compares it first */
-	struct status_acl *status_allow;	/* who may read it (status.h) */
+	struct addr_net *status_allow;	/* who may read it */
 	size_t nstatus_allow;
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */

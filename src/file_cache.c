@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "file_cache.h"
+#include "log.h"
 
 #define SLOTS 256
 #define VALID_MS 1000
@@ -39,14 +39,6 @@ struct cache {
 
 static __thread struct cache *cache;
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint64_t hash_path(int root_fd, const char *p, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)root_fd;
@@ -66,7 +58,7 @@ int file_cache_init(void)
 	cache->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (cache->ifd < 0) {
 		/* Without change notification a cached file could be stale: no cache. */
-		syslog(LOG_WARNING, "file cache off: inotify_init1: %m");
+		log_msg(LOG_WARNING, "file cache off: inotify_init1: %m");
 		free(cache);
 		cache = NULL;
 		return -1;
@@ -146,7 +138,7 @@ const char *file_cache_get(int root_fd, const char *path, struct stat *st)
 	if (!cache)
 		return NULL;
 	e = find(root_fd, path, strlen(path), &i);
-	if (!e || now_ms() - e->checked >= VALID_MS)
+	if (!e || clock_coarse_ms() - e->checked >= VALID_MS)
 		return NULL;
 	/*
 	 * A change made before this request arrived has already queued its event (inotify
@@ -219,7 +211,7 @@ const char *file_cache_put(int root_fd, const char *path, int fd, const struct s
 	e = find(root_fd, path, len, &i);
 	if (e && same_file(&e->st, st)) {
 		/* The path still names the file we watch: trust it for another second. */
-		e->checked = now_ms();
+		e->checked = clock_coarse_ms();
 		return e->data;
 	}
 	/* Dropped first: its watch may be the one the new entry is about to share. */
@@ -227,7 +219,7 @@ const char *file_cache_put(int root_fd, const char *path, int fd, const struct s
 	e = load(root_fd, path, len, fd, st);
 	if (!e)
 		return NULL;
-	e->checked = now_ms();
+	e->checked = clock_coarse_ms();
 	cache->slot[i] = e;
 	return e->data;
 }

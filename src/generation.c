@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "generation.h"
 #include "http_conn.h"
 #include "log.h"
@@ -52,12 +51,13 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void leader_fail(int fd, const char *msg)
+/* The master reports the failure too, naming the generation: its log line says whose. */
+static void leader_fail(int fd, unsigned id, const char *what, const char *err)
 {
 	char buf[600];
-	int n = snprintf(buf, sizeof(buf), "E%s", msg);
+	int n = snprintf(buf, sizeof(buf), "Egeneration %u: %s%s", id, what, err);
 
-	syslog(LOG_ERR, "%s", msg);
+	log_msg(LOG_ERR, "%s%s", what, err);
 	if (n > 0 && write(fd, buf, (size_t)n) < 0)
 		_exit(1);
 	_exit(1);
@@ -82,22 +82,16 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 	keep[nkeep++] = report_fd;
 	if (g->access_fd >= 0)
 		keep[nkeep++] = g->access_fd;
-	closelog();
+	log_close();
 	close_all_but(keep, nkeep);
 	/* stderr is the master's: /dev/null for a daemon, the terminal (or log) with -F. */
 	log_open(conf->syslog_ident, conf->syslog_facility, true);
 	log_role(LOG_LEADER, g->id);
 
-	if (privs_drop(conf, err, sizeof(err)) < 0) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "generation %u: dropping privileges: %s", g->id, err);
-		leader_fail(report_fd, msg);
-	}
-	if (conn_ctx_init(&http, conf, g->access_fd, err, sizeof(err)) < 0) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "generation %u: %s", g->id, err);
-		leader_fail(report_fd, msg);
-	}
+	if (privs_drop(conf, err, sizeof(err)) < 0)
+		leader_fail(report_fd, g->id, "dropping privileges: ", err);
+	if (conn_ctx_init(&http, conf, g->access_fd, err, sizeof(err)) < 0)
+		leader_fail(report_fd, g->id, "", err);
 	struct mpm_env env = {
 		.conf = conf,
 		.mpm_conf = conf->mpm_conf,
@@ -121,16 +115,8 @@ void mpm_ready(const struct mpm_env *env)
 		return;
 	told = true;
 	if (write(env->ready_fd, "R", 1) < 0)
-		syslog(LOG_ERR, "generation %u: cannot report readiness: %m", env->generation);
+		log_msg(LOG_ERR, "cannot report readiness: %m");
 	close(env->ready_fd);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int generation_start(struct generation *g, const struct listen_set *ls,
@@ -139,7 +125,7 @@ int generation_start(struct generation *g, const struct listen_set *ls,
 	int p[2];
 	char msg[600];
 	size_t used = 0;
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -160,11 +146,11 @@ int generation_start(struct generation *g, const struct listen_set *ls,
 	/* Both sides set the group, so the master can signal it before the leader runs. */
 	setpgid(g->pid, g->pid);
 	g->pgid = g->pid;
-	g->started = mono_ms();
+	g->started = clock_ms();
 
 	for (;;) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		int64_t left = end - mono_ms();
+		int64_t left = end - clock_ms();
 		if (left <= 0) {
 			snprintf(err, errlen, "generation %u did not get ready within %d ms",
 				 g->id, timeout_ms);

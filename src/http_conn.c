@@ -3,7 +3,6 @@
  * before answering, so a client that sends a body and only then reads can never deadlock
  * against us, and the next pipelined request starts exactly where the body ended.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -14,14 +13,16 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access_log.h"
+#include "addr.h"
+#include "clock.h"
 #include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
+#include "log.h"
 #include "status.h"
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
@@ -144,10 +145,7 @@ void conn_release_buffers(void)
 
 int64_t conn_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_coarse_ms();
 }
 
 static const char *date_now(void)
@@ -360,7 +358,7 @@ static void build_output(struct conn *c)
 		if (got < want) {
 			/* The file shrank after fstat: the promised length cannot be kept. */
 			io->keep_alive = false;
-			syslog(LOG_WARNING, "file changed while being served (short read)");
+			log_msg(LOG_WARNING, "file changed while being served (short read)");
 		}
 		io->out_len += got;
 		close(r->fd);
@@ -431,14 +429,12 @@ static void refuse_over_limit(struct conn *c)
 
 	if (now >= due && __atomic_compare_exchange_n(&next_log, &due, now + REFUSAL_LOG_MS, false,
 						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-		char addr[INET6_ADDRSTRLEN] = "?";
-		const void *a = c->peer.sa.sa_family == AF_INET6 ? (const void *)&c->peer.in6.sin6_addr
-								  : (const void *)&c->peer.in4.sin_addr;
-		inet_ntop(c->peer.sa.sa_family, a, addr, sizeof(addr));
+		char addr[ADDR_TEXT_MAX];
 		__atomic_sub_fetch(&unlogged, n, __ATOMIC_RELAXED);
-		syslog(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
-		       "503 (%u refusal%s in this process since the last such message)", addr,
-		       c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
+		log_msg(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
+			"503 (%u refusal%s in this process since the last such message)",
+			addr_format(&c->peer.sa, addr, sizeof(addr)),
+			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
 	if (c->slot)
 		sb_add(&c->slot->refused, 1);
@@ -705,7 +701,7 @@ static int step_write(struct conn *c)
 		if (n < 0 && errno == EAGAIN)
 			return CONN_WANT_WRITE;
 		if (n == 0)
-			syslog(LOG_WARNING, "file changed while being served (truncated)");
+			log_msg(LOG_WARNING, "file changed while being served (truncated)");
 		return closed(c);
 	}
 	finish_response(c);

@@ -33,13 +33,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "file_cache.h"
 #include "http_date.h"
 #include "http_static.h"
+#include "log.h"
 
 #define ETAG_MAX 64
 
@@ -176,8 +176,8 @@ static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 	while (r < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 3);
 	if (r < 0 && errno == ENOSYS && !no_openat2) {
 		if (!atomic_exchange(&no_openat2, true))
-			syslog(LOG_WARNING, "openat2: %m; resolving paths one component at a "
-			       "time instead, refusing every symlink unless follow_symlinks");
+			log_msg(LOG_WARNING, "openat2: %m; resolving paths one component at a "
+				"time instead, refusing every symlink unless follow_symlinks");
 		r = open_walk(ctx, path, (int)how.flags);
 	}
 	if (r >= 0) {

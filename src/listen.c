@@ -3,7 +3,6 @@
  * that a child woken for a connection another child already took gets EAGAIN instead of
  * sleeping in accept() while other listeners have clients.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,28 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "listen.h"
-
-static int same_addr(const struct sockaddr_storage *a, socklen_t alen,
-		     const struct sockaddr_storage *b, socklen_t blen)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-		return x->sin6_port == y->sin6_port &&
-		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-	}
-	return alen == blen && memcmp(a, b, alen) == 0;
-}
 
 static int bind_one(const struct listen_addr *la, int backlog, char *err, size_t errlen)
 {
@@ -62,27 +44,6 @@ static int bind_one(const struct listen_addr *la, int backlog, char *err, size_t
 	return fd;
 }
 
-/* "127.0.0.1:80", "[::]:80" or a UNIX socket's path, for the log. */
-static char *addr_text(const struct sockaddr_storage *ss)
-{
-	char host[INET6_ADDRSTRLEN], *out = NULL;
-	int rc = -1;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		rc = asprintf(&out, "%s:%u", host, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		rc = asprintf(&out, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else if (ss->ss_family == AF_UNIX) {
-		const struct sockaddr_un *un = (const void *)ss;
-		rc = asprintf(&out, "%.*s", (int)sizeof(un->sun_path), un->sun_path);
-	}
-	return rc < 0 ? strdup("(unknown address)") : out;
-}
-
 int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen)
 {
 	int n = sd_listen_fds(1);
@@ -97,6 +58,7 @@ int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen)
 	for (int i = 0; i < n; i++) {
 		struct listener *l = &set->l[set->n];
 		int fd = SD_LISTEN_FDS_START + i;
+		char text[ADDR_TEXT_MAX];
 		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
 			snprintf(err, errlen, "socket activation: fd %d is not a listening stream "
 				 "socket", fd);
@@ -110,7 +72,8 @@ int listen_adopt_systemd(struct listen_set *set, char *err, size_t errlen)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		l->fd = fd;
-		l->text = addr_text(&l->ss);
+		l->text = strdup(addr_format_port((const struct sockaddr *)&l->ss, text,
+						  sizeof(text)));
 		set->n++;
 	}
 	return n;
@@ -131,7 +94,8 @@ int listen_prepare(const struct listen_set *cur, const struct config *conf,
 		int fd = -1;
 
 		for (size_t j = 0; j < cur->n; j++)
-			if (same_addr(&cur->l[j].ss, cur->l[j].len, &la->ss, la->len)) {
+			if (addr_equal((const struct sockaddr *)&cur->l[j].ss, cur->l[j].len,
+				       (const struct sockaddr *)&la->ss, la->len)) {
 				fd = cur->l[j].fd;
 				/* A changed listen_backlog applies to a kept socket too. */
 				listen(fd, conf->listen_backlog);

@@ -17,6 +17,11 @@ void log_open(const char *ident, int facility, bool echo_stderr)
 	openlog(ident, LOG_PID | LOG_NDELAY | (echo_stderr ? LOG_PERROR : 0), facility);
 }
 
+void log_close(void)
+{
+	closelog();
+}
+
 void log_role(enum log_role role, unsigned generation)
 {
 	switch (role) {

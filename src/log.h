@@ -35,6 +35,12 @@ enum log_role {
  */
 void log_open(const char *ident, int facility, bool echo_stderr);
 
+/*
+ * Closes the syslog connection, before a new process closes descriptors by range: its
+ * socket is then not closed behind syslog's back, to be mistaken later for another file.
+ */
+void log_close(void);
+
 /* Who the calling process is, from now on: every later line starts with it. */
 void log_role(enum log_role role, unsigned generation);
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,6 +167,7 @@ int main(int argc, char **argv)
 		config_free(conf);
 		return 0;
 	}
+	log_role(LOG_MASTER, 0);
 	log_open(conf->syslog_ident, conf->syslog_facility, opts.foreground);
 	return master_run(&opts, conf);
 }

@@ -14,11 +14,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "generation.h"
 #include "listen.h"
@@ -49,14 +48,6 @@ struct master {
 	int64_t stop_deadline;
 	int64_t restart_after;		/* a crashed generation is replaced no sooner */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* STATUS= for `systemctl status`, after `extra` (e.g. "READY=1\n", in the same datagram). */
 static void notify_status(struct master *m, const char *extra)
@@ -99,7 +90,7 @@ static void stop_generation(struct master *m, struct generation *g)
 	if (g->state == GEN_STOPPING)
 		return;
 	g->state = GEN_STOPPING;
-	g->deadline = mono_ms() + g->conf->graceful_timeout * 1000LL;
+	g->deadline = clock_ms() + g->conf->graceful_timeout * 1000LL;
 	if (g->pid > 0)
 		kill(g->pid, SIGTERM);
 }
@@ -147,12 +138,12 @@ static void reap(struct master *m)
 				continue;
 			g->pid = 0;
 			if (g->state == GEN_SERVING && !m->stopping) {
-				syslog(LOG_ERR, "generation %u: leader %ld died (%s %d); starting a "
-				       "new generation", g->id, (long)pid,
-				       WIFSIGNALED(status) ? "signal" : "status",
-				       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+				log_msg(LOG_ERR, "generation %u: leader %ld died (%s %d); starting a "
+					"new generation", g->id, (long)pid,
+					WIFSIGNALED(status) ? "signal" : "status",
+					WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 				stop_generation(m, g);
-				m->restart_after = mono_ms();
+				m->restart_after = clock_ms();
 			}
 			break;
 		}
@@ -162,7 +153,7 @@ static void reap(struct master *m)
 /* Forgets generations whose every process is gone; forces those past their time. */
 static void sweep(struct master *m)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_ms();
 
 	for (struct generation **pg = &m->gens; *pg;) {
 		struct generation *g = *pg;
@@ -176,8 +167,8 @@ static void sweep(struct master *m)
 			continue;
 		}
 		if (g->state == GEN_STOPPING && now >= g->deadline) {
-			syslog(LOG_WARNING, "generation %u: still busy after graceful_timeout "
-			       "(%d s); killing it", g->id, g->conf->graceful_timeout);
+			log_msg(LOG_WARNING, "generation %u: still busy after graceful_timeout "
+				"(%d s); killing it", g->id, g->conf->graceful_timeout);
 			kill(-g->pgid, SIGKILL);
 			g->deadline = now + 1000;
 		}
@@ -190,7 +181,7 @@ static void sweep(struct master *m)
 		char err[512];
 		m->restart_after = 0;
 		if (start_generation(m, m->conf, m->access_fd, err, sizeof(err)) < 0) {
-			syslog(LOG_ERR, "cannot start a new generation: %s; retrying", err);
+			log_msg(LOG_ERR, "cannot start a new generation: %s; retrying", err);
 			m->restart_after = now + 1000;
 		}
 	}
@@ -210,35 +201,33 @@ static void reload(struct master *m, bool reopen_only)
 	int access_fd;
 
 	if (reopen_only && m->access_fd < 0) {
-		syslog(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
+		log_msg(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
 		return;
 	}
 	if (!reopen_only) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
 		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading",
-			   (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-		syslog(LOG_NOTICE, "reloading configuration %s", m->conf_path);
+			   (long long)clock_us());
+		log_msg(LOG_NOTICE, "reloading configuration %s", m->conf_path);
 		conf = config_load(m->conf_path, m->mpm_dir, err, sizeof(err));
 		if (!conf) {
-			syslog(LOG_ERR, "%s: %s; still serving the previous configuration",
-			       what, err);
+			log_msg(LOG_ERR, "%s: %s; still serving the previous configuration",
+				what, err);
 			goto fail;
 		}
 		if (conf->max_workers != m->conf->max_workers ||
 		    strcmp(conf->pid_file, m->conf->pid_file) != 0)
-			syslog(LOG_WARNING, "max_workers and pid_file changes apply at the next "
-			       "restart, not on reload");
+			log_msg(LOG_WARNING, "max_workers and pid_file changes apply at the next "
+				"restart, not on reload");
 	}
 	if (m->socket_activated) {
 		next = m->ls;
 	} else if (listen_prepare(&m->ls, conf, &next, err, sizeof(err)) < 0) {
-		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
+		log_msg(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail;
 	}
 	access_fd = open_access_log(conf, err, sizeof(err));
 	if (access_fd == -2) {
-		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
+		log_msg(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail_listen;
 	}
 	struct listen_set cur = m->ls;
@@ -247,7 +236,7 @@ static void reload(struct master *m, bool reopen_only)
 		m->ls = cur;
 		if (access_fd >= 0)
 			close(access_fd);
-		syslog(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
+		log_msg(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail_listen;
 	}
 	if (!m->socket_activated)
@@ -267,12 +256,12 @@ static void reload(struct master *m, bool reopen_only)
 		config_release(m, old);
 	m->sb->totals.reloads++;
 	if (reopen_only) {
-		syslog(LOG_NOTICE, "access log %s reopened: generation %u", conf->access_log,
-		       m->last_id);
+		log_msg(LOG_NOTICE, "access log %s reopened: generation %u", conf->access_log,
+			m->last_id);
 	} else {
 		m->reload_failed = false;
 		log_open(conf->syslog_ident, conf->syslog_facility, m->opts->foreground);
-		syslog(LOG_NOTICE, "reloaded: generation %u, mpm %s", m->last_id, conf->mpm);
+		log_msg(LOG_NOTICE, "reloaded: generation %u, mpm %s", m->last_id, conf->mpm);
 	}
 	goto done;
 fail_listen:
@@ -290,13 +279,13 @@ done:
 static void begin_stop(struct master *m, int signo)
 {
 	if (m->stopping) {
-		syslog(LOG_WARNING, "second SIG%s: stopping now", sigabbrev_np(signo));
+		log_msg(LOG_WARNING, "second SIG%s: stopping now", sigabbrev_np(signo));
 		for (struct generation *g = m->gens; g; g = g->next)
 			kill(-g->pgid, SIGKILL);
 		return;
 	}
-	syslog(LOG_NOTICE, "SIG%s: stopping gracefully (at most %d s)", sigabbrev_np(signo),
-	       m->conf->graceful_timeout);
+	log_msg(LOG_NOTICE, "SIG%s: stopping gracefully (at most %d s)", sigabbrev_np(signo),
+		m->conf->graceful_timeout);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	m->stopping = true;
 	for (struct generation *g = m->gens; g; g = g->next)
@@ -349,7 +338,7 @@ static int setup_signals(struct master *m)
  */
 static void fail_start(char *failure, size_t len, const char *msg)
 {
-	syslog(LOG_ERR, "%s", msg);
+	log_msg(LOG_ERR, "%s", msg);
 	snprintf(failure, len, "%s", msg);
 }
 
@@ -360,7 +349,7 @@ static int serve(struct master *m)
 		int rc = poll(&pfd, 1, 1000);
 
 		if (rc < 0 && errno != EINTR) {
-			syslog(LOG_ERR, "poll: %m");
+			log_msg(LOG_ERR, "poll: %m");
 			return 1;
 		}
 		if (rc > 0) {
@@ -425,13 +414,13 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	}
 	m.socket_activated = m.ls.n > 0;
 	if (m.socket_activated) {
-		syslog(LOG_NOTICE, "socket activation: serving the %zu socket%s systemd passed "
-		       "(the listen option is not used)", m.ls.n, m.ls.n == 1 ? "" : "s");
+		log_msg(LOG_NOTICE, "socket activation: serving the %zu socket%s systemd passed "
+			"(the listen option is not used)", m.ls.n, m.ls.n == 1 ? "" : "s");
 	} else {
 		struct listen_set none = {0};
 		if (listen_prepare(&none, conf, &m.ls, err, sizeof(err)) < 0) {
 			fprintf(stderr, "minihttpd: %s\n", err);
-			syslog(LOG_ERR, "%s", err);
+			log_msg(LOG_ERR, "%s", err);
 			goto out;
 		}
 	}
@@ -469,11 +458,11 @@ int master_run(const struct master_opts *opts, struct config *conf)
 		fail_start(failure, sizeof(failure), err);
 		goto out;
 	}
-	syslog(LOG_NOTICE, "started: pid %ld, mpm %s, %zu listener%s%s", (long)getpid(),
-	       conf->mpm, m.ls.n, m.ls.n == 1 ? "" : "s",
-	       m.socket_activated ? " from systemd" : "");
+	log_msg(LOG_NOTICE, "started: pid %ld, mpm %s, %zu listener%s%s", (long)getpid(),
+		conf->mpm, m.ls.n, m.ls.n == 1 ? "" : "s",
+		m.socket_activated ? " from systemd" : "");
 	for (size_t i = 0; i < m.ls.n; i++)
-		syslog(LOG_INFO, "listening on %s", m.ls.l[i].text);
+		log_msg(LOG_INFO, "listening on %s", m.ls.l[i].text);
 	if (report_fd >= 0)
 		daemon_report_ready(report_fd);
 	report_fd = -1;
@@ -485,7 +474,7 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	if (opts->foreground)
 		notify_status(&m, "READY=1\n");
 	rc = serve(&m);
-	syslog(LOG_NOTICE, "stopped");
+	log_msg(LOG_NOTICE, "stopped");
 out:
 	pidfile_remove(m.pid_path, m.pid_fd);
 	free(m.pid_path);

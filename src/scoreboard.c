@@ -17,10 +17,10 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "scoreboard.h"
 
 _Static_assert(sizeof(struct sb_slot) == 128, "a slot is two whole cache lines");
@@ -281,12 +281,12 @@ bool sb_saturated(struct scoreboard *sb, bool on, const char *what)
 		__atomic_store_n(&t->saturated_since, now, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&t->saturations, 1, __ATOMIC_RELAXED);
 		snprintf(t->saturated_what, sizeof(t->saturated_what), "%s", what ? what : "");
-		syslog(LOG_WARNING, "saturated: %s", what ? what : "no capacity left");
+		log_msg(LOG_WARNING, "saturated: %s", what ? what : "no capacity left");
 	} else {
 		int64_t since = __atomic_load_n(&t->saturated_since, __ATOMIC_RELAXED);
-		syslog(LOG_NOTICE, "no longer saturated after %lld s%s%s",
-		       (long long)(now > since ? now - since : 0), what ? ": " : "",
-		       what ? what : "");
+		log_msg(LOG_NOTICE, "no longer saturated after %lld s%s%s",
+			(long long)(now > since ? now - since : 0), what ? ": " : "",
+			what ? what : "");
 	}
 	return true;
 }

@@ -5,108 +5,17 @@
  * In the Scoreboard line a worker of an older generation is 'G' whatever it does, so '_'
  * and 'G' count exactly IdleWorkers and FinishingWorkers.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <syslog.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "log.h"
 #include "status.h"
 
 #define MAX_GENS 32
-
-static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };	/* ::ffff:0:0/96 */
-
-int status_acl_parse(const char *text, struct status_acl *out)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(text, '/');
-	size_t hlen = slash ? (size_t)(slash - text) : strlen(text);
-	unsigned max;
-
-	memset(out, 0, sizeof(*out));
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -1;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return -1;
-	}
-	out->prefix = (uint8_t)max;
-	if (slash) {
-		const char *p = slash + 1;
-		unsigned v = 0;
-		if (!*p || strlen(p) > 3)
-			return -1;
-		for (; *p; p++) {
-			if (*p < '0' || *p > '9')
-				return -1;
-			v = v * 10 + (unsigned)(*p - '0');
-		}
-		if (v > max)
-			return -1;
-		out->prefix = (uint8_t)v;
-	}
-	/* "::ffff:a.b.c.d/n" is an IPv4 block, as the peers it is meant for are matched. */
-	if (out->family == AF_INET6 && out->prefix >= 96 &&
-	    memcmp(out->addr, v4mapped, sizeof(v4mapped)) == 0) {
-		memmove(out->addr, out->addr + 12, 4);
-		memset(out->addr + 4, 0, 12);
-		out->family = AF_INET;
-		out->prefix -= 96;
-	}
-	for (unsigned bit = out->prefix; bit < 128; bit++)
-		out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-	return 0;
-}
-
-static bool prefix_equal(const uint8_t *net, const uint8_t *addr, unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(net, addr, whole) != 0)
-		return false;
-	if (!rest)
-		return true;
-	uint8_t mask = (uint8_t)(0xff00u >> rest);
-	return (net[whole] & mask) == (addr[whole] & mask);
-}
-
-bool status_acl_match(const struct status_acl *acl, size_t n, const struct sockaddr *peer)
-{
-	uint8_t addr[16];
-	sa_family_t family;
-
-	if (peer->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)peer;
-		memcpy(addr, &s4->sin_addr, 4);
-		family = AF_INET;
-	} else if (peer->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)peer;
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			memcpy(addr, s6->sin6_addr.s6_addr + 12, 4);
-			family = AF_INET;
-		} else {
-			memcpy(addr, &s6->sin6_addr, 16);
-			family = AF_INET6;
-		}
-	} else {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (acl[i].family == family && prefix_equal(acl[i].addr, addr, acl[i].prefix))
-			return true;
-	return false;
-}
 
 struct gen_stat {
 	unsigned gen;
@@ -443,7 +352,7 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	if (!conf->status_path_len || req->path.len != conf->status_path_len ||
 	    memcmp(req->path.p, conf->status_path, req->path.len) != 0)
 		return false;
-	if (!status_acl_match(conf->status_allow, conf->nstatus_allow, peer)) {
+	if (!addr_match(conf->status_allow, conf->nstatus_allow, peer)) {
 		reply_error(r, 403);
 		return true;
 	}
@@ -469,7 +378,7 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	free(buf);
 	sb_snapshot_free(&snap);
 	if (fd < 0) {
-		syslog(LOG_ERR, "status page %s: cannot render: %m", conf->status_path);
+		log_msg(LOG_ERR, "status page %s: cannot render: %m", conf->status_path);
 		reply_error(r, 500);
 		return true;
 	}

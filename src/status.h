@@ -20,19 +20,6 @@
 #include "http_response.h"
 #include "scoreboard.h"
 
-/* One status_allow entry: an address with a prefix length (a CIDR block). */
-struct status_acl {
-	sa_family_t family;	/* AF_INET or AF_INET6 */
-	uint8_t prefix;		/* bits that must match */
-	uint8_t addr[16];	/* network byte order, host bits cleared */
-};
-
-/* Parses "192.0.2.1", "10.0.0.0/8", "::1" or "2001:db8::/32"; -1 when it is none of them. */
-int status_acl_parse(const char *text, struct status_acl *out);
-
-/* Whether peer is inside one of acl[0..n); IPv4-mapped IPv6 peers match IPv4 entries. */
-bool status_acl_match(const struct status_acl *acl, size_t n, const struct sockaddr *peer);
-
 enum status_form { STATUS_HTML, STATUS_TEXT };
 
 struct status_view {

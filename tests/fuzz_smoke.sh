@@ -73,5 +73,5 @@ smoke fuzz_parse "$top_srcdir/fuzz/corpus/parse" "$top_srcdir/fuzz/fuzz_parse.c"
 src=$top_srcdir/src
 smoke fuzz_path "$top_srcdir/fuzz/corpus/path" -D_GNU_SOURCE "$top_srcdir/fuzz/fuzz_path.c" \
 	"$src/http_static.c" "$src/file_cache.c" "$src/http_date.c" "$src/mime.c" \
-	"$src/http_response.c"
+	"$src/http_response.c" "$src/log.c"
 exit 0

@@ -13,6 +13,7 @@
 
 #include "tap.h"
 #include "../../src/climit.c"
+#include "../../src/addr.c"
 
 static struct sockaddr_storage v4(const char *text)
 {
@@ -111,7 +112,7 @@ int main(void)
 	/* Fill the bucket of one address with other processes' entries: fail open. */
 	struct climit *big = climit_create(1000);
 	unsigned char key[16];
-	key_of(SA(a), key);
+	addr_key(SA(a), key);
 	for (pid_t p = 100; p < 100 + WAYS; p++)
 		acquire_as(big, key, p);
 	is_int(acquire_as(big, key, 100 + WAYS), CLIMIT_UNCOUNTED, "a full bucket admits uncounted");

@@ -11,6 +11,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -96,6 +97,11 @@ static void test_errors(void)
 	expect_error("document_root = \"htdocs\"\nlisten = {\"[::1:80\"}\n", "listen bad IPv6",
 		     "%s:2: listen: \"[::1:80\" is not host:port (IPv4, [IPv6] or *, port 1-65535)",
 		     file);
+	expect_error("document_root = \"htdocs\"\nlisten = {\"0.0.0.0:8080\", \"*:8080\"}\n",
+		     "listen twice", "%s:2: listen: \"*:8080\" is given twice", file);
+	expect_error("document_root = \"htdocs\"\nstatus_allow = {\"::1\", \"10.0.0.0/33\"}\n",
+		     "status_allow bad prefix", "%s:2: status_allow: \"10.0.0.0/33\" is not an "
+		     "address or address/prefix (IPv4 or IPv6)", file);
 	expect_error("listen = {\"127.0.0.1:8080\"}\ndocument_root = \"nope\"\n",
 		     "missing document root", "%s:2: document_root: %s/nope: No such file or directory",
 		     file, dir);

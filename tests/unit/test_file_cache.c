@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "../../src/file_cache.c"
+#include "../../src/log.c"
 
 static char root[64];
 static int root_fd;

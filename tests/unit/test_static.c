@@ -21,6 +21,7 @@
 #include "../../src/http_date.c"
 #include "../../src/mime.c"
 #include "../../src/http_static.c"
+#include "../../src/log.c"
 
 #define T0 784111777	/* Sun, 06 Nov 1994 08:49:37 GMT: every file's mtime */
 #define LM0 "Sun, 06 Nov 1994 08:49:37 GMT"
