@@ -106,8 +106,8 @@ static ssize_t parse_v1(const char *s, size_t len, struct proxy_header *h)
 
 	if (memcmp(s, v1_signature, len < V1_SIG_LEN ? len : V1_SIG_LEN) != 0)
 		return -PROXY_ERR_SIGNATURE;
-	/* The family word is short: v1_family() refuses it long before the 107th byte. */
-	while (w < len && s[w] != ' ' && s[w] != '\r' && s[w] != '\n')
+	/* No family is 8 bytes long: looking further would only find a longer wrong one. */
+	while (w < len && w < V1_SIG_LEN + 8 && s[w] != ' ' && s[w] != '\r' && s[w] != '\n')
 		w++;
 	fam = v1_family(s + V1_SIG_LEN, w - V1_SIG_LEN, w < len);
 	if (fam < -1)
