@@ -11,6 +11,7 @@
 #ifndef MINIHTTPD_ADDR_H
 #define MINIHTTPD_ADDR_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,5 +70,26 @@ const char *addr_format_port(const struct sockaddr *sa, char *buf, size_t len);
  * form, so that both forms of one client are one key. false when sa is not IP.
  */
 bool addr_key(const struct sockaddr *sa, uint8_t key[16]);
+
+/*
+ * Wire text: strict IP address and port literals as the PROXY protocol header and the
+ * Forwarded / X-Forwarded-For fields carry them, over a byte slice (not NUL-terminated).
+ * Strict, because these texts come from the network and decide which client a request
+ * is accounted to: a dotted quad with a leading zero is octal to some parsers and
+ * decimal to others, so it is refused rather than guessed.
+ */
+/* Exactly four decimal numbers 0-255, one dot between each, no leading zeros. */
+bool addr_wire_v4(const char *s, size_t len, struct in_addr *out);
+
+/* IPv6 text (RFC 4291 section 2.2, embedded dotted quad included), at most 45 bytes. */
+bool addr_wire_v6(const char *s, size_t len, struct in6_addr *out);
+
+/* A decimal port 0-65535: digits only, no sign, no leading zero but in "0" itself. */
+bool addr_wire_port(const char *s, size_t len, uint16_t *out);
+
+/* Fills *ss as an AF_INET / AF_INET6 socket address (port in host order); its length. */
+socklen_t addr_sockaddr4(struct sockaddr_storage *ss, const struct in_addr *a, uint16_t port);
+socklen_t addr_sockaddr6(struct sockaddr_storage *ss, const struct in6_addr *a,
+			    uint16_t port);
 
 #endif

@@ -1,18 +1,19 @@
 #!/bin/sh
-# A short libFuzzer run of each target in fuzz/ (the request parser, the path cleaner),
+# A short libFuzzer run of each target in fuzz/ (the request parser, the path cleaner, the
+# PROXY protocol header, the Forwarded / X-Forwarded-For walk),
 # built as the top Makefile's `fuzz` target builds them, over the checked-in corpus: one
 # TAP result per target, "not ok" on a crash, a sanitizer report, a broken invariant
 # (the targets abort()), a hang or a build failure. Skips when clang or its libFuzzer
 # runtime is missing (Debian 12: clang libclang-rt-14-dev, scripts/install-deps.sh).
 #
-# FUZZ_SMOKE_SECONDS (default 25) bounds each run; FUZZ_CC (default clang) is the
+# FUZZ_SMOKE_SECONDS (default 10) bounds each run; FUZZ_CC (default clang) is the
 # compiler. The source tree is only read (it is read-only under distcheck): new inputs
 # and crash files go to a directory in /tmp, removed on success, kept and named on failure.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
-secs=${FUZZ_SMOKE_SECONDS:-25}
+secs=${FUZZ_SMOKE_SECONDS:-10}
 cc=${FUZZ_CC:-clang}
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
@@ -33,7 +34,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
 "$cc" $flags "$work/probe.c" -o "$work/probe" >/dev/null 2>&1 ||
 	skip "$cc cannot link -fsanitize=fuzzer (apt-get install libclang-rt-14-dev)"
 
-echo "1..2"
+echo "1..4"
 n=0
 # name, corpus directory, extra compiler arguments
 smoke() {
@@ -74,4 +75,6 @@ src=$top_srcdir/src
 smoke fuzz_path "$top_srcdir/fuzz/corpus/path" -D_GNU_SOURCE "$top_srcdir/fuzz/fuzz_path.c" \
 	"$src/http_static.c" "$src/file_cache.c" "$src/http_date.c" "$src/mime.c" \
 	"$src/http_response.c" "$src/log.c"
+smoke fuzz_proxy "$top_srcdir/fuzz/corpus/proxy" "$top_srcdir/fuzz/fuzz_proxy.c"
+smoke fuzz_forwarded "$top_srcdir/fuzz/corpus/forwarded" "$top_srcdir/fuzz/fuzz_forwarded.c"
 exit 0
