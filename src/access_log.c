@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,18 @@
 
 #include "access_log.h"
 #include "http_conn.h"
+
+int access_log_open(const struct config *conf, char *err, size_t errlen)
+{
+	if (conf->access_log[0] != '/')
+		return -1;
+	int fd = open(conf->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "access_log %s: %s", conf->access_log, strerror(errno));
+		return -2;
+	}
+	return fd;
+}
 
 static __thread time_t stamp_time;
 static __thread char stamp[32];
