@@ -56,16 +56,23 @@ void inetd_guard_stdio(void)
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Logs msg, and echoes it to stderr when a person may read that: a terminal, a pipe, a
+ * file. A socket there is the journal (systemd's StandardError=journal), which syslog
+ * reaches already; the client's socket was replaced by inetd_guard_stdio().
+ */
 static int fail(const char *fmt, ...)
 {
 	char msg[1200];
+	struct stat st;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", msg);
-	fprintf(stderr, "minihttpd: %s\n", msg);
+	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode))
+		fprintf(stderr, "minihttpd: %s\n", msg);
 	return 1;
 }
 

@@ -222,10 +222,22 @@ if not INETD:
 port = free_port()
 work = tempfile.mkdtemp(prefix="minihttpd-inetd.")
 inetd_conf = os.path.join(work, "inetd.conf")
-me = pwd.getpwuid(os.geteuid()).pw_name
+# The shipped line, on a loopback port, with this build's paths (and this user, when the
+# test does not run as root).
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "conf",
+                       "inetd.conf.in")
+with open(SHIPPED) as f:
+    line = [l for l in f if l.strip() and not l.startswith("#")]
+ok(len(line) == 1, "conf/inetd.conf.in has one service line", line)
+fields = line[0].split()
+fields[0] = "127.0.0.1:%d" % port
+fields[4] = pwd.getpwuid(os.geteuid()).pw_name
+fields = [f.replace("@sbindir@/minihttpd", BINARY).replace("@sysconfdir@/minihttpd.conf",
+                                                           srv.conf) for f in fields]
+ok(fields[5] == BINARY and fields[-3:] == ["-i", "-f", srv.conf],
+   "the shipped line runs minihttpd -i -f on the installed config", fields)
 with open(inetd_conf, "w") as f:
-    f.write("127.0.0.1:%d stream tcp nowait %s %s minihttpd -i -f %s\n"
-            % (port, me, BINARY, srv.conf))
+    f.write(" ".join(fields) + "\n")
 inetd_log = open(os.path.join(work, "inetd.log"), "wb")
 # -d: in the foreground, debugging to stderr; -R: no rate limit to trip in the test.
 inetd = subprocess.Popen([INETD, "-d", "-R", "10000", inetd_conf], stdin=subprocess.DEVNULL,
