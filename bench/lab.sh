@@ -2,9 +2,9 @@
 # lab.sh: regenerates the seed's first table (the lecture's "Comparing Multi Process/Multi
 # Thread Designs", from Stevens' UNP ch. 30): the server CPU time needed to serve the same
 # number of requests, each on a fresh connection, with 10 clients at a time, for every
-# server model minihttpd has (iterative, fork, prefork accept none/mutex/passfd, thread,
-# worker mutex/queue, event edge/level, sigio), with nginx and Apache (prefork, worker,
-# event) side by side when they are installed. Pools are sized as the seed's: 15
+# server model minihttpd has (iterative, fork, inetd in front of minihttpd -i, prefork
+# accept none/mutex/passfd, thread, worker mutex/queue, event edge/level, sigio), with
+# nginx and Apache (prefork, worker, event) side by side when they are installed. Pools are sized as the seed's: 15
 # processes or 15 threads.
 #
 # Server CPU time is user+sys of every process of the server, the dead ones included: per
@@ -19,11 +19,11 @@
 #
 # Writes bench/results/lab-DATE.md (and lab-latest.md, and lab-latest.png when gnuplot is
 # installed) and prints it. Needs root (the servers switch to nobody), ab (apache2-utils)
-# and taskset; nginx and apache2 (package apache2-bin is enough) when present; gnuplot
-# for the plot. Not a test. Knobs (environment):
+# and taskset; openbsd-inetd, nginx and apache2 (package apache2-bin is enough) when
+# present; gnuplot for the plot. Not a test. Knobs (environment):
 #   N=20000 C=10 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 SIZE=4000 POOL=15
-#   MODELS="iterative fork prefork-none ... sigio nginx apache-prefork ..." (default: all)
-#   MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
+#   MODELS="iterative fork inetd prefork-none ... sigio nginx apache-prefork ..." (default: all)
+#   MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs INETD=/usr/sbin/inetd
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +42,7 @@ POOL=${POOL:-15}
 MINIHTTPD=${MINIHTTPD:-$top/src/minihttpd}
 MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
 APACHE=${APACHE:-/usr/sbin/apache2}
+INETD=${INETD:-/usr/sbin/inetd}
 APACHE_MODS=${APACHE_MODS:-/usr/lib/apache2/modules}
 HZ=$(getconf CLK_TCK)
 
@@ -56,6 +57,7 @@ done
 ALL="
 iterative|mhd iterative|0
 fork|mhd fork|20.90
+inetd|inetd|-
 prefork-none|mhd prefork none|1.80
 prefork-mutex|mhd prefork mutex|1.75
 prefork-passfd|mhd prefork passfd|2.58
@@ -75,6 +77,7 @@ seed_name() {
 	case $1 in
 	iterative) echo "Iterative (base case)" ;;
 	fork) echo "One fork per client request" ;;
+	inetd) echo "inetd super server (no figure)" ;;
 	prefork-none) echo "Prefork, child calling accept" ;;
 	prefork-mutex) echo "Prefork, child calling accept, mutex around" ;;
 	prefork-passfd) echo "Prefork, parent passing socket fd to child" ;;
@@ -110,6 +113,7 @@ available() {
 		# A strategy the module does not know fails the config test.
 		mhd_conf "$work/probe.conf" 1 "$2" "${3:-}"
 		"$MINIHTTPD" -t -f "$work/probe.conf" >/dev/null 2>&1 ;;
+	inetd) [ -x "$INETD" ] ;;
 	nginx) command -v nginx >/dev/null ;;
 	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ;;
 	esac
@@ -157,6 +161,19 @@ start_mhd() {
 	mkdir -p "$d"
 	mhd_conf "$d/minihttpd.conf" "$2" "$3" "${4:-}"
 	taskset -c "$SERVER_CPU" "$MINIHTTPD" -F -f "$d/minihttpd.conf" 2>"$d/stderr" &
+}
+
+# openbsd-inetd in front of minihttpd -i: a fork, an exec and a config parse per
+# connection. -i keeps it in the foreground without -d's per-connection debug output;
+# the rate limits (-R, nowait.MAX) are lifted, or it would stop the service mid-run. The
+# config's listen is read but unused: inetd owns the port.
+start_inetd() {
+	local d=$work/$1
+	mkdir -p "$d"
+	mhd_conf "$d/minihttpd.conf" "$2" fork
+	echo "127.0.0.1:$2 stream tcp nowait.1000000 root $MINIHTTPD minihttpd -i" \
+		"-f $d/minihttpd.conf" > "$d/inetd.conf"
+	taskset -c "$SERVER_CPU" "$INETD" -i -R 1000000 "$d/inetd.conf" 2>"$d/stderr" &
 }
 
 start_nginx() {
@@ -254,6 +271,7 @@ run_model() {
 	port=$(free_port)
 	case $1 in
 	mhd) start_mhd "$label" "$port" "$2" "${3:-}" ;;
+	inetd) start_inetd "$label" "$port" ;;
 	nginx) start_nginx "$label" "$port" ;;
 	apache) start_apache "$label" "$port" "$2" ;;
 	esac

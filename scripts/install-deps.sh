@@ -1,13 +1,27 @@
 #!/bin/sh
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
 # sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
-# `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py. Benchmarks have
-# their own list: bench/README.md.
+# `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
+# tests/integration/test_inetd.py, which runs its own inetd in the foreground (the system's
+# is kept from starting, below). Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# openbsd-inetd's package starts and enables a system inetd: a build machine wants none
+# listening. A policy-rc.d that refuses every start covers both sysvinit and systemd
+# (invoke-rc.d asks it); one already there (a container's) is left as it is.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e $POLICY ]; then
+	trap '$SUDO rm -f $POLICY' EXIT
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee $POLICY >/dev/null
+	$SUDO chmod 755 $POLICY
+fi
+$SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd >/dev/null
+if [ -d /run/systemd/system ]; then
+	$SUDO systemctl disable --now inetd.service >/dev/null 2>&1 || true
+fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libconfuse-dev libsystemd-dev libcap-dev \

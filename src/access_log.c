@@ -3,6 +3,7 @@
  * concurrent writers never interleave within a line.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,18 @@
 #include "addr.h"
 #include "http_conn.h"
 #include "log.h"
+
+int access_log_open(const struct config *conf, char *err, size_t errlen)
+{
+	if (conf->access_log[0] != '/')
+		return -1;
+	int fd = open(conf->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "access_log %s: %s", conf->access_log, strerror(errno));
+		return -2;
+	}
+	return fd;
+}
 
 static __thread time_t stamp_time;
 static __thread char stamp[32];

@@ -6,12 +6,21 @@
 #ifndef MINIHTTPD_ACCESS_LOG_H
 #define MINIHTTPD_ACCESS_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "http_parse.h"
 
 struct conn_ctx;
+struct config;
+
+/*
+ * Opens the config's access log file for appending, as the caller's user (the master,
+ * or `-i` before it drops privileges), so workers never need write access to it.
+ * Returns the fd, -1 when access_log is not a file, -2 with err set on failure.
+ */
+int access_log_open(const struct config *conf, char *err, size_t errlen);
 
 /* req is NULL when the request could not be parsed; bytes counts the body only. */
 void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,

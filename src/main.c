@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "inetd.h"
 #include "log.h"
 #include "master.h"
 #include "scoreboard.h"
@@ -27,9 +28,11 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: minihttpd [-F | -t | -S] [-f file] [-m dir] | -V | -h\n"
+		"usage: minihttpd [-F | -t | -S | -i] [-f file] [-m dir] | -V | -h\n"
 		"  -f file  configuration file (default " SYSCONFDIR "/minihttpd.conf)\n"
 		"  -F       stay in the foreground, log to stderr as well as syslog\n"
+		"  -i       serve the one connection on standard input and exit (inetd,\n"
+		"           systemd Accept=yes)\n"
 		"  -t       test the configuration and exit\n"
 		"  -S       print the running server's status (its scoreboard) and exit\n"
 		"  -m dir   load MPM modules from dir, overriding mpm_dir\n"
@@ -119,15 +122,17 @@ static int show_status(const struct config *conf)
 int main(int argc, char **argv)
 {
 	struct master_opts opts = { .conf_path = SYSCONFDIR "/minihttpd.conf" };
-	bool test_only = false, status = false;
+	bool test_only = false, status = false, inetd = false;
 	struct config *conf;
 	char err[1024];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "f:Fm:tSVh")) != -1) {
+	inetd_guard_stdio();
+	while ((ch = getopt(argc, argv, "f:Fim:tSVh")) != -1) {
 		switch (ch) {
 		case 'f': opts.conf_path = optarg; break;
 		case 'F': opts.foreground = true; break;
+		case 'i': inetd = true; break;
 		case 'm': opts.mpm_dir = optarg; break;
 		case 't': test_only = true; break;
 		case 'S': status = true; break;
@@ -143,10 +148,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (status && (test_only || opts.foreground))) {
+	if (optind != argc || (status && (test_only || opts.foreground)) ||
+	    (inetd && (status || test_only || opts.foreground))) {
 		usage(stderr);
 		return 2;
 	}
+	if (inetd)
+		return inetd_main(opts.conf_path, opts.mpm_dir);
 	conf = config_load(opts.conf_path, opts.mpm_dir, err, sizeof(err));
 	if (!conf) {
 		fprintf(stderr, "minihttpd: %s\n", err);

@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "clock.h"
 #include "daemon.h"
 #include "generation.h"
@@ -60,19 +61,6 @@ static void notify_status(struct master *m, const char *extra)
 		   (unsigned long long)s.requests, (unsigned long long)s.active, s.busy, s.idle,
 		   s.saturated ? ", saturated" : "",
 		   m->reload_failed ? "; last reload FAILED, see the log" : "");
-}
-
-/* The access log is opened here, as root, so workers never need write access to it. */
-static int open_access_log(const struct config *conf, char *err, size_t errlen)
-{
-	if (conf->access_log[0] != '/')
-		return -1;
-	int fd = open(conf->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		snprintf(err, errlen, "access_log %s: %s", conf->access_log, strerror(errno));
-		return -2;
-	}
-	return fd;
 }
 
 static void config_release(struct master *m, struct config *conf)
@@ -225,7 +213,7 @@ static void reload(struct master *m, bool reopen_only)
 		log_msg(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail;
 	}
-	access_fd = open_access_log(conf, err, sizeof(err));
+	access_fd = access_log_open(conf, err, sizeof(err));
 	if (access_fd == -2) {
 		log_msg(LOG_ERR, "%s: %s; still serving the previous configuration", what, err);
 		goto fail_listen;
@@ -444,7 +432,7 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	/* Orphans of a crashed leader are reaped here, not by init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	m.sb = sb_create(conf->max_workers);
-	m.access_fd = open_access_log(conf, err, sizeof(err));
+	m.access_fd = access_log_open(conf, err, sizeof(err));
 	if (m.access_fd == -2) {
 		fail_start(failure, sizeof(failure), err);
 		goto out;

@@ -1,6 +1,7 @@
-# minihttpd under a real systemd, as a user runs it. This runs INSIDE the systemd-lab
-# container (as root, after boot), over a `make install DESTDIR=...` tree built with
-# --prefix=/usr --sysconfdir=/etc; test_systemd.sh starts it. Prints TAP.
+# minihttpd under a real systemd, as a user runs it (the daemon, its socket activation, and
+# minihttpd -i behind the Accept=yes socket). This runs INSIDE the systemd-lab container
+# (as root, after boot), over a `make install DESTDIR=...` tree built with --prefix=/usr
+# --sysconfdir=/etc; test_systemd.sh starts it. Prints TAP.
 set -u
 
 conf=/etc/minihttpd.conf
@@ -56,24 +57,29 @@ systemd_said() { journalctl -u minihttpd --no-pager -o cat _PID=1 | grep -F -- "
 # status_field PID FIELD: the value of a /proc/PID/status field, blanks squeezed.
 status_field() { awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
 
-# Every worker: www-data with its groups, no capability at all, NO_NEW_PRIVS.
-workers_unprivileged() {
+# Process $1: www-data with its groups, no capability at all, NO_NEW_PRIVS.
+unprivileged() {
 	uid=$(id -u www-data)
 	gid=$(id -g www-data)
 	groups=$(id -G www-data)
+	[ "$(status_field "$1" Uid)" = "$uid $uid $uid $uid" ] || { echo "$1 Uid"; return 1; }
+	[ "$(status_field "$1" Gid)" = "$gid $gid $gid $gid" ] || { echo "$1 Gid"; return 1; }
+	[ "$(status_field "$1" Groups)" = "$groups" ] || { echo "$1 Groups"; return 1; }
+	for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+		[ "$(status_field "$1" $c)" = 0000000000000000 ] ||
+			{ grep -E '^Cap' "/proc/$1/status"; return 1; }
+	done
+	[ "$(status_field "$1" NoNewPrivs)" = 1 ] || { echo "$1 NNP"; return 1; }
+}
+
+# Every worker (children and grandchildren of the master $1) is unprivileged.
+workers_unprivileged() {
 	count=0
 	for pid in $(ps -o pid= --ppid "$1"); do
 		for p in "$pid" $(ps -o pid= --ppid "$pid"); do
 			[ -r "/proc/$p/status" ] || continue
 			count=$((count + 1))
-			[ "$(status_field "$p" Uid)" = "$uid $uid $uid $uid" ] || { echo "$p Uid"; return 1; }
-			[ "$(status_field "$p" Gid)" = "$gid $gid $gid $gid" ] || { echo "$p Gid"; return 1; }
-			[ "$(status_field "$p" Groups)" = "$groups" ] || { echo "$p Groups"; return 1; }
-			for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-				[ "$(status_field "$p" $c)" = 0000000000000000 ] ||
-					{ grep -E '^Cap' "/proc/$p/status"; return 1; }
-			done
-			[ "$(status_field "$p" NoNewPrivs)" = 1 ] || { echo "$p NNP"; return 1; }
+			unprivileged "$p" || return 1
 		done
 	done
 	echo "$count worker processes checked"
@@ -259,6 +265,50 @@ t "... exposure $score is below 2.0" awk -v s="$score" 'BEGIN { exit !(s != "" &
 t "stop the socket and the service" \
 	eval 'systemctl stop minihttpd.socket minihttpd.service && inactive && inactive minihttpd.socket'
 t "nothing listens any more" not get /
+
+# --- inetd style: minihttpd-inetd.socket (Accept=yes) and minihttpd -i ---------------------
+
+iurl=http://127.0.0.1:8081
+iget() { curl -fsS --max-time 5 -o /dev/null "$iurl${1:-/}"; }
+icode() { curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$iurl$1"; }
+instances() { systemctl list-units --all --no-legend 'minihttpd-inetd@*' | grep -c . ; }
+verify_inetd() {
+	out=$(systemd-analyze verify --man=no minihttpd-inetd.socket minihttpd-inetd@x.service 2>&1)
+	echo "$out"
+	[ -z "$out" ]
+}
+t "inetd units: systemd-analyze verify finds nothing to say" verify_inetd
+t "systemctl start minihttpd-inetd.socket" systemctl start minihttpd-inetd.socket
+t "a connection is served by an instance of minihttpd-inetd@" iget /
+t "... and a 404 too" eval '[ "$(icode /inetd-probe-1)" = 404 ]'
+# curl's num_connects: 1 for the first transfer, 0 when the second reused the connection.
+t "keep-alive: two requests on one connection" eval \
+	'[ "$(curl -fsS --max-time 5 -o /dev/null -o /dev/null -w "%{num_connects}" \
+		"$iurl/" "$iurl/")" = 10 ]'
+t "each instance exits with its connection" within 10 [ "$(instances)" = 0 ]
+t "the requests are in the access log" \
+	within 5 grep -q '"GET /inetd-probe-1 HTTP/1.1" 404' /var/log/minihttpd/access.log
+exec 5<>/dev/tcp/127.0.0.1/8081
+ipid() { pgrep -f '^/usr/sbin/minihttpd -i '; }
+t "a held connection is one minihttpd -i process" within 5 ipid
+t "... running as www-data with no capability" unprivileged "$(ipid)"
+t "... in a private network namespace" \
+	not [ "$(readlink /proc/1/ns/net)" = "$(readlink "/proc/$(ipid)/ns/net")" ]
+exec 5>&-
+t "... which exits when the client closes" within 10 not ipid
+t "no instance failed" eval '! systemctl list-units --failed --no-legend | grep -q minihttpd-inetd'
+score=$(systemd-analyze security minihttpd-inetd@x.service --no-pager 2>/dev/null |
+	sed -n 's/.*Overall exposure level for minihttpd-inetd@x.service: \([0-9.]*\).*/\1/p')
+echo "# systemd-analyze security minihttpd-inetd@.service: exposure $score"
+systemd-analyze security minihttpd-inetd@x.service --no-pager 2>/dev/null | grep '✗' |
+	sed 's/^/#   /'
+t "exposure $score is below 2.0" awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.0) }'
+t "stop minihttpd-inetd.socket" eval 'systemctl stop minihttpd-inetd.socket && not iget /'
+# Started by hand without a connection: refused, and said in the journal at err.
+t "minihttpd -i with stdin not a socket: exit 1" eval \
+	'/usr/sbin/minihttpd -i -f "$conf" </dev/null 2>/dev/null; [ $? = 1 ]'
+t "... the journal says why, at err" within 5 \
+	journal_ident 3 "standard input is /dev/null, not a connected stream socket"
 
 echo "1..$n"
 [ "$failed" = 0 ]
