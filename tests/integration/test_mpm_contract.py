@@ -178,8 +178,10 @@ def serve_and_pipeline(mpm, s):
 
 def status_slots(mpm, s, model):
     # Under one_at_a_time the held connection would keep the status request waiting.
-    held = None if model.one_at_a_time else hold(s.port, "127.0.0.5")
-    ok(held or model.one_at_a_time, "%s: a keep-alive connection is held" % mpm)
+    held = None
+    if not model.one_at_a_time:
+        held = hold(s.port, "127.0.0.5")
+        ok(held, "%s: a keep-alive connection is held" % mpm)
     d = status_auto(s.port, source="127.0.0.6")
     is_(d.get("ServerMPM"), mpm, "%s: the status page names the MPM" % mpm)
     board = d.get("Scoreboard", "")
