@@ -315,7 +315,8 @@ static void blank_dates(char *buf, size_t len)
 /* ---- pipelining ---- */
 
 #define GET(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n"
-#define PIPELINE GET("/a.txt") GET("/b.txt") "GET /c.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+#define PIPELINE GET("/a.txt") GET("/b.txt") \
+	"GET /c.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
 
 static const char *const pipeline_bodies[] = { "aaaa\n", "bb\n", "c\n" };
 
@@ -590,8 +591,9 @@ static void test_drain(void)
 	conn_run(p.c);
 	read_now(p.cli, out, &got, sizeof(out));
 	conn_drain(p.c);
-	ok(deadline_is(p.c, CONN_T_KEEPALIVE, DRAIN_GRACE_MS),
-	   "drain when idle: keepalive_timeout shortened to the %d ms grace", DRAIN_GRACE_MS);
+	ok(DRAIN_GRACE_MS < KEEPALIVE_S * 1000 && deadline_is(p.c, CONN_T_KEEPALIVE, DRAIN_GRACE_MS),
+	   "drain when idle: keepalive_timeout (%d s) shortened to the %d ms grace", KEEPALIVE_S,
+	   DRAIN_GRACE_MS);
 	conn_expire(p.c);
 	got = 0;
 	ok(read_to_eof(p.cli, out, &got, sizeof(out)), "drain when idle: closed after the grace");
