@@ -141,6 +141,102 @@ def accept_queue(port):
     return -1
 
 
+def built_mpms():
+    """The MPMs of this build: every NAME.so in MPM_DIR, sorted. Tests loop over this, never
+    over a list of names, so that a new module is tested without touching a test file."""
+    try:
+        names = os.listdir(MPM_DIR)
+    except OSError:
+        return []
+    return sorted(n[:-3] for n in names if n.endswith(".so"))
+
+
+class NotApplicable:
+    """A table entry for an MPM that a scenario does not concern, saying why."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+def per_mpm(table, scenario):
+    """(mpm, entry) for each built MPM, from a table keyed by MPM name that says what the
+    scenario needs to know of it (how to configure its limit...). A built MPM missing from
+    the table fails the test: a new MPM cannot go untested for want of an entry. An entry
+    NotApplicable(why) skips it, saying why."""
+    out = []
+    for mpm in built_mpms():
+        if mpm not in table:
+            ok(False, "%s: %s: the table of this scenario has no entry for it; add one"
+               % (mpm, scenario))
+        elif isinstance(table[mpm], NotApplicable):
+            ok(True, "%s: %s # SKIP %s" % (mpm, scenario, table[mpm].why))
+        else:
+            out.append((mpm, table[mpm]))
+    return out
+
+
+def leaders_of(server):
+    """The live generation leaders: the master's children."""
+    return [p for p in children_of(server.pid) if alive(p)] if server.pid else []
+
+
+def workers_of(server):
+    """The live processes of every generation's leader (the pool's workers)."""
+    return sorted(p for l in leaders_of(server) for p in children_of(l) if alive(p))
+
+
+def log_count(server, text):
+    """How many times text occurs in the server's stderr (its log echo)."""
+    return server.stderr().count(text)
+
+
+def reload(server, timeout=15.0, what="reloaded: generation"):
+    """SIGHUP, then a bounded wait for one more log line with what; True when it came."""
+    n = log_count(server, what)
+    server.signal(signal.SIGHUP)
+    return bool(wait_for(lambda: log_count(server, what) > n, timeout))
+
+
+STATUS_PATH = "/server-status"
+
+
+def parse_auto(text):
+    """The status page's text form (?auto, minihttpd -S) as a dict of strings."""
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            out[k] = v.strip()
+    return out
+
+
+def status_num(d, key):
+    """A numeric field of parse_auto()'s dict; -1 when missing or not a number."""
+    try:
+        return int(d[key])
+    except (KeyError, ValueError):
+        return -1
+
+
+def status_auto(port, path=STATUS_PATH, source=None, timeout=5.0):
+    """The status page's ?auto fields on a connection of its own, {} unless it answered 200.
+    source: the client address to connect from (127.0.0.0/8 has many)."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                     source_address=(source, 0) if source else None)
+    except OSError:
+        return {}
+    try:
+        s.sendall(("GET %s?auto HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                   % path).encode())
+        r = read_response(s.makefile("rb"))
+    except (OSError, ValueError):
+        return {}
+    finally:
+        s.close()
+    return parse_auto(r.body.decode()) if r and r.status == 200 else {}
+
+
 def clean_log(server, name):
     """Every process shares the master's stderr: a sanitizer report there fails the test."""
     err = server.stderr()
@@ -362,9 +458,6 @@ def request(port, path="/", method="GET", headers=None, timeout=5.0, version="1.
 
 # Helpers added for the HTTP conformance tests (test_http_*.py, test_timeouts_log.py).
 
-def mpms_available(names=("prefork", "worker", "event")):
-    """The MPMs among names whose module is built in MPM_DIR, in the order given."""
-    return [n for n in names if os.path.exists(os.path.join(MPM_DIR, n + ".so"))]
 
 
 def parse_responses(data, head_only=()):

@@ -10,10 +10,10 @@ import signal
 import socket
 import subprocess
 
-from mhd import (BINARY, MPM_DIR, Server, children_of, done, is_, mpms_available, ok,
+from mhd import (BINARY, MPM_DIR, Server, built_mpms, children_of, done, is_, ok,
                  port_accepts, request, skip_all, wait_for)
 
-MPMS = mpms_available(("prefork", "worker", "event"))
+MPMS = built_mpms()
 if not MPMS:
     skip_all("no MPM module in %s" % MPM_DIR)
 

@@ -9,8 +9,8 @@ import re
 import signal
 import socket
 
-from mhd import (Server, alive, children_of, clean_log, done, is_, ok, read_response,
-                 wait_for)
+from mhd import (NotApplicable, Server, alive, clean_log, done, is_, ok, per_mpm, read_response,
+                 status_auto, wait_for, workers_of)
 
 LIMIT = 2
 GET = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -19,6 +19,10 @@ MPMS = {
     "worker": "worker {\n processes = 2\n threads_per_process = 4\n}",
     "event": "event {\n processes = 2\n}",
     "fork": None,
+    "thread": None,
+    "sigio": "sigio {\n processes = 2\n}",
+    "iterative": NotApplicable("one connection at a time: a held connection holds its only "
+                               "worker, so no third connection is even accepted"),
 }
 
 
@@ -69,19 +73,11 @@ def status_page(port):
         s.close()
 
 
-def status_auto(port):
-    """The status page's ?auto fields, {} when it did not answer 200."""
-    r = status_page(port)
-    if not r or r.status != 200:
-        return {}
-    return dict(l.split(": ", 1) for l in r.body.decode().splitlines() if ": " in l)
-
-
 def probe_gone(port):
     """mhd's start-up probe (a connection without a request) was counted and has closed:
     only the status request itself is open. Until then the probe counts against
     127.0.0.1, and under fork its child may even be the one refused."""
-    d = status_auto(port)
+    d = status_auto(port, "/status", "127.0.0.2")
     return d.get("ConnsTotal") == "1" and int(d.get("Total Connections", "0")) >= 2
 
 
@@ -106,11 +102,6 @@ def release(conns):
         if c:
             c[1].close()
             c[0].close()
-
-
-def workers(server):
-    leaders = [p for p in children_of(server.pid) if alive(p)]
-    return [p for l in leaders for p in children_of(l) if alive(p)]
 
 
 def scenario(mpm, section):
@@ -138,7 +129,7 @@ def scenario(mpm, section):
        "%s: a closed connection gives its place back" % mpm)
 
     # conns[1] is held by some worker: kill them all, as an OOM killer or a crash would.
-    victims = workers(s)
+    victims = workers_of(s)
     ok(victims, "%s: worker processes found" % mpm)
     for p in victims:
         os.kill(p, signal.SIGKILL)
@@ -167,7 +158,7 @@ def scenario(mpm, section):
 
 
 def main():
-    for mpm, section in MPMS.items():
+    for mpm, section in per_mpm(MPMS, "max_connections_per_client"):
         scenario(mpm, section)
     # Refusals come in floods: the log says how many, once per interval per process.
     s = Server(mpm="event", extra="max_connections_per_client = 1",

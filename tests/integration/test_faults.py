@@ -15,10 +15,10 @@ import subprocess
 import threading
 import time
 
-from mhd import (MPM_DIR, Server, children_of, done, is_, mpms_available, ok,
-                 read_response, request, skip_all, wait_for)
+from mhd import (MPM_DIR, NotApplicable, Server, built_mpms, children_of, done, is_, ok,
+                 per_mpm, read_response, request, skip_all, wait_for)
 
-MPMS = mpms_available(("prefork", "worker", "event"))
+MPMS = built_mpms()
 if not MPMS:
     skip_all("no MPM module in %s" % MPM_DIR)
 print("# MPMs in this build: %s" % ", ".join(MPMS))
@@ -158,10 +158,15 @@ SHAPES = {
     # and the acceptor's.
     "worker": ("worker {\n processes = 2\n threads_per_process = 4\n}\n", 2, 9),
     "event": ("event {\n processes = 2\n}\n", 2, KEEP + FRESH),
+    "sigio": ("sigio {\n processes = 2\n}\n", 2, KEEP + FRESH),
+    # One serving process, a thread per connection: a kill ends all of them.
+    "thread": ("thread {\n max_threads = 16\n}\n", 1, KEEP + FRESH),
+    "fork": NotApplicable("a process per connection: no pool size to come back to"),
+    "iterative": NotApplicable("one connection at a time: the keep-alive clients would "
+                               "wait on each other"),
 }
 
-for mpm in MPMS:
-    section, nproc, per = SHAPES[mpm]
+for mpm, (section, nproc, per) in per_mpm(SHAPES, "SIGKILL under load"):
     s = Server(mpm=mpm, files=FILES, mpm_section=section)
     started, err = s.start()
     ok(started, "%s: starts" % mpm, err)
@@ -239,9 +244,13 @@ FLOODS = {
     "event": ("event {\n processes = 1\n max_connections = 20\n}\n", 200),
     "prefork": ("prefork {\n start_servers = 2\n min_spare_servers = 1\n"
                 " max_spare_servers = 2\n max_servers = 2\n}\n", 100),
+    "worker": ("worker {\n processes = 1\n threads_per_process = 4\n}\n", 100),
+    "sigio": ("sigio {\n processes = 1\n max_connections = 20\n}\n", 200),
+    "fork": ("fork {\n max_children = 4\n}\n", 100),
+    "thread": ("thread {\n max_threads = 4\n}\n", 100),
+    "iterative": ("", 50),
 }
-for mpm in [m for m in ("event", "prefork") if m in MPMS]:
-    section, n = FLOODS[mpm]
+for mpm, (section, n) in per_mpm(FLOODS, "flood beyond the limit"):
     s = Server(mpm=mpm, files=FILES, mpm_section=section)
     started, err = s.start()
     ok(started, "flood: %s starts" % mpm, err)
@@ -264,9 +273,13 @@ VANISH = {
                " max_spare_servers = 2\n max_servers = 2\n}\n",
     "worker": "worker {\n processes = 1\n threads_per_process = 2\n}\n",
     "event": "event {\n processes = 1\n}\n",
+    "sigio": "sigio {\n processes = 1\n}\n",
+    "fork": None,
+    "thread": None,
+    "iterative": None,
 }
-for mpm in MPMS:
-    s = Server(mpm=mpm, files=FILES, mpm_section=VANISH[mpm], extra=STATUS)
+for mpm, section in per_mpm(VANISH, "clients that vanish"):
+    s = Server(mpm=mpm, files=FILES, mpm_section=section, extra=STATUS)
     started, err = s.start()
     ok(started, "vanish: %s starts" % mpm, err)
     ok(wait_for(lambda: busy_besides_me(s.port) == 0, 10), "vanish: %s: idle at first" % mpm)
@@ -295,17 +308,27 @@ for mpm in MPMS:
 # --- (d) Many reloads under load ------------------------------------------------------
 
 RELOADS = 50
-RELOAD_SECTIONS = ("prefork {\n start_servers = 6\n}\n"
-                   "worker {\n processes = 1\n threads_per_process = 8\n}\n"
-                   "event {\n processes = 1\n}\n")
-s = Server(mpm=MPMS[0], files=FILES, extra=RELOAD_SECTIONS)
+# Each MPM's section with room for the 4 keep-alive clients ("" when its defaults have).
+RELOAD_ROOM = {
+    "prefork": "prefork {\n start_servers = 6\n}\n",
+    "worker": "worker {\n processes = 1\n threads_per_process = 8\n}\n",
+    "event": "event {\n processes = 1\n}\n",
+    "sigio": "sigio {\n processes = 1\n}\n",
+    "fork": "", "thread": "",
+    "iterative": NotApplicable("one connection at a time: the keep-alive clients would "
+                               "wait on each other"),
+}
+RELOAD_MPMS = per_mpm(RELOAD_ROOM, "many reloads under load")
+RELOAD_SECTIONS = "".join(section for _, section in RELOAD_MPMS)
+RELOAD_MPMS = [m for m, _ in RELOAD_MPMS]
+s = Server(mpm=RELOAD_MPMS[0], files=FILES, extra=RELOAD_SECTIONS)
 started, err = s.start()
 ok(started, "reloads: starts", err)
 load = Load(s.port, 4, 0, 50)
 ok(wait_for(lambda: load.count() >= 20, 10), "reloads: load is served")
 reloads = 0
 for i in range(RELOADS):
-    s.write_conf(mpm=MPMS[i % len(MPMS)])
+    s.write_conf(mpm=RELOAD_MPMS[i % len(RELOAD_MPMS)])
     n = s.stderr().count("reloaded: generation")
     s.signal(signal.SIGHUP)
     if not wait_for(lambda: s.stderr().count("reloaded: generation") > n, 15):
@@ -414,9 +437,17 @@ def one_line_each(seq, ended):
 EXHAUST = {
     "worker": "worker {\n processes = 1\n threads_per_process = %d\n}\n" % (HELD + 10),
     "event": "event {\n processes = 1\n}\n",
+    "thread": "thread {\n max_threads = %d\n}\n" % (HELD + 10),
+    "sigio": "sigio {\n processes = 1\n}\n",
+    "prefork": NotApplicable("a connection per process: %d descriptors are never exhausted"
+                             % NOFILE),
+    "iterative": NotApplicable("a connection per process: %d descriptors are never "
+                               "exhausted" % NOFILE),
+    "fork": NotApplicable("the leader closes each connection once its child has it: %d "
+                          "descriptors are never exhausted" % NOFILE),
 }
-for mpm in [m for m in ("worker", "event") if m in MPMS]:
-    s = Server(mpm=mpm, files=FILES, mpm_section=EXHAUST[mpm], extra="header_timeout = 30\n")
+for mpm, section in per_mpm(EXHAUST, "descriptor exhaustion"):
+    s = Server(mpm=mpm, files=FILES, mpm_section=section, extra="header_timeout = 30\n")
     started, err = s.start(preexec=low_nofile)
     ok(started, "EMFILE: %s starts with RLIMIT_NOFILE %d" % (mpm, NOFILE), err)
     held = []

@@ -4,7 +4,7 @@ ends; framing that is invalid or ambiguous (Content-Length with Transfer-Encodin
 lengths, bad chunks) is a 400 and closes the connection, so a smuggled request is never
 answered; Expect: 100-continue; max_body_size. Run for each MPM that is built."""
 
-from mhd import Conn, Server, done, is_, mpms_available, ok, parse_responses
+from mhd import Conn, Server, built_mpms, done, is_, ok, parse_responses
 
 MAX_BODY = 65536
 HOST = b"Host: 127.0.0.1\r\n"
@@ -257,7 +257,7 @@ def edge_head_fills_buffer(mpm):
     ok(s.stop(), "%s: stops cleanly" % mpm)
 
 
-for mpm in mpms_available():
+for mpm in built_mpms():
     bodies(mpm)
     edge_head_fills_buffer(mpm)
 done()

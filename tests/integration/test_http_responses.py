@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from mhd import (Conn, Server, done, exchange, get_raw, is_, mpms_available, ok,
+from mhd import (Conn, Server, built_mpms, done, exchange, get_raw, is_, ok,
                  parse_responses, request)
 
 IMF = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
@@ -264,7 +264,7 @@ def variants():
     ok(s.stop(), "variants: stops cleanly")
 
 
-for mpm in mpms_available():
+for mpm in built_mpms():
     responses(mpm)
     pipelining(mpm)
 variants()

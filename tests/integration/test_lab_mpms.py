@@ -15,11 +15,17 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mhd import (Server, children_of, descendants_of, done, exchange, is_, ok, read_response,
-                 skip_all, wait_for)
+from mhd import (NotApplicable, Server, accept_queue, children_of, descendants_of, done,
+                 exchange, is_, ok, per_mpm, read_response, skip_all, wait_for)
 
-MPMS = [m for m in ("iterative", "fork", "thread", "sigio")
-        if os.path.exists(os.path.join(os.environ.get("MINIHTTPD_MPM_DIR", ""), m + ".so"))]
+# The laboratory models are tested here; a production MPM has a test file of its own.
+LAB = {
+    "iterative": True, "fork": True, "thread": True, "sigio": True,
+    "prefork": NotApplicable("a production MPM: test_prefork_strategies.py"),
+    "worker": NotApplicable("a production MPM: test_worker.py"),
+    "event": NotApplicable("a production MPM: test_event.py"),
+}
+MPMS = [m for m, _ in per_mpm(LAB, "laboratory model")]
 if not MPMS:
     skip_all("none of the laboratory MPMs is built")
 
@@ -54,17 +60,6 @@ def get(port, path, timeout=20.0):
         return read_response(c.makefile("rb"))
     finally:
         c.close()
-
-
-def backlog(port):
-    """Connections waiting in the accept queue of the listener on 127.0.0.1:port."""
-    want = "0100007F:%04X" % port
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == want and fields[3] == "0A":
-                return int(fields[4].split(":")[1], 16)
-    return -1
 
 
 def basics(s, mpm):
@@ -116,7 +111,7 @@ def graceful(s, mpm):
     c = socket.create_connection(("127.0.0.1", s.port), timeout=15)
     c.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n")
     # The connection is being served once nothing waits in the backlog any more.
-    ok(wait_for(lambda: backlog(s.port) == 0, 5), "%s: the half request is accepted" % mpm)
+    ok(wait_for(lambda: accept_queue(s.port) == 0, 5), "%s: the half request is accepted" % mpm)
     s.signal(signal.SIGTERM)
     ok(wait_for(lambda: "stopping gracefully" in s.stderr(), 5),
        "%s: the master begins stopping" % mpm)
@@ -142,9 +137,9 @@ def held_in_backlog(s, mpm, cap, busy=None):
         c.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n")
         conns.append(c)
     busy = busy or (lambda: cap)
-    seen = wait_for(lambda: busy() == cap and backlog(s.port) == 8 - cap, 10)
+    seen = wait_for(lambda: busy() == cap and accept_queue(s.port) == 8 - cap, 10)
     ok(seen, "%s: %d clients served at the cap, %d wait in the backlog" % (mpm, cap, 8 - cap),
-       "busy %d, backlog %d" % (busy(), backlog(s.port)))
+       "busy %d, backlog %d" % (busy(), accept_queue(s.port)))
     is_(busy(), cap, "%s: never more than %d at once" % (mpm, cap))
     for c in conns:
         c.sendall(b"\r\n")

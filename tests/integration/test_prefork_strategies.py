@@ -10,19 +10,11 @@ import signal
 import socket
 import threading
 
-from mhd import (Server, alive, children_of, clean_log, done, free_port, is_, ok, read_response,
-                 request, wait_for)
+from mhd import (Server, accept_queue, clean_log, done, free_port, is_, ok, read_response,
+                 request, wait_for, workers_of)
 
 BODY = b"<h1>hello</h1>\n"
 CLIENTS, REQUESTS = 20, 25
-
-
-def pool_of(server):
-    """The live children of the generation's leader (the master's only child)."""
-    leaders = [p for p in children_of(server.pid) if alive(p)]
-    if len(leaders) != 1:
-        return []
-    return sorted(p for p in children_of(leaders[0]) if alive(p))
 
 
 def get(sock_file, sock, port, keep_alive):
@@ -112,17 +104,6 @@ class Queued:
             self.sock.close()
 
 
-def listen_queue_len(port):
-    """Connections waiting in the accept queue of 127.0.0.1:port (rx_queue of LISTEN)."""
-    want = "0100007F:%04X" % port
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == want and fields[3] == "0A":
-                return int(fields[4].split(":")[1], 16)
-    return None
-
-
 for strategy in ("none", "mutex", "passfd"):
     t = strategy
     p2 = free_port()
@@ -148,27 +129,27 @@ for strategy in ("none", "mutex", "passfd"):
     ok(all(r.status == 200 for r in answers), "%s: second listener alone is served" % t)
 
     # Children killed with SIGKILL are replaced (for mutex, one of them held the lock).
-    before = wait_for(lambda: pool_of(s) if len(pool_of(s)) >= 2 else None, 10)
-    ok(before, "%s: at least two children before the kill" % t, pool_of(s))
+    before = wait_for(lambda: workers_of(s) if len(workers_of(s)) >= 2 else None, 10)
+    ok(before, "%s: at least two children before the kill" % t, workers_of(s))
     for pid in before or []:
         os.kill(pid, signal.SIGKILL)
-    back = wait_for(lambda: len(pool_of(s)) >= 2 and not set(pool_of(s)) & set(before or []),
+    back = wait_for(lambda: len(workers_of(s)) >= 2 and not set(workers_of(s)) & set(before or []),
                     15)
-    ok(back, "%s: killed children replaced by new ones" % t, pool_of(s))
+    ok(back, "%s: killed children replaced by new ones" % t, workers_of(s))
     answers = [request(ports[i % 2], "/", timeout=5) for i in range(10)]
     ok(all(r.status == 200 for r in answers), "%s: serves after the kill" % t)
 
     # Spare sizing: 5 held connections make the pool grow to 5 busy + 2 spare (within
     # max_servers), then shrink to at most max_spare_servers once they close.
     holders = [Holder(ports[i % 2]) for i in range(5)]
-    grown = wait_for(lambda: all(h.answered for h in holders) and len(pool_of(s)) >= 7, 20)
+    grown = wait_for(lambda: all(h.answered for h in holders) and len(workers_of(s)) >= 7, 20)
     ok(grown, "%s: pool grows to serve held connections and keep spares" % t,
-       "children %d, answered %d" % (len(pool_of(s)), sum(h.answered for h in holders)))
-    ok(len(pool_of(s)) <= 12, "%s: never above max_servers" % t, pool_of(s))
+       "children %d, answered %d" % (len(workers_of(s)), sum(h.answered for h in holders)))
+    ok(len(workers_of(s)) <= 12, "%s: never above max_servers" % t, workers_of(s))
     for h in holders:
         h.close()
-    shrunk = wait_for(lambda: len(pool_of(s)) <= 3, 20)
-    ok(shrunk, "%s: pool shrinks back to max_spare_servers when idle" % t, pool_of(s))
+    shrunk = wait_for(lambda: len(workers_of(s)) <= 3, 20)
+    ok(shrunk, "%s: pool shrinks back to max_spare_servers when idle" % t, workers_of(s))
     is_(request(s.port, "/").status, 200, "%s: serves after shrinking" % t)
 
     ok(s.stop(), "%s: clean stop, no process left" % t)
@@ -191,9 +172,9 @@ for strategy in ("none", "mutex", "passfd"):
         order = []
         queued = [Queued(port, name, order) for port, name in
                   ((s.port, "a1"), (s.port, "a2"), (s.port, "a3"), (p2, "b"))]
-        ok(wait_for(lambda: listen_queue_len(s.port) == 3 and listen_queue_len(p2) == 1, 10),
+        ok(wait_for(lambda: accept_queue(s.port) == 3 and accept_queue(p2) == 1, 10),
            "%s: 3 + 1 clients wait in the two backlogs" % t,
-           (listen_queue_len(s.port), listen_queue_len(p2)))
+           (accept_queue(s.port), accept_queue(p2)))
         held.close()
         for q in queued:
             q.thread.join(20)
@@ -213,11 +194,11 @@ for strategy in ("none", "mutex", "passfd"):
     started, err = s.start()
     ok(started, "%s: starts with one recycled child" % t, err)
     if started:
-        first = wait_for(lambda: pool_of(s), 10)
+        first = wait_for(lambda: workers_of(s), 10)
         codes = [request(s.port, "/", timeout=10).status for _ in range(7)]
         is_(codes, [200] * 7, "%s: 7 connections answered across recycling" % t)
-        ok(wait_for(lambda: pool_of(s) and not set(pool_of(s)) & set(first or []), 10),
-           "%s: the child was replaced after max_requests_per_child" % t, pool_of(s))
+        ok(wait_for(lambda: workers_of(s) and not set(workers_of(s)) & set(first or []), 10),
+           "%s: the child was replaced after max_requests_per_child" % t, workers_of(s))
         ok(s.stop(), "%s: clean stop after recycling" % t)
         clean_log(s, t + " recycling")
 

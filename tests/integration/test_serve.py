@@ -1,13 +1,14 @@
 """The foundation end to end: start in the foreground and as a daemon, GET/HEAD of a
-static file, keep-alive, 404 and 400, and a clean stop that leaves no process behind."""
+static file, keep-alive, 404 and 400, and a clean stop that leaves no process behind, with
+every MPM built."""
 
 import os
 import signal
 import socket
 
-from mhd import Server, done, exchange, is_, ok, read_response, request, wait_for
+from mhd import Server, built_mpms, done, exchange, is_, ok, read_response, request, wait_for
 
-for mpm in ("prefork",):
+for mpm in built_mpms():
     s = Server(mpm=mpm, files={"index.html": "<h1>hello</h1>\n", "a.txt": "abc\n"})
     started, err = s.start(foreground=True)
     ok(started, "%s: starts in the foreground" % mpm, err)

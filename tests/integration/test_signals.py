@@ -8,10 +8,10 @@ import os
 import signal
 import socket
 
-from mhd import (MPM_DIR, Server, children_of, descendants_of, done, is_, mpms_available,
+from mhd import (MPM_DIR, Server, built_mpms, children_of, descendants_of, done, is_,
                  ok, pid_alive, port_accepts, read_response, request, skip_all, wait_for)
 
-MPMS = mpms_available(("prefork", "worker", "event"))
+MPMS = built_mpms()
 if not MPMS:
     skip_all("no MPM module in %s" % MPM_DIR)
 print("# MPMs in this build: %s" % ", ".join(MPMS))

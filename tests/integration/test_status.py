@@ -10,8 +10,8 @@ import signal
 import socket
 import subprocess
 
-from mhd import (BINARY, MPM_DIR, Server, alive, children_of, done, exchange, is_, ok,
-                 read_response, wait_for)
+from mhd import (BINARY, Server, alive, children_of, done, exchange, is_, ok, parse_auto,
+                 per_mpm, read_response, status_num as num, wait_for)
 
 PATH = "/server-status"
 BIG = 32 << 20
@@ -45,28 +45,12 @@ def get(port, path, host="127.0.0.1", method="GET"):
     return status, headers, body, len(raw)
 
 
-def parse_auto(text):
-    out = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition(":")
-        if sep:
-            out[k] = v.strip()
-    return out
-
-
 def auto(port, host="127.0.0.1"):
     """The text form, parsed; and the bytes this status request itself received."""
     status, headers, body, n = get(port, PATH + "?auto", host)
     if status != 200:
         return {}, n
     return parse_auto(body.decode()), n
-
-
-def num(d, key):
-    try:
-        return int(d[key])
-    except (KeyError, ValueError):
-        return -1
 
 
 def well_formed(d):
@@ -85,9 +69,19 @@ def well_formed(d):
     return None
 
 
-# sigio and event with two processes, so that the totals sum the counters of several
-# slots, as the pools' do, and a process with no connection left must show idle.
-SECTIONS = {"sigio": "sigio {\n\tprocesses = 2\n}", "event": "event {\n\tprocesses = 2\n}"}
+# How each MPM uses its slots, and its section. sigio and event run two processes, so
+# that the totals sum the counters of several slots, as the pools' do, and a process with
+# no connection left must show idle.
+PER_CONNECTION, MULTIPLEXED, POOL = "per connection", "multiplexed", "pool"
+MODELS = {
+    "prefork": (POOL, None),
+    "worker": (POOL, None),
+    "event": (MULTIPLEXED, "event {\n\tprocesses = 2\n}"),
+    "sigio": (MULTIPLEXED, "sigio {\n\tprocesses = 2\n}"),
+    "fork": (PER_CONNECTION, None),
+    "thread": (PER_CONNECTION, None),
+    "iterative": (PER_CONNECTION, None),
+}
 
 
 def claimed(d):
@@ -98,12 +92,13 @@ def claimed(d):
 def board_shape(mpm, d):
     """None when the board, with only the status request open, has the model's shape."""
     n, idle, busy = claimed(d), num(d, "IdleWorkers"), num(d, "BusyWorkers")
-    if mpm in ("fork", "thread", "iterative"):
+    model = MODELS[mpm][0]
+    if model == PER_CONNECTION:
         # fork and thread: a slot per connection, claimed by its process or thread and
         # freed with it; iterative: one process, one slot. Either way the status request's
         # own only, busy: no worker waits idle for a connection, as a pool's would.
         want = n == 1 and busy == 1 and idle == 0
-    elif mpm in ("sigio", "event"):
+    elif model == MULTIPLEXED:
         # A slot per process, each holding many connections: the one with the status
         # request busy, the other idle once its last connection is gone.
         want = n == 2 and busy == 1 and idle == 1
@@ -269,11 +264,8 @@ def acl(mpm, s, v6):
 
 
 v6 = have_ipv6()
-for mpm in ("prefork", "worker", "event", "iterative", "fork", "thread", "sigio"):
-    if not os.path.exists(os.path.join(MPM_DIR, mpm + ".so")):
-        ok(True, "%s: # SKIP mpm/%s.so is not built" % (mpm, mpm))
-        continue
-    s = Server(mpm=mpm, extra='status_path = "%s"' % PATH, mpm_section=SECTIONS.get(mpm),
+for mpm, (_, section) in per_mpm(MODELS, "status page"):
+    s = Server(mpm=mpm, extra='status_path = "%s"' % PATH, mpm_section=section,
                files={"index.html": "<h1>hello</h1>\n", "a.txt": "abc\n"})
     if v6:
         s.listen.append("[::1]:%d" % s.port)

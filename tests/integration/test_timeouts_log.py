@@ -10,7 +10,7 @@ import select
 import socket
 import time
 
-from mhd import Conn, Server, done, is_, mpms_available, ok, request, wait_for
+from mhd import Conn, Server, built_mpms, done, is_, ok, request, wait_for
 
 HEADER_TIMEOUT = 2
 KEEPALIVE_TIMEOUT = 1
@@ -261,7 +261,7 @@ def access_log():
     ok(s.stop(), "syslog: stops cleanly")
 
 
-for mpm in mpms_available():
+for mpm in built_mpms():
     timeouts(mpm)
 access_log()
 done()

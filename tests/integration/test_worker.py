@@ -10,23 +10,13 @@ import signal
 import socket
 import threading
 
-from mhd import (Server, alive, children_of, clean_log, done, free_port, is_, ok, read_response,
-                 request, tsan, wait_for)
+from mhd import (Server, accept_queue, clean_log, done, free_port, is_, ok, read_response,
+                 request, tsan, wait_for, workers_of)
 
 BODY = b"<h1>hello</h1>\n"
 CLIENTS, REQUESTS = 20, 25
 SYS_PPOLL, SYS_TGKILL = {"x86_64": (271, 234), "aarch64": (73, 131)}.get(platform.machine(),
                                                                          (None, None))
-
-
-def leader_of(server):
-    leaders = [p for p in children_of(server.pid) if alive(p)]
-    return leaders[0] if len(leaders) == 1 else None
-
-
-def processes(server):
-    leader = leader_of(server)
-    return sorted(p for p in children_of(leader) if alive(p)) if leader else []
 
 
 def serving_threads_waiting(pid):
@@ -98,17 +88,6 @@ def concurrent(port, clients, n):
             [r for r in results if not isinstance(r, int)])
 
 
-def listen_queue_len(port):
-    """Connections waiting in the kernel's accept queue of 127.0.0.1:port (rx_queue)."""
-    want = "0100007F:%04X" % port
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == want and fields[3] == "0A":
-                return int(fields[4].split(":")[1], 16)
-    return None
-
-
 class Holder:
     """A keep-alive connection that gets one answer, then stays open until released."""
 
@@ -143,8 +122,8 @@ for strategy in ("mutex", "queue"):
         (t, CLIENTS, REQUESTS))
     is_(errors, [], "%s: no client saw an error" % t)
 
-    procs = wait_for(lambda: processes(s) if len(processes(s)) == 2 else None, 10)
-    ok(procs, "%s: two processes" % t, processes(s))
+    procs = wait_for(lambda: workers_of(s) if len(workers_of(s)) == 2 else None, 10)
+    ok(procs, "%s: two processes" % t, workers_of(s))
     # 4 serving threads and the process's own; the queue adds its acceptor.
     want = 4 + 1 + (strategy == "queue")
     got = [threads_of(p) for p in procs or []]
@@ -155,20 +134,20 @@ for strategy in ("mutex", "queue"):
     victim = (procs or [0])[0]
     if victim:
         os.kill(victim, signal.SIGKILL)
-    back = wait_for(lambda: len(processes(s)) == 2 and victim not in processes(s), 15)
-    ok(back, "%s: killed process replaced" % t, processes(s))
+    back = wait_for(lambda: len(workers_of(s)) == 2 and victim not in workers_of(s), 15)
+    ok(back, "%s: killed process replaced" % t, workers_of(s))
     ok(wait_for(lambda: all(threads_of(p) == want or tsan(p) and threads_of(p) > want
-                            for p in processes(s)), 10),
+                            for p in workers_of(s)), 10),
        "%s: the new process has its threads" % t)
     codes = [request(s.port, "/", timeout=5).status for _ in range(10)]
     is_(codes, [200] * 10, "%s: serves after the kill" % t)
 
     # SIGTERM to one process (as systemd's control-group stop does): it finishes, exits
     # by itself, and the pool replaces it.
-    victim = processes(s)[0]
+    victim = workers_of(s)[0]
     os.kill(victim, signal.SIGTERM)
-    ok(wait_for(lambda: len(processes(s)) == 2 and victim not in processes(s), 15),
-       "%s: a process told SIGTERM exits and is replaced" % t, processes(s))
+    ok(wait_for(lambda: len(workers_of(s)) == 2 and victim not in workers_of(s), 15),
+       "%s: a process told SIGTERM exits and is replaced" % t, workers_of(s))
 
     ok(s.stop(), "%s: clean stop, no process left" % t)
     clean_log(s, t)
@@ -185,9 +164,9 @@ if started:
     release = threading.Event()
     holders = [Holder(s.port, release) for _ in range(5)]
     waiting = wait_for(lambda: sum(h.status == 200 for h in holders) == 2 and
-                       listen_queue_len(s.port) == 1, 10)
+                       accept_queue(s.port) == 1, 10)
     ok(waiting, "queue of one: 2 served, the rest wait (one in the listen backlog)",
-       "answered %s, backlog %s" % ([h.status for h in holders], listen_queue_len(s.port)))
+       "answered %s, backlog %s" % ([h.status for h in holders], accept_queue(s.port)))
     release.set()
     ok(wait_for(lambda: all(h.status == 200 for h in holders), 20),
        "queue of one: every held client answered once threads free up",
@@ -215,7 +194,7 @@ for strategy in ("mutex", "queue"):
     ok(started, "%s: starts" % t, err)
     if not started:
         continue
-    proc = wait_for(lambda: processes(s)[0] if processes(s) else None, 10)
+    proc = wait_for(lambda: workers_of(s)[0] if workers_of(s) else None, 10)
     c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
     f = c.makefile("rb")
     r = get(f, c, s.port, True)
@@ -226,8 +205,8 @@ for strategy in ("mutex", "queue"):
         tgkill(proc, tids[0], signal.SIGTERM)
     ok(f.read() == b"", "%s: the held connection is drained and closed" % t)
     c.close()
-    ok(wait_for(lambda: processes(s) and proc not in processes(s), 15),
-       "%s: the whole process exits and is replaced" % t, processes(s))
+    ok(wait_for(lambda: workers_of(s) and proc not in workers_of(s), 15),
+       "%s: the whole process exits and is replaced" % t, workers_of(s))
     is_(request(s.port, "/", timeout=5).status, 200, "%s: the new process serves" % t)
     ok(s.stop(), "%s: clean stop" % t)
     clean_log(s, t)

@@ -99,8 +99,8 @@ master_restricted() {
 listen_inode() { readlink "/proc/$1/fd/3"; }
 
 mpms=""
-for m in prefork worker event; do
-	[ -e "/usr/lib/minihttpd/mpm/$m.so" ] && mpms="$mpms $m"
+for so in /usr/lib/minihttpd/mpm/*.so; do
+	[ -e "$so" ] && mpms="$mpms $(basename "$so" .so)"
 done
 echo "# systemd $(systemctl --version | head -n 1 | cut -d' ' -f2), MPMs installed:$mpms"
 
