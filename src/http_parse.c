@@ -721,7 +721,8 @@ enum {
 	CK_DATA_CR,
 	CK_DATA_LF,
 	CK_TRAILER_START,	/* a trailer field line, or the final CRLF */
-	CK_TRAILER,
+	CK_TRAILER_NAME,
+	CK_TRAILER,		/* the field value */
 	CK_TRAILER_LF,
 	CK_END_LF,
 	CK_DONE,
@@ -791,8 +792,16 @@ static int chunked_byte(struct http_chunked *st, unsigned char c)
 		if (c == '\r')
 			st->state = CK_END_LF;
 		else if (IS(c, C_TCHAR))
-			st->state = CK_TRAILER;
+			st->state = CK_TRAILER_NAME;
 		else
+			return -400;
+		return 0;
+	case CK_TRAILER_NAME:
+		/* A field line needs its colon, as in the head (parse_field_line()): without
+		 * it, a request line after a truncated body would be swallowed as a trailer. */
+		if (c == ':')
+			st->state = CK_TRAILER;
+		else if (!IS(c, C_TCHAR))
 			return -400;
 		return 0;
 	case CK_TRAILER_LF:
