@@ -201,6 +201,7 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->st.nindex = conf->nindex;
 	ctx->st.follow_symlinks = conf->follow_symlinks;
 	ctx->st.directory_listing = conf->directory_listing;
+	ctx->st.hidden_files = conf->hidden_files;
 	ctx->st.default_type = conf->default_type;
 	ctx->st.mime = mime_load(conf->mime_types[0] ? conf->mime_types : NULL);
 	ctx->limits.max_request_line = conf->max_request_line;

@@ -547,10 +547,11 @@ struct page {
 };
 
 /*
- * Every entry but the names starting with '.' (left out, as nginx's autoindex does);
- * false on an error. d_type is trusted where the file system gives it, as ls does.
+ * Every entry but "." and "..", and but the names starting with '.' unless show_hidden
+ * (left out as nginx's autoindex does, and as hidden_files refuses them); false on an
+ * error. d_type is trusted where the file system gives it, as ls does.
  */
-static bool read_names(int dfd, struct page *pg, struct dir_names *dn)
+static bool read_names(int dfd, bool show_hidden, struct page *pg, struct dir_names *dn)
 {
 	for (;;) {
 		long got = syscall(SYS_getdents64, dfd, pg->buf, sizeof(pg->buf));
@@ -563,7 +564,8 @@ static bool read_names(int dfd, struct page *pg, struct dir_names *dn)
 			bool dir = d->d_type == DT_DIR;
 
 			pos += d->d_reclen;
-			if (d->d_name[0] == '.')
+			if (d->d_name[0] == '.' && (!show_hidden || d->d_name[1] == '\0' ||
+						    (d->d_name[1] == '.' && d->d_name[2] == '\0')))
 				continue;
 			if (d->d_type == DT_UNKNOWN)
 				dir = fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -649,11 +651,12 @@ static void page_url(struct page *pg, const char *s, size_t n)
  * memory while the page is built, and the page (25 bytes an entry and each name twice,
  * escaped) while it is sent.
  */
-static void list_directory(struct http_reply *reply, int dfd, const char *path, size_t plen)
+static void list_directory(const struct static_ctx *ctx, struct http_reply *reply, int dfd,
+			   const char *path, size_t plen)
 {
 	struct dir_names dn = { 0 };
 	struct page *pg = malloc(sizeof(*pg));
-	bool read_ok = pg && read_names(dfd, pg, &dn);
+	bool read_ok = pg && read_names(dfd, ctx->hidden_files, pg, &dn);
 
 	close(dfd);
 	if (read_ok)
@@ -737,11 +740,23 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 		return;
 	}
 	if (ctx->directory_listing) {
-		list_directory(reply, dfd, path, plen);
+		list_directory(ctx, reply, dfd, path, plen);
 		return;
 	}
 	close(dfd);
 	reply_error(reply, 403);
+}
+
+bool static_path_hidden(const char *path, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 11 && memcmp(path, ".well-known", 11) == 0 && (len == 11 || path[11] == '/'))
+		i = 11;
+	for (; i < len; i++)
+		if (path[i] == '.' && (i == 0 || path[i - 1] == '/'))
+			return true;
+	return false;
 }
 
 static void serve(const struct static_ctx *ctx, const struct http_request *req,
@@ -756,6 +771,11 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 
 	if (n < 0) {
 		reply_error(reply, (int)-n);
+		return;
+	}
+	/* Decided on the decoded path, so "/%2egit/" is as hidden as "/.git/". */
+	if (!ctx->hidden_files && static_path_hidden(path, (size_t)n)) {
+		reply_error(reply, 404);
 		return;
 	}
 	int status = open_stat(ctx, n ? path : ".", &fd, &st, &data);

@@ -125,6 +125,18 @@ static void setup(void)
 	xwrite("noindex/<b&c>.txt", "b", 1);
 	xwrite("noindex/.hidden", "h", 1);
 	xmkdir("noindex/d");
+	xmkdir(".git");
+	xwrite(".git/config", "[core]\n", 7);
+	xwrite(".htpasswd", "u:x\n", 4);
+	xmkdir("a");
+	xmkdir("a/.hidden");
+	xwrite("a/.hidden/x", "x\n", 2);
+	xwrite("a/visible", "v\n", 2);
+	xmkdir(".well-known");
+	xwrite(".well-known/x", "wk\n", 3);
+	xwrite(".well-known/.x", "wkx\n", 4);
+	xmkdir(".well-known/acme-challenge");
+	xwrite(".well-known/acme-challenge/tok", "t\n", 2);
 	xmkdir("idxdir");
 	xwrite("idxdir/index.htm", "<p>htm</p>\n", 11);
 	xmkdir("idxdir2");
@@ -629,6 +641,52 @@ static void test_directories(void)
 	ctx.directory_listing = false;
 }
 
+/* hidden_files: what a cleaned path's components make hidden, then what is served. */
+static void test_hidden(void)
+{
+	static const struct { const char *path; bool hidden; } paths[] = {
+		{ "", false }, { "a", false }, { "a.b", false }, { "a/b.", false },
+		{ ".git", true }, { ".git/config", true }, { ".htpasswd", true },
+		{ "a/.hidden/x", true }, { "a/b/.c", true }, { "a/..b", true },
+		{ ".well-known", false }, { ".well-known/x", false },
+		{ ".well-known/acme-challenge/t0k-_", false }, { ".well-known/.x", true },
+		{ ".well-knownx", true }, { ".well-known.x/y", true }, { "x/.well-known/y", true },
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		is_int(static_path_hidden(paths[i].path, strlen(paths[i].path)), paths[i].hidden,
+		       "hidden \"%s\"", paths[i].path);
+
+	static const char *const denied[] = { "/.git/config", "/.htpasswd", "/a/.hidden/x",
+		"/%2egit/config", "/a/%2Ehidden/x", "/.git/", "/a/.hidden/", "/.well-known/.x" };
+
+	ok(!ctx.hidden_files, "hidden_files: deny unless set");
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		is_int(get(denied[i]), 404, "deny: %s is 404", denied[i]);
+	is_int(get("/.well-known/x"), 200, "deny: /.well-known/x served");
+	is_str(body(), "wk\n", "  its content");
+	is_int(get("/.well-known/acme-challenge/tok"), 200, "deny: an ACME challenge served");
+	is_int(get("/a/visible"), 200, "deny: a visible file beside hidden ones served");
+
+	ctx.hidden_files = true;
+	is_int(get("/.git/config"), 200, "allow: /.git/config served");
+	is_str(body(), "[core]\n", "  its content");
+	is_int(get("/.htpasswd"), 200, "allow: /.htpasswd served");
+	is_int(get("/a/.hidden/x"), 200, "allow: /a/.hidden/x served");
+	is_int(get("/%2egit/config"), 200, "allow: encoded dot served");
+	is_int(get("/.well-known/.x"), 200, "allow: a dot file under /.well-known/ served");
+	ctx.directory_listing = true;
+	is_int(get("/a/"), 200, "allow: listing");
+	ok(strstr(body(), "href=\".hidden/\"") && strstr(body(), "href=\"visible\"") &&
+	   !strstr(body(), "href=\"./\"") && !strstr(body(), "href=\"../\""),
+	   "  lists dot files, never . or ..");
+	ctx.hidden_files = false;
+	is_int(get("/a/"), 200, "deny: listing");
+	ok(!strstr(body(), ".hidden") && strstr(body(), "href=\"visible\""),
+	   "  leaves dot files out");
+	ctx.directory_listing = false;
+}
+
 #define BIG_DIR_N 3000
 
 /* The name of entry i of the big directory: varied lengths and bytes that need escaping. */
@@ -1013,6 +1071,7 @@ int main(void)
 	test_no_openat2();
 	test_directories();
 	test_big_listing();
+	test_hidden();
 	test_conditionals();
 	test_ranges();
 	test_future_mtime();
