@@ -668,7 +668,8 @@ static void list_directory(const struct static_ctx *ctx, struct http_reply *repl
 		reply_error(reply, 500);
 		return;
 	}
-	qsort_r(dn.offs, dn.n, sizeof(*dn.offs), by_name, dn.arena);
+	if (dn.n)	/* an empty directory has no array at all */
+		qsort_r(dn.offs, dn.n, sizeof(*dn.offs), by_name, dn.arena);
 
 	PAGE_LIT(pg, "<!DOCTYPE html>\n<html><head><title>Index of /");
 	page_html(pg, path, plen);
