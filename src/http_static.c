@@ -659,8 +659,12 @@ static void list_directory(const struct static_ctx *ctx, struct http_reply *repl
 	bool read_ok = pg && read_names(dfd, ctx->hidden_files, pg, &dn);
 
 	close(dfd);
-	if (read_ok)
-		*pg = (struct page){ .fd = memfd_create("minihttpd-listing", MFD_CLOEXEC) };
+	if (read_ok) {
+		pg->fd = memfd_create("minihttpd-listing", MFD_CLOEXEC);
+		pg->failed = false;
+		pg->len = 0;
+		pg->total = 0;
+	}
 	if (!read_ok || pg->fd < 0) {
 		free(pg);
 		free(dn.arena);
