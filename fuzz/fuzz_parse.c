@@ -3,7 +3,8 @@
  * property the server relies on: the answer never depends on how the bytes were cut into
  * reads. Each input is parsed whole, in two pieces at a data-derived point and, when short,
  * byte by byte; any disagreement or broken invariant abort()s. The same bytes also go
- * through the chunked decoder, whole and in two pieces.
+ * through the chunked decoder, whole, in two pieces and byte by byte, and a body it accepts
+ * must end in a trailer section made of field lines only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,6 +123,46 @@ static void fuzz_head(const char *buf, size_t size, size_t cut, const struct htt
 		check_same(&whole, &split);
 }
 
+/*
+ * Byte by byte, the decoder must agree with the whole feed. Once it has accepted a body,
+ * every line between the last chunk and the final CRLF must be a field line (RFC 9112
+ * 7.1.2): a name, its colon, a value. A line it took without a colon would be a request
+ * line swallowed as a trailer.
+ */
+static void fuzz_chunked_bytewise(const char *buf, size_t size, ssize_t whole, bool done_whole)
+{
+	struct http_chunked st = HTTP_CHUNKED_INIT;
+	bool done = false;
+	size_t i, trailer = 0;
+
+	for (i = 0; i < size && !done; i++) {
+		ssize_t r = http_chunked_consume(&st, buf + i, 1, &done);
+
+		if (r < 0) {
+			check(whole == -400);
+			return;
+		}
+		check(r == 1);
+		if (st.state == CK_TRAILER_START && !trailer)
+			trailer = i + 1;
+	}
+	check(whole == (ssize_t)i && done == done_whole);
+	if (!done)
+		return;
+	check(trailer >= 3 && i - trailer >= 2 && buf[i - 2] == '\r' && buf[i - 1] == '\n');
+	for (size_t p = trailer; p < i - 2;) {
+		size_t n = 0;
+		const char *lf;
+
+		while (IS(buf[p + n], C_TCHAR))
+			n++;
+		check(n > 0 && buf[p + n] == ':');
+		lf = memchr(buf + p, '\n', i - 2 - p);
+		check(lf && lf[-1] == '\r');
+		p = (size_t)(lf - buf) + 1;
+	}
+}
+
 static void fuzz_chunked(const char *buf, size_t size, size_t cut)
 {
 	struct http_chunked a = HTTP_CHUNKED_INIT, b = HTTP_CHUNKED_INIT;
@@ -141,6 +182,8 @@ static void fuzz_chunked(const char *buf, size_t size, size_t cut)
 		total = second < 0 ? second : first + second;
 	}
 	check(total == whole && (whole < 0 || done_a == done_b));
+	if (size <= 4096)
+		fuzz_chunked_bytewise(buf, size, whole, done_a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -100,7 +100,8 @@ static void put_escaped(struct line *l, const struct http_str *s, size_t max)
 void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		      const struct http_request *req, int status, uint64_t bytes)
 {
-	static __thread int reported;
+	/* Per process: its threads share one file, so one of them saying it is enough. */
+	static bool reported;
 	static const struct http_str none = {NULL, 0};
 	struct line l;
 	char addr[ADDR_TEXT_MAX], num[64];
@@ -135,8 +136,8 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		return;
 	}
 	put(&l, "\n", 1);
-	if (write(ctx->access_fd, l.p, l.len) < 0 && !reported) {
-		reported = 1;
+	if (write(ctx->access_fd, l.p, l.len) < 0 &&
+	    !__atomic_exchange_n(&reported, true, __ATOMIC_RELAXED)) {
 		log_msg(LOG_ERR, "access log %s: %m (further errors not reported)",
 			ctx->conf->access_log);
 	}

@@ -2,12 +2,15 @@
  * climit: how many connections each client address holds across every process and thread
  * of a generation, so that max_connections_per_client can refuse the one too many.
  *
- * The table is shared memory made by the leader before it forks. Entries are
- * (address, pid, count): when a process dies without closing its connections (SIGKILL),
- * whoever reaps it calls climit_forget() and what it held is given back. Every change is
- * one decisive store under a robust lock, so a process killed while holding the lock
- * leaves the table whole. A client the table cannot place (its bucket is full) is admitted
- * uncounted: the limit fails open rather than refuse a well-behaved client.
+ * The table is shared memory made by the leader before it forks. What each process holds
+ * is kept as (address, pid, count), placed by both, so any number of processes can hold
+ * one address's connections; each address's total is kept beside, placed by the address.
+ * When a process dies without closing its connections (SIGKILL), whoever reaps it calls
+ * climit_forget() and what it held is given back. A change stores the holding first, in
+ * one decisive store under a robust lock, then the total: the next locker after a holder
+ * died rebuilds the totals from the holdings, so the table stays whole. A client the
+ * table cannot place (a bucket is full) is admitted uncounted: the limit fails open
+ * rather than refuse a well-behaved client.
  */
 #ifndef MINIHTTPD_CLIMIT_H
 #define MINIHTTPD_CLIMIT_H

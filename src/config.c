@@ -172,6 +172,12 @@ static int check_log_format(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return config_check_word(cfg, opt, *(const char **)value, names);
 }
 
+static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"deny", "allow", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
 static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *name = *(const char **)value;
@@ -241,6 +247,7 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR_LIST("index", "{index.html}", CFGF_NONE), \
 	CFG_BOOL("follow_symlinks", cfg_false, CFGF_NONE), \
 	CFG_BOOL("directory_listing", cfg_false, CFGF_NONE), \
+	CFG_STR("hidden_files", "deny", CFGF_NONE), \
 	CFG_STR("default_type", "application/octet-stream", CFGF_NONE), \
 	CFG_STR("mime_types", "/etc/mime.types", CFGF_NONE), \
 	CFG_BOOL("server_tokens", cfg_true, CFGF_NONE), \
@@ -272,6 +279,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"listen_backlog", check_positive},
 	{"document_root", check_dir},
 	{"index", check_index},
+	{"hidden_files", check_hidden_files},
 	{"mpm", check_mpm},
 	{"mpm_dir", check_dir},
 	{"syslog_facility", check_facility},
@@ -479,6 +487,7 @@ static int convert(cfg_t *cfg, struct config *conf)
 		return -1;
 	conf->follow_symlinks = cfg_getbool(cfg, "follow_symlinks");
 	conf->directory_listing = cfg_getbool(cfg, "directory_listing");
+	conf->hidden_files = strcmp(cfg_getstr(cfg, "hidden_files"), "allow") == 0;
 	conf->default_type = strdup(cfg_getstr(cfg, "default_type"));
 	conf->mime_types = absolute(cfg_getstr(cfg, "mime_types"));
 	conf->server_tokens = cfg_getbool(cfg, "server_tokens");

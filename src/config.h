@@ -36,6 +36,7 @@ struct config {
 	size_t nindex;
 	bool follow_symlinks;
 	bool directory_listing;
+	bool hidden_files;		/* serve names starting with '.' (hidden_files = "allow") */
 	char *default_type;
 	char *mime_types;		/* "" when none */
 	bool server_tokens;		/* version in the Server field */

@@ -72,6 +72,7 @@ struct conn {
 	bool draining;
 	bool drained;		/* the last read came back short: the socket was empty */
 	bool counted;		/* in ctx->climit: released when the connection ends */
+	bool refused;		/* over max_connections_per_client: closed without lingering */
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
 	union {
 		struct sockaddr sa;
@@ -199,6 +200,7 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->st.nindex = conf->nindex;
 	ctx->st.follow_symlinks = conf->follow_symlinks;
 	ctx->st.directory_listing = conf->directory_listing;
+	ctx->st.hidden_files = conf->hidden_files;
 	ctx->st.default_type = conf->default_type;
 	ctx->st.mime = mime_load(conf->mime_types[0] ? conf->mime_types : NULL);
 	ctx->limits.max_request_line = conf->max_request_line;
@@ -253,6 +255,7 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	c->drained = false;
 	c->write_budget = 0;
 	c->counted = false;
+	c->refused = false;
 	memset(&c->peer, 0, sizeof(c->peer));
 	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
@@ -415,10 +418,12 @@ static void refuse(struct conn *c, int status)
 }
 
 /*
- * A client over max_connections_per_client: 503 at once, before reading anything, so it
- * holds a worker no longer than the write and the lingering close that keeps the answer
- * from being lost to a reset. Logged at most once per REFUSAL_LOG_MS per process, with
- * the count since, so that a flood cannot fill the journal.
+ * A client over max_connections_per_client: 503 at once, before reading anything, then a
+ * close without lingering (close_refused()), so that a refusal costs a worker only a
+ * write and a close: a lingering close would let one address that floods connections it
+ * never closes hold every worker of a blocking MPM. Logged at most once per
+ * REFUSAL_LOG_MS per process, with the count since, so that a flood cannot fill the
+ * journal.
  */
 static void refuse_over_limit(struct conn *c)
 {
@@ -438,6 +443,7 @@ static void refuse_over_limit(struct conn *c)
 	}
 	if (c->slot)
 		sb_add(&c->slot->refused, 1);
+	c->refused = true;
 	if (!(c->io = io_get(c->ctx))) {
 		closed(c);
 		return;
@@ -631,6 +637,29 @@ static bool closes_at_once(const struct conn *c)
 	       io->pos == io->in_len && c->drained;
 }
 
+/*
+ * A refusal over the per-client limit closes without lingering, so that its cost stays
+ * nothing. Its answer went out uncorked, the FIN follows it at once, and what input has
+ * already arrived is read (without waiting, and only up to a bound) so that close() does
+ * not turn into a reset; input arriving later can only reset a connection whose answer
+ * and FIN are already on their way.
+ */
+static void close_refused(struct conn *c)
+{
+	char junk[4096];
+
+	shutdown(c->fd, SHUT_WR);
+	for (unsigned i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+	}
+	closed(c);
+}
+
 static void finish_response(struct conn *c)
 {
 	struct conn_io *io = c->io;
@@ -647,6 +676,10 @@ static void finish_response(struct conn *c)
 		io->reply.fd = -1;
 	}
 	if (!io->keep_alive) {
+		if (c->refused) {
+			close_refused(c);
+			return;
+		}
 		if (closes_at_once(c)) {
 			closed(c);
 			return;

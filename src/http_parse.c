@@ -556,6 +556,85 @@ static int check_request_line(const char *buf, size_t len, size_t start,
 }
 
 /*
+ * The request line's grammar, one byte at a time (RFC 9112 3): method SP request-target SP
+ * HTTP-version, then CRLF or LF. It accepts exactly what parse_request_line() accepts, so
+ * it only changes when a refusal comes: at the first byte that cannot belong to a request
+ * line, so that a client speaking another protocol (TLS opens with 0x16) hears 400 at
+ * once instead of waiting out header_timeout.
+ */
+enum {
+	RL_METHOD,		/* first byte of the method */
+	RL_METHOD_MORE,
+	RL_TARGET,		/* first byte of the request-target */
+	RL_TARGET_MORE,
+	RL_VERSION,		/* RL_VERSION + i: byte i of "HTTP/d.d" */
+	RL_EOL = RL_VERSION + 8,
+	RL_LF,
+	RL_DONE,
+};
+
+static bool request_line_byte(unsigned *state, unsigned char c)
+{
+	static const char version[] = "HTTP/#.#";	/* '#': a digit */
+
+	switch (*state) {
+	case RL_METHOD:
+	case RL_METHOD_MORE:
+		if (IS(c, C_TCHAR))
+			*state = RL_METHOD_MORE;
+		else if (c == ' ' && *state == RL_METHOD_MORE)
+			*state = RL_TARGET;
+		else
+			return false;
+		return true;
+	case RL_TARGET:
+	case RL_TARGET_MORE:
+		if (IS(c, C_VCHAR))
+			*state = RL_TARGET_MORE;
+		else if (c == ' ' && *state == RL_TARGET_MORE)
+			*state = RL_VERSION;
+		else
+			return false;
+		return true;
+	case RL_EOL:
+		if (c != '\r' && c != '\n')
+			return false;
+		*state = c == '\r' ? RL_LF : RL_DONE;
+		return true;
+	case RL_LF:
+		*state = RL_DONE;
+		return c == '\n';
+	}
+	char want = version[*state - RL_VERSION];
+
+	if (want == '#' ? c < '0' || c > '9' : c != (unsigned char)want)
+		return false;
+	++*state;
+	return true;
+}
+
+/*
+ * Runs the request line's new bytes through request_line_byte(). Only the bytes a
+ * byte-by-byte feed would see before check_request_line() or find_head_end() refused the
+ * head are looked at, so that the answer does not depend on how the head was read.
+ */
+static int check_request_syntax(const char *buf, size_t len, size_t start,
+				const struct http_limits *lim, struct http_scan *scan)
+{
+	size_t end = len, pos = scan->line_checked > start ? scan->line_checked : start;
+
+	if (end > lim->max_head + 1)
+		end = lim->max_head + 1;
+	if (end > start + lim->max_request_line + 1)
+		end = start + lim->max_request_line + 1;
+	for (; pos < end && scan->line_state != RL_DONE; pos++)
+		if (!request_line_byte(&scan->line_state, (unsigned char)buf[pos]))
+			return -400;
+	scan->line_checked = pos;
+	return 0;
+}
+
+/*
  * Looks for the empty line that ends the head, from where the last call stopped. Each LF
  * is examined once, against the bytes before it, which were there when it was found.
  */
@@ -597,7 +676,9 @@ ssize_t http_parse_head(const char *buf, size_t len, const struct http_limits *l
 	rc = skip_empty_lines(buf, len, &start);
 	if (rc <= 0)
 		return rc;
-	rc = check_request_line(buf, len, start, lim, scan);
+	rc = check_request_syntax(buf, len, start, lim, scan);
+	if (rc == 0)
+		rc = check_request_line(buf, len, start, lim, scan);
 	if (rc)
 		return rc;
 	r = find_head_end(buf, len, start, lim->max_head, scan);
@@ -640,7 +721,8 @@ enum {
 	CK_DATA_CR,
 	CK_DATA_LF,
 	CK_TRAILER_START,	/* a trailer field line, or the final CRLF */
-	CK_TRAILER,
+	CK_TRAILER_NAME,
+	CK_TRAILER,		/* the field value */
 	CK_TRAILER_LF,
 	CK_END_LF,
 	CK_DONE,
@@ -710,8 +792,16 @@ static int chunked_byte(struct http_chunked *st, unsigned char c)
 		if (c == '\r')
 			st->state = CK_END_LF;
 		else if (IS(c, C_TCHAR))
-			st->state = CK_TRAILER;
+			st->state = CK_TRAILER_NAME;
 		else
+			return -400;
+		return 0;
+	case CK_TRAILER_NAME:
+		/* A field line needs its colon, as in the head (parse_field_line()): without
+		 * it, a request line after a truncated body would be swallowed as a trailer. */
+		if (c == ':')
+			st->state = CK_TRAILER;
+		else if (!IS(c, C_TCHAR))
 			return -400;
 		return 0;
 	case CK_TRAILER_LF:

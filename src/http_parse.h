@@ -5,7 +5,9 @@
  * into the caller's buffer, which must stay unchanged while the request is used.
  * http_parse_head() returns 0 while the head is incomplete, the head's length in bytes
  * once it is complete and valid, or -STATUS (-400, -414, -431, -501, -505) for a request
- * that must be refused with that status.
+ * that must be refused with that status. A request line is refused with 400 as soon as a
+ * byte arrives that no request line can have there (a TLS ClientHello fails at its first
+ * byte), not only once the whole head is in.
  */
 #ifndef MINIHTTPD_HTTP_PARSE_H
 #define MINIHTTPD_HTTP_PARSE_H
@@ -69,7 +71,9 @@ struct http_request {
  * seen. Zero it (HTTP_SCAN_INIT) before the first call for each request.
  */
 struct http_scan {
-	size_t scanned;
+	size_t scanned;		/* where the search for the head's end resumes */
+	size_t line_checked;	/* request-line bytes before this offset passed their check */
+	unsigned line_state;	/* where in the request line's grammar that check stands */
 };
 #define HTTP_SCAN_INIT ((struct http_scan){0})
 

@@ -3,8 +3,9 @@
  *
  * One request costs one openat2 and one fstat (plus one openat2 per index name tried for
  * a directory), or nothing for a small file the thread's file_cache holds; nothing is
- * allocated. The root is enforced by the kernel (RESOLVE_BENEATH)
- * at open time rather than by realpath checks, which would race with renames. Where
+ * allocated but a directory listing's page. The root is enforced by the kernel
+ * (RESOLVE_BENEATH) at open time rather than by realpath checks, which would race with
+ * renames. Where
  * openat2 is missing (ENOSYS: a kernel before 5.6, or a seccomp filter), paths are walked
  * one component at a time with O_NOFOLLOW instead, which is stricter: unless
  * follow_symlinks is on, every symlink is refused, even one that stays inside the root.
@@ -29,8 +30,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -490,121 +493,220 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-struct sbuf {
-	char *p;
+/* A directory's entries: each is a type byte ('/' for a directory, else ' ') and a name. */
+struct dir_names {
+	char *arena;
 	size_t len, cap;
+	size_t *offs;		/* where each entry starts in arena */
+	size_t n, offs_cap;
 };
 
-/* All or nothing, so that the page never ends inside a tag or an entity. */
-static bool put(struct sbuf *b, const char *s, size_t n)
+static bool names_add(struct dir_names *dn, bool dir, const char *name, size_t nl)
 {
-	if (n > b->cap - b->len)
-		return false;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
+	if (dn->n == dn->offs_cap) {
+		size_t cap = dn->offs_cap ? dn->offs_cap * 2 : 256;
+		size_t *o = realloc(dn->offs, cap * sizeof(*o));
+
+		if (!o)
+			return false;
+		dn->offs = o;
+		dn->offs_cap = cap;
+	}
+	if (nl + 2 > dn->cap - dn->len) {
+		size_t cap = dn->cap ? dn->cap * 2 : 16384;
+		char *a;
+
+		while (nl + 2 > cap - dn->len)
+			cap *= 2;
+		if (!(a = realloc(dn->arena, cap)))
+			return false;
+		dn->arena = a;
+		dn->cap = cap;
+	}
+	dn->offs[dn->n++] = dn->len;
+	dn->arena[dn->len++] = dir ? '/' : ' ';
+	memcpy(dn->arena + dn->len, name, nl + 1);
+	dn->len += nl + 1;
 	return true;
 }
 
-static size_t html_escape(char *out, const char *s, size_t n)
+/* Bytewise, so that the order does not depend on a locale. */
+static int by_name(const void *a, const void *b, void *arena)
 {
-	size_t o = 0;
+	return strcmp((const char *)arena + *(const size_t *)a + 1,
+		      (const char *)arena + *(const size_t *)b + 1);
+}
 
+/* The page under construction, written to a memfd through buf. */
+struct page {
+	int fd;
+	bool failed;
+	size_t len;
+	off_t total;
+	_Alignas(8) char buf[32768];	/* first the getdents64 buffer, then the page's */
+};
+
+/*
+ * Every entry but "." and "..", and but the names starting with '.' unless show_hidden
+ * (left out as nginx's autoindex does, and as hidden_files refuses them); false on an
+ * error. d_type is trusted where the file system gives it, as ls does.
+ */
+static bool read_names(int dfd, bool show_hidden, struct page *pg, struct dir_names *dn)
+{
+	for (;;) {
+		long got = syscall(SYS_getdents64, dfd, pg->buf, sizeof(pg->buf));
+
+		if (got <= 0)
+			return got == 0;
+		for (long pos = 0; pos < got;) {
+			const struct linux_dirent64 *d = (const void *)(pg->buf + pos);
+			struct stat st;
+			bool dir = d->d_type == DT_DIR;
+
+			pos += d->d_reclen;
+			if (d->d_name[0] == '.' && (!show_hidden || d->d_name[1] == '\0' ||
+						    (d->d_name[1] == '.' && d->d_name[2] == '\0')))
+				continue;
+			if (d->d_type == DT_UNKNOWN)
+				dir = fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				      S_ISDIR(st.st_mode);
+			if (!names_add(dn, dir, d->d_name, strlen(d->d_name)))
+				return false;
+		}
+	}
+}
+
+static void page_flush(struct page *pg)
+{
+	for (size_t off = 0; off < pg->len && !pg->failed;) {
+		ssize_t n = write(pg->fd, pg->buf + off, pg->len - off);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			pg->failed = true;
+	}
+	pg->total += (off_t)pg->len;
+	pg->len = 0;
+}
+
+/* Room for n more bytes in buf (n is small). */
+static char *page_room(struct page *pg, size_t n)
+{
+	if (n > sizeof(pg->buf) - pg->len)
+		page_flush(pg);
+	return pg->buf + pg->len;
+}
+
+static void page_put(struct page *pg, const char *s, size_t n)
+{
+	memcpy(page_room(pg, n), s, n);
+	pg->len += n;
+}
+
+#define PAGE_LIT(pg, lit) page_put((pg), lit, sizeof(lit) - 1)
+
+static void page_html(struct page *pg, const char *s, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		const char *e;
+
 		switch (s[i]) {
 		case '&': e = "&amp;"; break;
 		case '<': e = "&lt;"; break;
 		case '>': e = "&gt;"; break;
 		case '"': e = "&quot;"; break;
 		case '\'': e = "&#39;"; break;
-		default: out[o++] = s[i]; continue;
+		default: page_put(pg, s + i, 1); continue;
 		}
-		size_t el = strlen(e);
-		memcpy(out + o, e, el);
-		o += el;
+		page_put(pg, e, strlen(e));
 	}
-	return o;
 }
 
 /* Everything but unreserved characters, so that "a:b" cannot read as a scheme. */
-static size_t url_escape(char *out, const char *s, size_t n)
+static void page_url(struct page *pg, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		char *o = page_room(pg, 3);
+
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[o++] = (char)c;
+			o[0] = (char)c;
+			pg->len++;
 		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
+			o[0] = '%';
+			o[1] = hex[c >> 4];
+			o[2] = hex[c & 15];
+			pg->len += 3;
 		}
 	}
-	return o;
 }
 
 /*
- * A page that fits reply->body_buf; entries that do not fit are replaced by a note.
- * Names starting with '.' are left out, as nginx's autoindex does.
+ * Every entry, sorted by name. The page is written to a memfd that the engine sends as it
+ * sends a file, so it has no bound but the directory's: a request costs its names in
+ * memory while the page is built, and the page (25 bytes an entry and each name twice,
+ * escaped) while it is sent.
  */
-static void list_directory(struct http_reply *reply, int dfd, const char *path, size_t plen)
+static void list_directory(const struct static_ctx *ctx, struct http_reply *reply, int dfd,
+			   const char *path, size_t plen)
 {
-	static const char tail[] = "</ul></body></html>\n";
-	static const char more[] = "<li>&hellip;</li>\n";
-	char dents[4096] __attribute__((aligned(8)));
-	char line[NAME_MAX * 9 + 64], name[NAME_MAX * 6 + 1], href[NAME_MAX * 3 + 2];
-	struct sbuf b = { reply->body_buf, 0, sizeof(reply->body_buf) - sizeof(tail) + 1 };
-	bool truncated = false;
+	struct dir_names dn = { 0 };
+	struct page *pg = malloc(sizeof(*pg));
+	bool read_ok = pg && read_names(dfd, ctx->hidden_files, pg, &dn);
 
-	/*
-	 * Only the end of a deep path, so that even fully escaped (6 bytes a character) the
-	 * head fits with room left for entries: the listing is what matters.
-	 */
-	if (plen > 64) {
-		path += plen - 64;
-		plen = 64;
-	}
-	int n = snprintf(line, sizeof(line), "<!DOCTYPE html>\n<html><head><title>Index of /");
-	n += (int)html_escape(line + n, path, plen);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s</title></head><body><ul>\n",
-		      plen ? "/" : "");
-	put(&b, line, (size_t)n);
-	b.cap -= sizeof(more) - 1;
-
-	while (!truncated) {
-		long got = syscall(SYS_getdents64, dfd, dents, sizeof(dents));
-		if (got < 0) {
-			close(dfd);
-			reply_error(reply, 500);
-			return;
-		}
-		if (got == 0)
-			break;
-		for (long pos = 0; pos < got && !truncated;) {
-			const struct linux_dirent64 *d = (const void *)(dents + pos);
-			pos += d->d_reclen;
-			if (d->d_name[0] == '.')
-				continue;
-			size_t nl = strlen(d->d_name);
-			const char *slash = d->d_type == DT_DIR ? "/" : "";
-			size_t hl = url_escape(href, d->d_name, nl);
-			size_t el = html_escape(name, d->d_name, nl);
-			n = snprintf(line, sizeof(line), "<li><a href=\"%.*s%s\">%.*s%s</a></li>\n",
-				     (int)hl, href, slash, (int)el, name, slash);
-			truncated = !put(&b, line, (size_t)n);
-		}
-	}
 	close(dfd);
-	b.cap = sizeof(reply->body_buf);
-	if (truncated)
-		put(&b, more, sizeof(more) - 1);
-	put(&b, tail, sizeof(tail) - 1);
+	if (read_ok) {
+		pg->fd = memfd_create("minihttpd-listing", MFD_CLOEXEC);
+		pg->failed = false;
+		pg->len = 0;
+		pg->total = 0;
+	}
+	if (!read_ok || pg->fd < 0) {
+		free(pg);
+		free(dn.arena);
+		free(dn.offs);
+		reply_error(reply, 500);
+		return;
+	}
+	if (dn.n)	/* an empty directory has no array at all */
+		qsort_r(dn.offs, dn.n, sizeof(*dn.offs), by_name, dn.arena);
+
+	PAGE_LIT(pg, "<!DOCTYPE html>\n<html><head><title>Index of /");
+	page_html(pg, path, plen);
+	if (plen)
+		PAGE_LIT(pg, "/");
+	PAGE_LIT(pg, "</title></head><body><ul>\n");
+	for (size_t i = 0; i < dn.n; i++) {
+		const char *e = dn.arena + dn.offs[i], *name = e + 1;
+		size_t nl = strlen(name), sl = e[0] == '/';
+
+		PAGE_LIT(pg, "<li><a href=\"");
+		page_url(pg, name, nl);
+		page_put(pg, "/", sl);
+		PAGE_LIT(pg, "\">");
+		page_html(pg, name, nl);
+		page_put(pg, "/", sl);
+		PAGE_LIT(pg, "</a></li>\n");
+	}
+	PAGE_LIT(pg, "</ul></body></html>\n");
+	page_flush(pg);
+	free(dn.arena);
+	free(dn.offs);
+	if (pg->failed) {
+		close(pg->fd);
+		free(pg);
+		reply_error(reply, 500);
+		return;
+	}
 	reply->status = 200;
-	reply->body = reply->body_buf;
-	reply->len = (off_t)b.len;
+	reply->fd = pg->fd;
+	reply->off = 0;
+	reply->len = pg->total;
+	free(pg);
 	reply_header(reply, "Content-Type: text/html; charset=utf-8");
 }
 
@@ -643,11 +745,23 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 		return;
 	}
 	if (ctx->directory_listing) {
-		list_directory(reply, dfd, path, plen);
+		list_directory(ctx, reply, dfd, path, plen);
 		return;
 	}
 	close(dfd);
 	reply_error(reply, 403);
+}
+
+bool static_path_hidden(const char *path, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 11 && memcmp(path, ".well-known", 11) == 0 && (len == 11 || path[11] == '/'))
+		i = 11;
+	for (; i < len; i++)
+		if (path[i] == '.' && (i == 0 || path[i - 1] == '/'))
+			return true;
+	return false;
 }
 
 static void serve(const struct static_ctx *ctx, const struct http_request *req,
@@ -662,6 +776,11 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 
 	if (n < 0) {
 		reply_error(reply, (int)-n);
+		return;
+	}
+	/* Decided on the decoded path, so "/%2egit/" is as hidden as "/.git/". */
+	if (!ctx->hidden_files && static_path_hidden(path, (size_t)n)) {
+		reply_error(reply, 404);
 		return;
 	}
 	int status = open_stat(ctx, n ? path : ".", &fd, &st, &data);

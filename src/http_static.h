@@ -21,6 +21,7 @@ struct static_ctx {
 	size_t nindex;
 	bool follow_symlinks;		/* may symlinks lead out of the root */
 	bool directory_listing;		/* list a directory that has no index file */
+	bool hidden_files;		/* serve and list names starting with '.' */
 	const char *default_type;	/* for unknown extensions */
 	const struct mime_table *mime;
 };
@@ -34,7 +35,16 @@ struct static_ctx {
  */
 ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, bool *dir);
 
-/* Fills reply for a GET or HEAD of req->path. Never fails: errors become error replies. */
+/*
+ * Whether a cleaned path (static_path_clean()) names a hidden file: one of its components
+ * starts with '.', other than a leading ".well-known" (RFC 8615), which is public.
+ */
+bool static_path_hidden(const char *path, size_t len);
+
+/*
+ * Fills reply for a GET or HEAD of req->path. Never fails: errors become error replies.
+ * A hidden path is 404, as if it did not exist, unless ctx->hidden_files.
+ */
 void static_serve(const struct static_ctx *ctx, const struct http_request *req,
 		  struct http_reply *reply);
 

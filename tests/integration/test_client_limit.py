@@ -2,12 +2,14 @@
 503 and a close while another address is served; a connection closed gives its place
 back; workers killed with SIGKILL while holding connections give theirs back when reaped
 (else the address would stay locked out); and the refusals are access-logged and syslogged
-once, not once per refusal."""
+once, not once per refusal. The limit holds with 40 processes serving one address, and a
+flood of refused connections does not delay another client on prefork or worker."""
 
 import os
 import re
 import signal
 import socket
+import time
 
 from mhd import (NotApplicable, Server, alive, clean_log, done, is_, ok, per_mpm, read_response,
                  status_auto, wait_for, workers_of)
@@ -157,9 +159,107 @@ def scenario(mpm, section):
     clean_log(s, mpm)
 
 
+MANY = 40
+MANY_LIMIT = 10
+
+
+def many_processes(mpm, section):
+    """One address against 40 serving processes: the limit does not depend on how many
+    processes its connections are spread over (the table once gave each address 8)."""
+    t = "%s, %d processes: " % (mpm, MANY)
+    s = Server(mpm=mpm, extra="max_connections_per_client = %d\nkeepalive_timeout = 60\n"
+               % MANY_LIMIT, mpm_section=section)
+    started, err = s.start()
+    ok(started, t + "starts", err)
+    if not started:
+        return
+    if section:
+        ok(wait_for(lambda: len(workers_of(s)) >= MANY, 20), t + "%d children exist" % MANY,
+           len(workers_of(s)))
+    # From 127.0.0.3, so that mhd's start-up probe from 127.0.0.1 does not count.
+    conns, statuses = [], []
+    for _ in range(MANY):
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=5,
+                                        source_address=("127.0.0.3", 0))
+        f = sock.makefile("rb")
+        try:
+            sock.sendall(GET)
+            r = read_response(f)
+        except OSError:
+            r = None
+        statuses.append(r.status if r else None)
+        if r and r.status == 200:
+            conns.append((sock, f))
+        else:
+            f.close()
+            sock.close()
+    is_(len(conns), MANY_LIMIT, t + "%d of %d connections of one address held"
+        % (MANY_LIMIT, MANY))
+    is_(statuses.count(503), MANY - MANY_LIMIT, t + "the others get 503")
+    is_(one(s.port, "127.0.0.2")[0], 200, t + "another address is served meanwhile")
+    release(conns)
+    ok(s.stop(), t + "stops cleanly")
+    clean_log(s, "%s, %d processes" % (mpm, MANY))
+
+
+FLOOD_SECONDS = 3
+FLOOD_MAX = 400
+
+
+def flood_latency(mpm, section):
+    """One address floods connections it never closes, all over its limit, while another
+    client times its requests: a refusal must cost a worker nothing measurable (a 2 s
+    lingering close each once let the flood hold every worker)."""
+    t = "%s, refusal flood: " % mpm
+    s = Server(mpm=mpm, extra="max_connections_per_client = 1\nkeepalive_timeout = 60\n",
+               mpm_section=section)
+    started, err = s.start()
+    ok(started, t + "starts", err)
+    if not started:
+        return
+    first = held(s.port, "127.0.0.3")
+    ok(first, t + "the flooding address holds its one connection")
+    flood, times = [], []
+    end = time.monotonic() + FLOOD_SECONDS
+    while time.monotonic() < end and len(flood) < FLOOD_MAX:
+        for _ in range(10):
+            try:
+                c = socket.create_connection(("127.0.0.1", s.port), timeout=5,
+                                             source_address=("127.0.0.3", 0))
+                c.sendall(GET)
+                flood.append(c)
+            except OSError:
+                pass
+        # A fresh address each time: the last one's place may not be given back yet.
+        t0 = time.monotonic()
+        status = one(s.port, "127.0.1.%d" % (len(times) % 250 + 1))[0]
+        times.append((time.monotonic() - t0, status))
+    worst = max(x for x, _ in times)
+    print("# %s%d flood connections, %d timed requests, worst %.1f ms, median %.1f ms"
+          % (t, len(flood), len(times), worst * 1000,
+             sorted(x for x, _ in times)[len(times) // 2] * 1000))
+    ok(all(st == 200 for _, st in times), t + "the other client is always served",
+       [st for _, st in times if st != 200][:5])
+    ok(worst < 0.5, t + "the other client never waits 0.5 s (worst %.0f ms)" % (worst * 1000))
+    ok(len(flood) >= 100, t + "the flood was a flood (%d connections)" % len(flood))
+    got = flood[-1].recv(200) if flood else b""
+    ok(got.startswith(b"HTTP/1.1 503"), t + "a flooding connection got its 503", got[:40])
+    for c in flood:
+        c.close()
+    release([first])
+    ok(s.stop(), t + "stops cleanly")
+    clean_log(s, "%s, refusal flood" % mpm)
+
+
 def main():
     for mpm, section in per_mpm(MPMS, "max_connections_per_client"):
         scenario(mpm, section)
+    many_processes("prefork", "prefork {\n start_servers = %d\n min_spare_servers = 1\n"
+                   " max_spare_servers = %d\n max_servers = %d\n}" % (MANY, MANY, MANY))
+    many_processes("fork", None)
+    flood_latency("prefork", "prefork {\n start_servers = 4\n min_spare_servers = 1\n"
+                  " max_spare_servers = 4\n max_servers = 4\n}")
+    flood_latency("worker", "worker {\n processes = 1\n threads_per_process = 4\n}")
     # Refusals come in floods: the log says how many, once per interval per process.
     s = Server(mpm="event", extra="max_connections_per_client = 1",
                mpm_section="event {\n processes = 1\n}")

@@ -370,6 +370,37 @@ def unwritable_log(where, path):
 
 unwritable_log("/dev/full", "/dev/full")
 
+
+def unwritable_log_threads(threads=4):
+    """Threads share their process's "reported once": each of several threads that meet the
+    error writing its line does not report it again."""
+    s = Server(mpm="worker", files=FILES,
+               mpm_section="worker {\n processes = 1\n threads_per_process = %d\n}\n" % threads)
+    s.write_conf(text=s.conf_text().replace(
+        'access_log = "%s"' % os.path.join(s.dir, "access.log"), 'access_log = "/dev/full"'))
+    started, err = s.start()
+    ok(started, "threads: starts with access_log /dev/full", err)
+    # Connections held open at once are served by as many threads, each logging.
+    conns = [socket.create_connection(("127.0.0.1", s.port), timeout=5)
+             for _ in range(threads)]
+    answered = 0
+    for c in conns:
+        c.sendall(b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n")
+    for c in conns:
+        r = read_response(c.makefile("rb"))
+        answered += r is not None and r.status == 200
+    is_(answered, threads, "threads: %d connections served at once" % threads)
+    line = "access log /dev/full: No space left on device"
+    ok(wait_for(lambda: line in s.stderr(), 5), "threads: the error is logged", s.stderr()[-500:])
+    for c in conns:
+        c.close()
+    ok(s.stop(), "threads: stops")
+    is_(s.stderr().count(line), 1, "threads: ... once for the process, not once per thread")
+
+
+if "worker" in MPMS:
+    unwritable_log_threads()
+
 mnt = None
 if os.geteuid() == 0:
     import tempfile

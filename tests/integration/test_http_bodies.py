@@ -147,7 +147,9 @@ def bodies(mpm):
                        (b"-5\r\nhello\r\n0\r\n\r\n", "negative size"),
                        (b"ffffffffffffffffff\r\n", "overflowing size"),
                        (b"\r\n\r\n", "empty size"),
-                       (b"0\r\n X: folded\r\n\r\n", "folded trailer")):
+                       (b"0\r\n X: folded\r\n\r\n", "folded trailer"),
+                       (b"0\r\nX-Foo\r\n\r\n", "trailer line without a colon"),
+                       (b"0\r\nGET /b.txt HTTP/1.1\r\n\r\n", "request line as a trailer")):
         rejects(p, b"POST /a.txt HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n" +
                 body, t + "chunked: " + what)
 

@@ -1,7 +1,8 @@
 """Request paths never leave the document root: dot segments, percent-encoded dots and
 slashes, backslashes, NUL, double slashes, overlong UTF-8 and double encoding, against a
 secret file placed next to the root. Symlinks: relative ones inside the root are served;
-ones leading out are 404 unless follow_symlinks = true. Percent-decoding happens once."""
+ones leading out are 404 unless follow_symlinks = true. Percent-decoding happens once.
+hidden_files: /.git/config and the like are 404 unless "allow"; /.well-known/ is public."""
 
 import os
 
@@ -133,4 +134,34 @@ for path in ("/link-out", "/link-abs-out", "/link-dir-out/file.txt"):
 ATTACKS = [a for a in ATTACKS if not a.startswith("/link-")]
 no_escape(s, "follow_symlinks = true")
 ok(s.stop(), "server stops cleanly (follow_symlinks = true)")
+
+# hidden_files: names starting with '.' are 404 by default, /.well-known/ stays public.
+HIDDEN = {".git/config": "[core]\n", ".htpasswd": "user:hash\n", "a/.hidden/x": "hidden x\n",
+          ".well-known/x": "well-known\n", "a/visible": "visible\n"}
+DENIED = ["/.git/config", "/.htpasswd", "/a/.hidden/x", "/%2egit/config", "/a/%2Ehidden/x",
+          "/.git/", "/sub/../.htpasswd"]
+for setting in ("", 'hidden_files = "deny"\n', 'hidden_files = "allow"\n'):
+    what = setting.strip() or "hidden_files unset"
+    s = Server(mpm="prefork", files=dict(FILES, **HIDDEN), extra=setting)
+    started, err = s.start()
+    ok(started, "server starts (%s)" % what, err)
+    allow = "allow" in setting
+    for path in DENIED[:5]:
+        r = request(s.port, path)
+        name = path.replace("%2e", ".").replace("%2E", ".")
+        want = HIDDEN[name.lstrip("/")].encode()
+        if allow:
+            ok(r.status == 200 and r.body == want, "%s: %s is served" % (what, path), r.status)
+        else:
+            ok(r.status == 404 and want not in r.body, "%s: %s is 404" % (what, path), r.status)
+    for path in DENIED[5:]:
+        r = request(s.port, path)
+        ok((r.status != 404) == allow, "%s: %s is %s" % (what, path, "not 404" if allow else "404"),
+           r.status)
+    r = request(s.port, "/.well-known/x")
+    ok(r.status == 200 and r.body == b"well-known\n", "%s: /.well-known/x is served" % what,
+       r.status)
+    r = request(s.port, "/a/visible")
+    ok(r.status == 200 and r.body == b"visible\n", "%s: a visible file beside them" % what)
+    ok(s.stop(), "server stops cleanly (%s)" % what)
 done()

@@ -1,8 +1,11 @@
 """Request heads over real sockets (RFC 9112 sections 2-5, RFC 9110 section 9): the
 request-line grammar, field syntax, Host rules, methods, and the configured limits (414,
-431). Every refusal closes the connection, and the server keeps serving afterwards."""
+431). Every refusal closes the connection, and the server keeps serving afterwards. A
+client speaking another protocol is refused at once on every MPM built."""
 
-from mhd import Conn, Server, done, get_raw, is_, ok, request
+import time
+
+from mhd import Conn, Server, built_mpms, done, get_raw, is_, ok, request
 
 LINE_MAX = 256
 HEAD_MAX = 1024
@@ -190,4 +193,37 @@ c.close()
 healthy("at the end")
 
 ok(s.stop(), "server stops cleanly")
+
+# Another protocol on the HTTP port: 400 and close at its first impossible byte, long
+# before header_timeout, with the rest of the request line never arriving.
+FOREIGN_TIMEOUT = 30
+FOREIGN = [
+    ("TLS ClientHello", bytes.fromhex("16030100a5010000a10303") + b"\x5a" * 32),
+    ("SSH banner", b"SSH-2.0-OpenSSH_9.2p1\r\n"),
+    ("binary zeros", b"\0\0\0\0"),
+    ("https scheme as version", b"GET / HTTPS"),
+]
+for mpm in built_mpms():
+    f = Server(mpm=mpm, extra="header_timeout = %d\n" % FOREIGN_TIMEOUT,
+               files={"a.txt": "abc\n"})
+    started, err = f.start()
+    ok(started, "%s: server for foreign protocols starts" % mpm, err)
+    for what, data in FOREIGN:
+        c = Conn(f.port, timeout=FOREIGN_TIMEOUT / 3)
+        t0 = time.monotonic()
+        c.send(data)
+        try:
+            r = c.response()
+            closed = c.closed(timeout=FOREIGN_TIMEOUT / 3)
+        except OSError:
+            r, closed = None, False
+        elapsed = time.monotonic() - t0
+        c.close()
+        ok(r is not None and r.status == 400 and closed,
+           "%s: %s -> 400 and close" % (mpm, what), r and r.status)
+        ok(elapsed < 2.0, "%s: %s refused at once, not after header_timeout" % (mpm, what),
+           "%.2f s" % elapsed)
+    r = request(f.port, "/a.txt")
+    ok(r is not None and r.status == 200, "%s: serves after foreign protocols" % mpm)
+    ok(f.stop(), "%s: server stops cleanly" % mpm)
 done()

@@ -1,13 +1,15 @@
 """Responses for static files (RFC 9110 sections 6-8, 15; RFC 9112 section 9): the status
 line and the fields every response carries, MIME types, validators, HEAD, directories
 (redirect, index, 403, listing), 403/404, error bodies, and connection management
-(HTTP/1.0 keep-alive, max_keepalive_requests, pipelining, large files). Run for each MPM
-that is built."""
+(HTTP/1.0 keep-alive, max_keepalive_requests, pipelining, large files), a listing of
+3,000 entries. Run for each MPM that is built."""
 
 import calendar
+import html
 import os
 import re
 import time
+import urllib.parse
 
 from mhd import (Conn, Server, built_mpms, done, exchange, get_raw, is_, ok,
                  parse_responses, request)
@@ -264,8 +266,48 @@ def variants():
     ok(s.stop(), "variants: stops cleanly")
 
 
+LISTED = 3000
+
+
+def listed_name(i):
+    """Names of varied length with bytes that need escaping, created out of sorted order."""
+    parts = ["a", "Z", "&", "<", ">", '"', "'", " ", "%", "#", "?", "+", "\u00e9", "~", "9"]
+    h = (i * 2654435761) & 0xffffffff
+    return "".join(parts[(h >> 16) % 15] for _ in range(1 + (h >> 8) % 40)) + "#%d" % i
+
+
+def big_listing(mpm):
+    """Every entry of a 3,000-entry directory is listed once, sorted, as the engine sends
+    a page far larger than any memory body."""
+    t = mpm + ": "
+    s = Server(mpm=mpm, extra="directory_listing = true\n", files={"index.html": "i\n"})
+    names = [listed_name(i) for i in range(LISTED)]
+    os.mkdir(os.path.join(s.root, "big"))
+    for n in names:
+        with open(os.path.join(s.root, "big", n), "w") as f:
+            f.write("x")
+    s.write_conf()
+    started, err = s.start()
+    ok(started, t + "starts (big listing)", err)
+    r = request(s.port, "/big/", timeout=20)
+    ok(r is not None and r.status == 200, t + "listing of %d files: 200" % LISTED)
+    is_(r and r.header("content-length"), r and str(len(r.body)), t + "listing: Content-Length")
+    body = r.body.decode("utf-8") if r else ""
+    hrefs = re.findall(r'<li><a href="([^"]*)">([^<]*)</a></li>', body)
+    texts = [html.unescape(x) for _, x in hrefs]
+    links = [urllib.parse.unquote(h) for h, _ in hrefs]
+    want = sorted(names, key=lambda n: n.encode())
+    is_(len(hrefs), LISTED, t + "listing: one entry per file")
+    ok(texts == want, t + "listing: every name exactly once, sorted bytewise",
+       [x for x in want if x not in texts][:3])
+    ok(links == want, t + "listing: every link percent-decodes to its name")
+    ok(body.endswith("</ul></body></html>\n"), t + "listing: the page is complete")
+    ok(s.stop(), t + "stops cleanly (big listing)")
+
+
 for mpm in built_mpms():
     responses(mpm)
     pipelining(mpm)
+    big_listing(mpm)
 variants()
 done()

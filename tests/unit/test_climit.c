@@ -1,7 +1,8 @@
 /*
  * test_climit: the per-client connection table: the limit per address across processes,
  * IPv4 and its mapped IPv6 form as one client, release, what a dead process held coming
- * back with climit_forget(), a full bucket failing open, and a holder killed with the lock.
+ * back with climit_forget(), any number of processes holding one address, a full bucket
+ * failing open, and a holder killed with the lock, before or between its two stores.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -109,16 +110,79 @@ int main(void)
 	in_child(die_locked, cl, true);
 	is_int(climit_acquire(cl, SA(b)), CLIMIT_COUNTED, "the lock is taken over from a dead holder");
 
-	/* Fill the bucket of one address with other processes' entries: fail open. */
-	struct climit *big = climit_create(1000);
+	/* Many processes of one address: the limit holds however many there are. */
+	struct climit *many = climit_create(10);
 	unsigned char key[16];
+	unsigned counted = 0, over = 0;
+
 	addr_key(SA(a), key);
-	for (pid_t p = 100; p < 100 + WAYS; p++)
-		acquire_as(big, key, p);
-	is_int(acquire_as(big, key, 100 + WAYS), CLIMIT_UNCOUNTED, "a full bucket admits uncounted");
-	is_int(climit_count(big, SA(a)), WAYS, "and counts what it holds");
-	release_as(big, key, 100);
-	is_int(acquire_as(big, key, 100 + WAYS), CLIMIT_COUNTED, "a freed entry is reused");
+	for (pid_t p = 1000; p < 1040; p++) {
+		enum climit_verdict v = acquire_as(many, key, p);
+
+		counted += v == CLIMIT_COUNTED;
+		over += v == CLIMIT_OVER;
+	}
+	is_int(counted, 10, "40 processes of one address: 10 counted");
+	is_int(over, 30, "  and the other 30 refused");
+	is_int(climit_count(many, SA(a)), 10, "  the address holds 10");
+	release_as(many, key, 1003);
+	is_int(acquire_as(many, key, 1039), CLIMIT_COUNTED, "  a release lets another process in");
+	climit_forget(many, 1000);
+	is_int(climit_count(many, SA(a)), 9, "  forgetting one process gives back its own only");
+	climit_destroy(many);
+
+	many = climit_create(1000);
+	for (pid_t p = 2000; p < 2200; p++)
+		acquire_as(many, key, p);
+	is_int(climit_count(many, SA(a)), 200, "200 processes of one address, 1 each: all counted");
+	for (pid_t p = 2000; p < 2200; p += 2)
+		climit_forget(many, p);
+	is_int(climit_count(many, SA(a)), 100, "  half of them forgotten");
+	climit_destroy(many);
+
+	/* A holder killed between its two stores: the next locker rebuilds the totals. */
+	many = climit_create(5);
+	acquire_as(many, key, 3000);
+	pid_t half = fork();
+
+	if (half == 0) {
+		struct holding *free_h, *h;
+
+		lock(many);
+		h = find_holding(many, key, 3000, &free_h);
+		h->count++;	/* the holding, not yet the total */
+		raise(SIGKILL);
+	}
+	waitpid(half, NULL, 0);
+	is_int(climit_count(many, SA(a)), 2, "killed mid-change: the total follows the holdings");
+	climit_forget(many, 3000);
+	is_int(climit_count(many, SA(a)), 0, "  and forgetting gives it all back");
+	climit_destroy(many);
+
+	/* More distinct addresses in one bucket than it has ways: fail open. */
+	struct climit *big = climit_create(1000);
+	struct sockaddr_storage same[WAYS + 1];
+	unsigned found = 0, home = 0;
+
+	for (unsigned i = 0; found <= WAYS && i < (1u << 24); i++) {
+		struct sockaddr_storage x = v4("10.0.0.0");
+
+		((struct sockaddr_in *)&x)->sin_addr.s_addr = htonl(0x0a000000u | i);
+		addr_key(SA(x), key);
+		unsigned bucket = (unsigned)(client_bucket(big, key) - big->client[0]) / WAYS;
+
+		if (found == 0)
+			home = bucket;
+		if (bucket == home)
+			same[found++] = x;
+	}
+	for (unsigned i = 0; i < WAYS; i++)
+		climit_acquire(big, SA(same[i]));
+	is_int(climit_acquire(big, SA(same[WAYS])), CLIMIT_UNCOUNTED,
+	       "a full bucket of addresses admits uncounted");
+	is_int(climit_count(big, SA(same[0])), 1, "  and counts what it holds");
+	climit_release(big, SA(same[0]));
+	is_int(climit_acquire(big, SA(same[WAYS])), CLIMIT_COUNTED, "  a freed entry is reused");
 	climit_destroy(big);
 
 	climit_destroy(cl);

@@ -121,6 +121,11 @@ static void test_errors(void)
 	expect_error("document_root = \"htdocs\"\naccess_log_format = \"json\"\n",
 		     "bad access_log_format",
 		     "%s:2: access_log_format: \"json\" is not one of common, combined", file);
+	expect_error("document_root = \"htdocs\"\n\nhidden_files = \"hide\"\n", "bad hidden_files",
+		     "%s:3: hidden_files: \"hide\" is not one of deny, allow", file);
+	expect_error("document_root = \"htdocs\"\nhidden_files = \"Allow\"\n",
+		     "hidden_files is case-sensitive",
+		     "%s:2: hidden_files: \"Allow\" is not one of deny, allow", file);
 	expect_error("document_root = \"htdocs\"\nheader_timeout = -1\n", "negative header_timeout",
 		     "%s:2: header_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\n\nsend_timeout = 0\n", "zero send_timeout",
@@ -250,6 +255,7 @@ static void test_valid(void)
 	is_int(conf->access_log_format, LOG_FORMAT_COMMON, "access_log_format common");
 	is_int(conf->header_timeout, 7, "header_timeout");
 	is_int(conf->keepalive_timeout, 5, "keepalive_timeout default");
+	ok(!conf->hidden_files, "hidden_files defaults to deny");
 	is_int(conf->max_header_size, 300, "max_header_size equal to max_request_line is fine");
 	config_free(conf);
 
@@ -265,6 +271,14 @@ static void test_valid(void)
 	write_file(file, "document_root = \"htdocs\"\naccess_log = \"syslog\"\n");
 	conf = config_load(file, NULL, err, sizeof(err));
 	ok(conf && strcmp(conf->access_log, "syslog") == 0, "access_log \"syslog\" is not a path");
+	config_free(conf);
+	write_file(file, "document_root = \"htdocs\"\nhidden_files = \"allow\"\n");
+	conf = config_load(file, NULL, err, sizeof(err));
+	ok(conf && conf->hidden_files, "hidden_files = \"allow\"");
+	config_free(conf);
+	write_file(file, "document_root = \"htdocs\"\nhidden_files = \"deny\"\n");
+	conf = config_load(file, NULL, err, sizeof(err));
+	ok(conf && !conf->hidden_files, "hidden_files = \"deny\"");
 	config_free(conf);
 	if (chdir(cwd) < 0)
 		perror("chdir back");

@@ -189,6 +189,29 @@ static const struct status_case status_cases[] = {
 	C("bare CR in request line", "GET / HTTP/1.1\rHost: a\r\n\r\n", -400),
 	C("bare CR ending a line", "GET / HTTP/1.1\r\r\n" H "\r\n", -400),
 
+	/* request line refused before the head is complete: at its first impossible byte */
+	C("TLS ClientHello", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", -400),
+	C("TLS record type alone", "\x16", -400),
+	C("NUL first", "\0", -400),
+	C("SP first", " ", -400),
+	C("SSH banner", "SSH-2.0-OpenSSH_9.2\r\n", -400),
+	C("method then CR", "GET\r", -400),
+	C("method then HTAB", "GET\t", -400),
+	C("target CTL, line unfinished", "GET /a\x01", -400),
+	C("target obs-text, line unfinished", "GET /\xc3", -400),
+	C("empty target, line unfinished", "GET  ", -400),
+	C("other protocol name", "GET / HTTPS", -400),
+	C("version letter", "GET / HTTP/x", -400),
+	C("version without dot", "GET / HTTP/11", -400),
+	C("junk after version", "GET / HTTP/1.1x", -400),
+	C("CR junk after version", "GET / HTTP/1.1\rx", -400),
+	C("after an empty line", "\r\n\x16\x03", -400),
+	C("unfinished method", "GET", 0),
+	C("unfinished target", "GET /index.html", 0),
+	C("unfinished version", "GET / HTTP/1.", 0),
+	C("unfinished line end", "GET / HTTP/1.1\r", 0),
+	C("HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -505),
+
 	/* field lines */
 	C("SP before colon", RL "Host : a\r\n\r\n", -400),
 	C("HTAB before colon", RL "Host\t: a\r\n\r\n", -400),
@@ -430,8 +453,19 @@ static void test_limits(void)
 	is_int(parse_lim(s, 65, &lim, &req), -414, "one over, detected before the line ends");
 	is_int(parse_bytewise(s, strlen(s), &lim, &req), -414, "one over, byte by byte");
 	ok(splits_agree(s, strlen(s), &lim), "one over, every split");
-	s[64] = '\r';	/* 64 bytes then a bare CR: cannot be a line end */
+	s[63] = '\x01';	/* a bad byte inside the limit wins over the length */
+	is_int(parse_lim(s, 66, &lim, &req), -400, "bad byte inside the limit: 400 before 414");
+	ok(splits_agree(s, strlen(s), &lim), "bad byte inside the limit, every split");
+	free(s);
+	s = request_line(64, "\rX\n" H "\r\n");	/* a bare CR: cannot be a line end */
 	is_int(parse_lim(s, 66, &lim, &req), -414, "limit-long line, CR not followed by LF");
+	ok(splits_agree(s, strlen(s), &lim), "limit-long line, bare CR, every split");
+	free(s);
+	s = request_line(66, "\r\n" H "\r\n");
+	s[65] = '\x01';	/* past the limit: the line is too long before it is malformed */
+	is_int(parse_lim(s, strlen(s), &lim, &req), -414, "bad byte past the limit: 414");
+	is_int(parse_bytewise(s, strlen(s), &lim, &req), -414, "bad byte past the limit, bytewise");
+	ok(splits_agree(s, strlen(s), &lim), "bad byte past the limit, every split");
 	free(s);
 	s = request_line(64, "\nHost: a\n\n");
 	is_int(parse_lim(s, strlen(s), &lim, &req), strlen(s), "at the limit, bare LF");
@@ -578,6 +612,14 @@ static const struct chunk_case chunk_cases[] = {
 	K("trailer bare CR", "0\r\nX: y\rZ\r\n\r\n", -400, false),
 	K("trailer obs-fold", "0\r\nX: y\r\n z\r\n\r\n", -400, false),
 	K("trailer empty name", "0\r\n: y\r\n\r\n", -400, false),
+	K("trailer without colon", "0\r\nX-Foo\r\n\r\n", -400, false),
+	K("trailer name then SP", "0\r\nX-Foo : y\r\n\r\n", -400, false),
+	K("trailer name then HTAB", "0\r\nX\t: y\r\n\r\n", -400, false),
+	K("trailer bad name byte", "0\r\nX(Foo): y\r\n\r\n", -400, false),
+	K("request line as trailer", "0\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n", -400, false),
+	K("trailer, then request line", "0\r\nX: y\r\nGET / HTTP/1.1\r\n\r\n", -400, false),
+	K("trailer empty value", "0\r\nX:\r\n\r\n", 9, true),
+	K("trailer colon in value", "0\r\nX: a:b\r\n\r\n", 13, true),
 	K("trailer NUL", "0\r\nX: \0\r\n\r\n", -400, false),
 	K("final bare LF", "0\r\n\n", -400, false),
 	K("final CR junk", "0\r\n\rX", -400, false),

@@ -126,6 +126,18 @@ static void setup(void)
 	xwrite("noindex/<b&c>.txt", "b", 1);
 	xwrite("noindex/.hidden", "h", 1);
 	xmkdir("noindex/d");
+	xmkdir(".git");
+	xwrite(".git/config", "[core]\n", 7);
+	xwrite(".htpasswd", "u:x\n", 4);
+	xmkdir("a");
+	xmkdir("a/.hidden");
+	xwrite("a/.hidden/x", "x\n", 2);
+	xwrite("a/visible", "v\n", 2);
+	xmkdir(".well-known");
+	xwrite(".well-known/x", "wk\n", 3);
+	xwrite(".well-known/.x", "wkx\n", 4);
+	xmkdir(".well-known/acme-challenge");
+	xwrite(".well-known/acme-challenge/tok", "t\n", 2);
 	xmkdir("idxdir");
 	xwrite("idxdir/index.htm", "<p>htm</p>\n", 11);
 	xmkdir("idxdir2");
@@ -602,7 +614,7 @@ static void test_directories(void)
 	is_int(get("/noindex/"), 200, "listing");
 	const char *b = body();
 	is_str(hdr("Content-Type"), "text/html; charset=utf-8", "  listing type");
-	ok(rep.fd < 0 && rep.len == (off_t)strlen(b), "  body from memory");
+	ok(rep.fd >= 0 && rep.len == (off_t)strlen(b), "  body from a memfd, sent as a file");
 	ok(strstr(b, "<title>Index of /noindex/</title>") != NULL, "  title");
 	ok(strstr(b, "<a href=\"a.txt\">a.txt</a>") != NULL, "  plain name");
 	ok(strstr(b, "<a href=\"%3Cb%26c%3E.txt\">&lt;b&amp;c&gt;.txt</a>") != NULL,
@@ -610,10 +622,12 @@ static void test_directories(void)
 	ok(strstr(b, "<a href=\"d/\">d/</a>") != NULL, "  subdirectory");
 	ok(strstr(b, "hidden") == NULL, "  dot files left out");
 	ok(strstr(b, "</html>\n") != NULL, "  complete page");
+	ok(strstr(b, "<a href=\"%3Cb%26c%3E.txt\">") < strstr(b, "<a href=\"a.txt\">") &&
+	   strstr(b, "<a href=\"a.txt\">") < strstr(b, "<a href=\"d/\">"), "  sorted by name");
 	is_int(get("/many/"), 200, "long listing");
 	b = body();
-	ok(rep.len <= REPLY_BODY_MAX && strstr(b, "&hellip;") && strstr(b, "</ul></body></html>\n"),
-	   "  truncated with a note, still complete");
+	ok(strstr(b, "-00.txt</a>") && strstr(b, "-39.txt</a>") && !strstr(b, "&hellip;") &&
+	   strstr(b, "</ul></body></html>\n"), "  every entry, none left out");
 	strcpy(target, "/");
 	for (int i = 0; i < 80; i++)
 		strcat(target, "%22");
@@ -621,10 +635,196 @@ static void test_directories(void)
 	is_int(get(target), 200, "listing of a deep, heavily escaped path");
 	b = body();
 	ok(strstr(b, "</title>") && strstr(b, "</ul></body></html>\n"), "  head and tail fit");
-	ok(strstr(b, "&quot;&quot;/</title>") != NULL, "  title keeps the path's end");
+	ok(strstr(b, "Index of /&quot;") && strstr(b, "&quot;&quot;/</title>"),
+	   "  title holds the whole path");
 	is_int(get("/sub/"), 200, "listing does not hide an index");
 	is_str(body(), "<p>sub</p>\n", "  index.html");
 	ctx.directory_listing = false;
+}
+
+/* hidden_files: what a cleaned path's components make hidden, then what is served. */
+static void test_hidden(void)
+{
+	static const struct { const char *path; bool hidden; } paths[] = {
+		{ "", false }, { "a", false }, { "a.b", false }, { "a/b.", false },
+		{ ".git", true }, { ".git/config", true }, { ".htpasswd", true },
+		{ "a/.hidden/x", true }, { "a/b/.c", true }, { "a/..b", true },
+		{ ".well-known", false }, { ".well-known/x", false },
+		{ ".well-known/acme-challenge/t0k-_", false }, { ".well-known/.x", true },
+		{ ".well-knownx", true }, { ".well-known.x/y", true }, { "x/.well-known/y", true },
+	};
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		is_int(static_path_hidden(paths[i].path, strlen(paths[i].path)), paths[i].hidden,
+		       "hidden \"%s\"", paths[i].path);
+
+	static const char *const denied[] = { "/.git/config", "/.htpasswd", "/a/.hidden/x",
+		"/%2egit/config", "/a/%2Ehidden/x", "/.git/", "/a/.hidden/", "/.well-known/.x" };
+
+	ok(!ctx.hidden_files, "hidden_files: deny unless set");
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		is_int(get(denied[i]), 404, "deny: %s is 404", denied[i]);
+	is_int(get("/.well-known/x"), 200, "deny: /.well-known/x served");
+	is_str(body(), "wk\n", "  its content");
+	is_int(get("/.well-known/acme-challenge/tok"), 200, "deny: an ACME challenge served");
+	is_int(get("/a/visible"), 200, "deny: a visible file beside hidden ones served");
+
+	ctx.hidden_files = true;
+	is_int(get("/.git/config"), 200, "allow: /.git/config served");
+	is_str(body(), "[core]\n", "  its content");
+	is_int(get("/.htpasswd"), 200, "allow: /.htpasswd served");
+	is_int(get("/a/.hidden/x"), 200, "allow: /a/.hidden/x served");
+	is_int(get("/%2egit/config"), 200, "allow: encoded dot served");
+	is_int(get("/.well-known/.x"), 200, "allow: a dot file under /.well-known/ served");
+	ctx.directory_listing = true;
+	is_int(get("/a/"), 200, "allow: listing");
+	ok(strstr(body(), "href=\".hidden/\"") && strstr(body(), "href=\"visible\"") &&
+	   !strstr(body(), "href=\"./\"") && !strstr(body(), "href=\"../\""),
+	   "  lists dot files, never . or ..");
+	ctx.hidden_files = false;
+	is_int(get("/a/"), 200, "deny: listing");
+	ok(!strstr(body(), ".hidden") && strstr(body(), "href=\"visible\""),
+	   "  leaves dot files out");
+	ctx.directory_listing = false;
+}
+
+#define BIG_DIR_N 3000
+
+/* The name of entry i of the big directory: varied lengths and bytes that need escaping. */
+static void big_name(int i, char *out)
+{
+	static const char *const parts[] = { "a", "Z", "&", "<", ">", "\"", "'", " ", "%", "#",
+		"?", "=", "+", ";", "\xc3\xa9", "~", "-", "_", "9", "\t" };
+	unsigned h = (unsigned)i * 2654435761u;
+	int n = snprintf(out, NAME_MAX, "%s", parts[h % 20]);
+
+	/* A leading part from a hash, so that creation order is not the sorted order. */
+	for (unsigned k = 0; k < (h >> 8) % 60; k++)
+		n += snprintf(out + n, (size_t)(NAME_MAX - n), "%s", parts[(h >> 16) % 19 + k % 2]);
+	snprintf(out + n, (size_t)(NAME_MAX - n), "#%d", i);
+}
+
+/* The whole body the engine would send, malloc'ed and NUL-terminated. */
+static char *body_all(void)
+{
+	char *b = malloc((size_t)rep.len + 1);
+	ssize_t n = rep.fd >= 0 ? pread(rep.fd, b, (size_t)rep.len, rep.off) : -1;
+
+	b[n < 0 ? 0 : n] = '\0';
+	return b;
+}
+
+/* Undoes the listing's HTML escaping of a link's text; NULL for an unknown entity. */
+static char *html_unescape(const char *s, size_t n, char *out)
+{
+	static const char *const ents[][2] = { { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" },
+		{ "&quot;", "\"" }, { "&#39;", "'" } };
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		if (s[i] != '&') {
+			out[o++] = s[i++];
+			continue;
+		}
+		for (k = 0; k < 5 && strncmp(s + i, ents[k][0], strlen(ents[k][0])) != 0; k++)
+			;
+		if (k == 5)
+			return NULL;
+		out[o++] = ents[k][1][0];
+		i += strlen(ents[k][0]);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 3,000 entries: each listed exactly once, sorted, its link and text escaped. */
+static void test_big_listing(void)
+{
+	static char *want[BIG_DIR_N];
+	char p[PATH_MAX], name[NAME_MAX + 1], text[NAME_MAX + 1], href[NAME_MAX + 1];
+	size_t seen = 0, in_order = 0, href_ok = 0, found = 0;
+	int files = 0;
+
+	xmkdir("big");
+	for (int i = 0; i < BIG_DIR_N; i++) {
+		big_name(i, name);
+		snprintf(p, sizeof(p), "big/%s", name);
+		if (i % 100 == 7) {
+			xmkdir(p);
+		} else {
+			xwrite(p, "x", 1);
+			files++;
+		}
+		want[i] = strdup(name);
+	}
+	xwrite("big/.dotfile", "x", 1);
+	qsort(want, BIG_DIR_N, sizeof(want[0]), cmp_str);
+
+	ctx.directory_listing = true;
+	is_int(get("/big/"), 200, "listing of %d entries", BIG_DIR_N);
+	char *b = body_all(), *prev = NULL;
+
+	ok(strstr(b, "</ul></body></html>\n") != NULL && strlen(b) == (size_t)rep.len,
+	   "  the page is complete, its length as announced (%lld bytes)", (long long)rep.len);
+	for (char *q = b; (q = strstr(q, "<li><a href=\"")) != NULL; seen++) {
+		char *h = q + 13, *he = strchr(h, '"'), *t = he + 2, *te = strstr(t, "</a></li>");
+		char *u = html_unescape(t, (size_t)(te - t), text);
+		size_t hl = 0;
+
+		q = te;
+		if (!u)
+			break;
+		size_t tl = strlen(text);
+		bool dir = tl && text[tl - 1] == '/';
+
+		if (dir)
+			text[--tl] = '\0';
+		for (char *x = h; x < he; x++) {
+			if (*x == '%' && he - x >= 3) {
+				href[hl++] = (char)strtol((char[3]){ x[1], x[2], 0 }, NULL, 16);
+				x += 2;
+			} else {
+				href[hl++] = *x;
+			}
+		}
+		href[hl] = '\0';
+		if (dir && hl && href[hl - 1] == '/')
+			href[--hl] = '\0';
+		if (seen < BIG_DIR_N && strcmp(text, want[seen]) == 0)
+			found++;
+		if (strcmp(href, text) == 0 && strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+		    "QRSTUVWXYZ0123456789-._~%/") == (size_t)(he - h))
+			href_ok++;
+		if (!prev || strcmp(prev, text) < 0)
+			in_order++;
+		free(prev);
+		prev = strdup(text);
+	}
+	free(prev);
+	is_int(seen, BIG_DIR_N, "  as many entries as names, the dot file left out");
+	is_int(found, BIG_DIR_N, "  entry i is the i-th name in sorted order (each exactly once)");
+	is_int(in_order, BIG_DIR_N, "  strictly increasing: no name twice");
+	is_int(href_ok, BIG_DIR_N, "  every link percent-encodes to the same name");
+	ok(strstr(b, "&lt;") && strstr(b, "&#39;") && strstr(b, "%C3%A9") && !strstr(b, "<a href=\".")
+	   && strstr(b, "/\">"), "  escaped names, directories marked");
+	ok(files > 0 && files < BIG_DIR_N, "  files and directories both listed");
+	free(b);
+	is_int(get("/big/?x"), 200, "listing again");
+	is_int(rep.len > 0 && rep.fd >= 0, 1, "  a fresh page");
+	struct http_request hr = req(HTTP_HEAD, "/big/");
+
+	is_int(serve_req(&hr), 200, "HEAD of a listing");
+	ok(rep.no_body && rep.len > 0, "  length announced, no body");
+	ctx.directory_listing = false;
+	for (int i = 0; i < BIG_DIR_N; i++)
+		free(want[i]);
 }
 
 static void cond(const char *name, enum http_method m, int want, const char *im,
@@ -871,6 +1071,8 @@ int main(void)
 	test_traversal();
 	test_no_openat2();
 	test_directories();
+	test_big_listing();
+	test_hidden();
 	test_conditionals();
 	test_ranges();
 	test_future_mtime();
