@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
-#include "http_conn.h"
+#include "conn_ctx.h"
 
 static __thread time_t stamp_time;
 static __thread char stamp[32];

@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "engine.h"
 #include "generation.h"
-#include "http_conn.h"
 #include "log.h"
 #include "mpm_load.h"
 #include "privs.h"
@@ -57,7 +57,7 @@ static void leader_fail(int fd, const char *msg)
 	char buf[600];
 	int n = snprintf(buf, sizeof(buf), "E%s", msg);
 
-	syslog(LOG_ERR, "%s", msg);
+	log_msg(LOG_ERR, "%s", msg);
 	if (n > 0 && write(fd, buf, (size_t)n) < 0)
 		_exit(1);
 	_exit(1);
@@ -70,7 +70,7 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 	int fds[ls->n];
 	int keep[ls->n + 2];
 	size_t nkeep = 0;
-	struct conn_ctx http;
+	struct engine eng;
 	char err[512];
 
 	setpgid(0, 0);
@@ -93,44 +93,22 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 		snprintf(msg, sizeof(msg), "generation %u: dropping privileges: %s", g->id, err);
 		leader_fail(report_fd, msg);
 	}
-	if (conn_ctx_init(&http, conf, g->access_fd, err, sizeof(err)) < 0) {
+	if (engine_init(&eng, conf, conf->mpm_handle->mod, g->access_fd, sb, report_fd, err,
+			sizeof(err)) < 0) {
 		char msg[600];
 		snprintf(msg, sizeof(msg), "generation %u: %s", g->id, err);
 		leader_fail(report_fd, msg);
 	}
 	struct mpm_env env = {
-		.conf = conf,
 		.mpm_conf = conf->mpm_conf,
 		.listeners = fds,
 		.nlisteners = ls->n,
 		.generation = g->id,
-		.sb = sb,
-		.http = &http,
-		.ready_fd = report_fd,
+		.engine = &eng,
 	};
 	int rc = conf->mpm_handle->mod->run(&env);
-	conn_ctx_free(&http);
+	engine_free(&eng);
 	_exit(rc);
-}
-
-void mpm_ready(const struct mpm_env *env)
-{
-	static bool told;
-
-	if (told)
-		return;
-	told = true;
-	if (write(env->ready_fd, "R", 1) < 0)
-		syslog(LOG_ERR, "generation %u: cannot report readiness: %m", env->generation);
-	close(env->ready_fd);
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int generation_start(struct generation *g, const struct listen_set *ls,
@@ -139,7 +117,7 @@ int generation_start(struct generation *g, const struct listen_set *ls,
 	int p[2];
 	char msg[600];
 	size_t used = 0;
-	int64_t end = mono_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -160,11 +138,11 @@ int generation_start(struct generation *g, const struct listen_set *ls,
 	/* Both sides set the group, so the master can signal it before the leader runs. */
 	setpgid(g->pid, g->pid);
 	g->pgid = g->pid;
-	g->started = mono_ms();
+	g->started = clock_ms();
 
 	for (;;) {
 		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		int64_t left = end - mono_ms();
+		int64_t left = end - clock_ms();
 		if (left <= 0) {
 			snprintf(err, errlen, "generation %u did not get ready within %d ms",
 				 g->id, timeout_ms);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "scoreboard.h"
 
 _Static_assert(sizeof(struct sb_slot) == 128, "a slot is two whole cache lines");
@@ -281,27 +282,29 @@ bool sb_saturated(struct scoreboard *sb, bool on, const char *what)
 		__atomic_store_n(&t->saturated_since, now, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&t->saturations, 1, __ATOMIC_RELAXED);
 		snprintf(t->saturated_what, sizeof(t->saturated_what), "%s", what ? what : "");
-		syslog(LOG_WARNING, "saturated: %s", what ? what : "no capacity left");
+		log_msg(LOG_WARNING, "saturated: %s", what ? what : "no capacity left");
 	} else {
 		int64_t since = __atomic_load_n(&t->saturated_since, __ATOMIC_RELAXED);
-		syslog(LOG_NOTICE, "no longer saturated after %lld s%s%s",
+		log_msg(LOG_NOTICE, "no longer saturated after %lld s%s%s",
 		       (long long)(now > since ? now - since : 0), what ? ": " : "",
 		       what ? what : "");
 	}
 	return true;
 }
 
-void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_active)
+void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_workers,
+		   unsigned max_active)
 {
-	unsigned n = 0, busy = 0;
+	unsigned n = 0, busy = 0, free_slots = 0;
 	char what[SB_WHAT_MAX];
 
 	if (!sb || __atomic_load_n(&sb->totals.generation, __ATOMIC_RELAXED) != generation)
 		return;
 	for (unsigned i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (!__atomic_load_n(&s->pid, __ATOMIC_RELAXED) ||
-		    __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)
+		pid_t pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+		free_slots += pid == 0;
+		if (!pid || __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)
 			continue;
 		uint8_t st = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 		n++;
@@ -310,7 +313,9 @@ void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_acti
 		else
 			busy += st != SB_IDLE && st != SB_FREE;
 	}
-	if (n > 0 && busy == n) {
+	/* Below its bound the MPM starts another worker rather than make a client wait. */
+	bool at_bound = !max_workers || n >= max_workers || free_slots == 0;
+	if (n > 0 && busy == n && at_bound) {
 		if (max_active)
 			snprintf(what, sizeof(what), "all %u workers of generation %u hold %u "
 				 "connections", n, generation, max_active);
