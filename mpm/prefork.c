@@ -45,8 +45,6 @@ struct prefork {
 	const struct mpm_env *env;
 	const struct prefork_conf *pc;
 	pthread_mutex_t *lock;		/* ACCEPT_MUTEX: in a MAP_SHARED page */
-	uint8_t *chan_eof;		/* passfd: by child index, its channel reached EOF */
-	unsigned eof_cap;
 	unsigned spawn_rate;
 };
 
@@ -374,32 +372,17 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	return rc;
 }
 
-static bool chan_gone(const struct prefork *pf, const struct pool_child *c)
-{
-	return c->index < pf->eof_cap && pf->chan_eof[c->index];
-}
-
 /* Its child is exiting: neither hand it work nor poll its channel until it is reaped. */
-static void set_chan_gone(struct prefork *pf, struct pool_child *c)
+static void set_chan_gone(struct pool_child *c)
 {
-	c->busy = true;
-	if (c->index >= pf->eof_cap) {
-		unsigned cap = c->index + 64;
-		uint8_t *e = realloc(pf->chan_eof, cap);
-		if (!e)
-			return;
-		memset(e + pf->eof_cap, 0, cap - pf->eof_cap);
-		pf->chan_eof = e;
-		pf->eof_cap = cap;
-	}
-	pf->chan_eof[c->index] = 1;
+	c->busy = c->gone = true;
 }
 
-static struct pool_child *idle_child(struct pool *p, const struct prefork *pf)
+static struct pool_child *idle_child(struct pool *p)
 {
 	for (unsigned i = pool_count(p); i-- > 0;) {
 		struct pool_child *c = pool_child_at(p, i);
-		if (!c->busy && !c->retiring && c->chan >= 0 && !chan_gone(pf, c))
+		if (!c->busy && !c->retiring && c->chan >= 0 && !c->gone)
 			return c;
 	}
 	return NULL;
@@ -408,34 +391,35 @@ static struct pool_child *idle_child(struct pool *p, const struct prefork *pf)
 /* The pool accepts for passfd while a child is idle: clients wait in the backlog. */
 static bool can_pass(struct pool *p, void *arg)
 {
-	return idle_child(p, arg) != NULL;
+	(void)arg;
+	return idle_child(p) != NULL;
 }
 
 /* Hands fd to an idle child; false (the pool offers it again) when every handover failed. */
 static bool pass(struct pool *p, int fd, void *arg)
 {
-	struct prefork *pf = arg;
 	struct pool_child *c;
 
-	while ((c = idle_child(p, pf))) {
+	(void)arg;
+	while ((c = idle_child(p))) {
 		c->busy = true;
 		if (send_conn(c->chan, fd) == 0) {
 			close(fd);
 			return true;
 		}
-		set_chan_gone(pf, c);
+		set_chan_gone(c);
 	}
 	return false;
 }
 
 static int passfd_poll_fds(struct pool *p, struct pollfd *fds, int max, void *arg)
 {
-	struct prefork *pf = arg;
 	int n = 0;
 
+	(void)arg;
 	for (unsigned i = 0; i < pool_count(p) && n < max; i++) {
 		struct pool_child *c = pool_child_at(p, i);
-		if (c->chan >= 0 && !chan_gone(pf, c))
+		if (c->chan >= 0 && !c->gone)
 			fds[n++] = (struct pollfd){ .fd = c->chan, .events = POLLIN };
 	}
 	return n;
@@ -456,6 +440,7 @@ static struct pool_child *child_by_chan(struct pool *p, int fd, unsigned hint)
 /* A byte from a child: it is idle again; EOF: it is on its way out. */
 static void passfd_poll_ready(struct pool *p, struct pollfd *fds, int n, void *arg)
 {
+	(void)arg;
 	for (int k = 0; k < n; k++) {
 		struct pool_child *c;
 		char buf[16];
@@ -465,23 +450,14 @@ static void passfd_poll_ready(struct pool *p, struct pollfd *fds, int n, void *a
 		if (r > 0)
 			c->busy = false;
 		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
-			set_chan_gone(arg, c);
+			set_chan_gone(c);
 	}
-}
-
-static void passfd_child_exited(struct pool *p, struct pool_child *c, void *arg)
-{
-	struct prefork *pf = arg;
-
-	(void)p;
-	if (c->index < pf->eof_cap)
-		pf->chan_eof[c->index] = 0;
 }
 
 static bool is_idle(struct pool *p, const struct prefork *pf, const struct pool_child *c)
 {
 	if (pf->pc->accept == ACCEPT_PASSFD)
-		return !c->busy && !chan_gone(pf, c);
+		return !c->busy && !c->gone;
 	return pool_child_idle(p, c);
 }
 
@@ -535,7 +511,6 @@ static int run(const struct mpm_env *env)
 		.accepted = pass,
 		.poll_fds = passfd_poll_fds,
 		.poll_ready = passfd_poll_ready,
-		.child_exited = passfd_child_exited,
 	};
 	const struct prefork_conf *pc = env->mpm_conf;
 	struct prefork pf = { .env = env, .pc = pc, .spawn_rate = 1 };
@@ -550,7 +525,6 @@ static int run(const struct mpm_env *env)
 		pool_set_target(p, (unsigned)pc->start);
 		rc = pool_run(p, passfd ? &passing : &sizing, &pf);
 	}
-	free(pf.chan_eof);
 	lock_destroy(pf.lock);
 	return rc;
 }

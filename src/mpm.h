@@ -105,7 +105,7 @@ struct pool_child {
 	unsigned index;		/* stable position: 0 .. size-1 while alive */
 	int chan;		/* leader's end of the child's channel, -1 without channels */
 	bool retiring;		/* asked to finish, or forked for one connection: not replaced */
-	bool busy;		/* free for the MPM's bookkeeping (e.g. fd passing) */
+	bool busy, gone;	/* free for the MPM's bookkeeping (e.g. fd passing) */
 };
 
 /* A child's body; chan: its channel's end, or the connection it was forked for. */
@@ -119,7 +119,6 @@ struct pool_hooks {
 	/* More descriptors for the leader to watch (<= max), and their readiness. */
 	int (*poll_fds)(struct pool *p, struct pollfd *fds, int max, void *arg);
 	void (*poll_ready)(struct pool *p, struct pollfd *fds, int n, void *arg);
-	void (*child_exited)(struct pool *p, struct pool_child *c, void *arg);
 };
 
 /* The whole leader of most MPMs: n children running fn, replaced when they die. */

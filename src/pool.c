@@ -225,7 +225,7 @@ void pool_retire(struct pool *p, struct pool_child *c)
 }
 
 /* The one reaper: slot, client-limit counts and the exit line, for every MPM. */
-static void reap(struct pool *p, const struct pool_hooks *h, void *arg)
+static void reap(struct pool *p)
 {
 	int status;
 	pid_t pid;
@@ -235,20 +235,16 @@ static void reap(struct pool *p, const struct pool_hooks *h, void *arg)
 		for (unsigned i = 0; i < p->n; i++) {
 			if (p->child[i].pid != pid)
 				continue;
-			struct pool_child gone = p->child[i];
 			if (WIFSIGNALED(status))
 				log_msg(LOG_ERR, "child %ld killed by signal %d (%s)%s", (long)pid,
 					WTERMSIG(status), strsignal(WTERMSIG(status)),
-					p->stopping || gone.retiring ? "" : "; replacing it");
+					p->stopping || p->child[i].retiring ? "" : "; replacing it");
 			else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				log_msg(LOG_ERR, "child %ld exited with status %d", (long)pid,
 					WEXITSTATUS(status));
-			if (gone.chan >= 0)
-				close(gone.chan);
-			gone.chan = -1;
+			if (p->child[i].chan >= 0)
+				close(p->child[i].chan);
 			p->child[i] = p->child[--p->n];
-			if (h && h->child_exited)
-				h->child_exited(p, &gone, arg);
 			break;
 		}
 	}
@@ -377,7 +373,7 @@ int pool_run(struct pool *p, const struct pool_hooks *h, void *arg)
 			while (read(p->sigfd, &si, sizeof(si)) == sizeof(si))
 				if (si.ssi_signo == SIGTERM)
 					begin_stop(p);
-			reap(p, h, arg);
+			reap(p);
 		}
 		if (rc > 0 && extra > 0 && !p->stopping && h->poll_ready)
 			h->poll_ready(p, fds + n, extra, arg);
