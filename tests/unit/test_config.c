@@ -111,6 +111,9 @@ static void test_errors(void)
 	expect_error("document_root = \"htdocs\"\naccess_log_format = \"json\"\n",
 		     "bad access_log_format",
 		     "%s:2: access_log_format: \"json\" is not one of common, combined", file);
+	expect_error("document_root = \"htdocs\"\nfile_cache = \"yes\"\n",
+		     "bad file_cache",
+		     "%s:2: file_cache: \"yes\" is not one of auto, on, off", file);
 	expect_error("document_root = \"htdocs\"\nheader_timeout = -1\n", "negative header_timeout",
 		     "%s:2: header_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\n\nsend_timeout = 0\n", "zero send_timeout",
@@ -199,6 +202,7 @@ static void test_valid(void)
 		   "pid_file = \"run/minihttpd.pid\"\n"
 		   "access_log = \"logs/access.log\"\n"
 		   "access_log_format = \"common\"\n"
+		   "file_cache = \"off\"\n"
 		   "mime_types = \"conf/mime.types\"\n"
 		   "mpm = \"prefork\"\n"
 		   "header_timeout = 7\n"
@@ -238,6 +242,7 @@ static void test_valid(void)
 	is_int(conf->nindex, 2, "two index names");
 	is_str(conf->index[1], "default.html", "index order kept");
 	is_int(conf->access_log_format, LOG_FORMAT_COMMON, "access_log_format common");
+	is_int(conf->file_cache, FILE_CACHE_OFF, "file_cache off");
 	is_int(conf->header_timeout, 7, "header_timeout");
 	is_int(conf->keepalive_timeout, 5, "keepalive_timeout default");
 	is_int(conf->max_header_size, 300, "max_header_size equal to max_request_line is fine");
