@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "access_log.h"
 #include "conn_ctx.h"
+#include "log.h"
 
 static __thread time_t stamp_time;
 static __thread char stamp[32];
@@ -123,13 +123,13 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		put(&l, "\"", 1);
 	}
 	if (ctx->access_syslog) {
-		syslog(LOG_INFO, "%.*s", (int)l.len, l.p);
+		log_access(l.p, l.len);
 		return;
 	}
 	put(&l, "\n", 1);
 	if (write(ctx->access_fd, l.p, l.len) < 0 && !reported) {
 		reported = 1;
-		syslog(LOG_ERR, "access log %s: %m (further errors not reported)",
-		       ctx->conf->access_log);
+		log_msg(LOG_ERR, "access log %s: %m (further errors not reported)",
+			ctx->conf->access_log);
 	}
 }
