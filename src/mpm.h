@@ -81,14 +81,15 @@ void worker_notify(struct worker *w);
 /* The generation stops: what the worker holds is finished, not cut ('G' on the board). */
 void worker_drain(struct worker *w);
 
-/* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires. */
+/* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
+ * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
 void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen_t len);
 
 /*
  * The accept policy: accept4() non-blocking and close-on-exec, retrying interruptions
- * (peer and len may be NULL).
- * -1: nothing to accept. -2: short of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
- * ENOMEM): stop accepting for ACCEPT_PAUSE_MS. Logged once per episode and at its end.
+ * (peer and len may be NULL). -1: nothing to accept. -2: short of descriptors or memory
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM): stop accepting for ACCEPT_PAUSE_MS. Logged once
+ * per episode (per thread) and once at its end.
  */
 #define ACCEPT_PAUSE_MS 100
 int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
