@@ -1,6 +1,6 @@
 /*
  * event: a fixed number of processes, each running one non-blocking epoll loop over
- * every connection it accepted (the seed's nginx / Node.js model). An idle keep-alive
+ * every connection it accepted (the nginx / Node.js model). An idle keep-alive
  * connection is the engine's small struct plus this file's links: no thread, no buffer.
  *
  * Accept: each process adds the shared listeners to its epoll with EPOLLEXCLUSIVE, so a
@@ -9,7 +9,7 @@
  * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
  * process is full, short of descriptors, or stopping. With TCP_DEFER_ACCEPT a connection
  * is accepted with its request already there: one wakeup per connection, not two.
- * backend = poll | select (event_backend.h) swap epoll out for the seed's comparison:
+ * backend = poll | select (event_backend.h) swap epoll out, to compare the three:
  * level-triggered only, and with no EPOLLEXCLUSIVE every process wakes for a connection.
  *
  * Timeouts: each conn_timer kind has a fixed length, so appending to one FIFO per kind
@@ -23,27 +23,18 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <syslog.h>
 #include <unistd.h>
 
-#include "conn_loop.h"
 #include "event_backend.h"
-#include "file_cache.h"
 #include "http_conn.h"
 #include "mpm.h"
-#include "pool.h"
-#include "scoreboard.h"
 
 #define MAX_EVENTS 512
 #define ACCEPT_BURST 64		/* per listener wakeup, so established clients are not starved */
-#define FD_PAUSE_MS 100		/* accept pause while short of descriptors (conn_accept_note) */
 #define FD_RESERVE 32		/* descriptors kept for files, logs and the loop itself */
 #define WRITE_BUDGET 262144	/* file bytes per turn of a connection (as lighttpd) */
 
@@ -84,7 +75,7 @@ struct loop {
 	struct evb *ep;
 	struct src stop, cache;
 	struct src *lsn;
-	struct sb_slot *slot;
+	struct worker *w;
 	struct fifo timers[CONN_T_COUNT];
 	struct fifo runq;	/* connections that yielded, to run again this pass */
 	long nrunq;
@@ -127,9 +118,8 @@ static long query(const void *conf, enum mpm_query what)
 	const struct event_conf *ec = conf;
 
 	switch (what) {
-	case MPM_Q_THREADED: return 0;
-	case MPM_Q_ASYNC: return 1;
 	case MPM_Q_MAX_SLOTS: return ec->processes;
+	case MPM_Q_CONNS_PER_WORKER: return ec->max_connections;
 	}
 	return -1;
 }
@@ -216,7 +206,7 @@ static void set_accepting(struct loop *l, bool on)
 		int fd = l->lsn[i].fd;
 		if ((on ? evb_add(l->ep, fd, EPOLLIN | EPOLLEXCLUSIVE, &l->lsn[i])
 			: evb_del(l->ep, fd)) < 0)
-			syslog(LOG_ERR, "event: %s listener %d: %m", on ? "adding" : "removing", fd);
+			log_msg(LOG_ERR, "event: %s listener %d: %m", on ? "adding" : "removing", fd);
 	}
 	l->accepting = on;
 }
@@ -231,8 +221,8 @@ static void update_accepting(struct loop *l, int64_t now)
 	bool full = l->nconns >= max;
 
 	if (full && !l->full_logged)
-		syslog(LOG_WARNING, "event: process %ld reached max_connections (%ld); "
-		       "accepting again when one closes", (long)getpid(), max);
+		log_msg(LOG_WARNING, "event: process %ld reached max_connections (%ld); "
+			"accepting again when one closes", (long)getpid(), max);
 	if (full)
 		l->full_logged = true;
 	else if (l->nconns < max - (max + 9) / 10)
@@ -250,10 +240,7 @@ static void drop(struct loop *l, struct evc *e)
 		fifo_unlink(l, e);
 	evb_closing(l->ep, e->src.fd);	/* the engine may have closed it already */
 	conn_free(e->conn);
-	/* The engine leaves the slot in its last connection's state: with none left, the
-	 * process waits for clients (idle on the status page), it is not writing. */
-	if (--l->nconns == 0 && !l->stopping)
-		sb_set_state(l->slot, SB_IDLE);
+	l->nconns--;
 }
 
 /* Runs the engine until the socket would block, then waits for what it asked. */
@@ -271,7 +258,7 @@ static void drive(struct loop *l, struct evc *e)
 	if (!l->ec->edge && dir != e->want) {
 		if (evb_mod(l->ep, conn_fd(e->conn), dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT,
 			    e) < 0) {
-			syslog(LOG_ERR, "event: changing the events of %d: %m", conn_fd(e->conn));
+			log_msg(LOG_ERR, "event: changing the events of %d: %m", conn_fd(e->conn));
 			drop(l, e);
 			return;
 		}
@@ -292,7 +279,7 @@ static void run_queue(struct loop *l)
 
 static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, socklen_t len)
 {
-	struct conn *c = conn_new(l->env->http, fd, peer, len, l->slot, sizeof(struct evc));
+	struct conn *c = conn_new(l->w, fd, peer, len, sizeof(struct evc));
 	struct evc *e;
 	enum conn_want w;
 
@@ -313,7 +300,7 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 				      : (dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT);
 	if (evb_add(l->ep, fd, events, e) < 0) {
 		if (errno != ERANGE)	/* select's limit: the backend logged it once */
-			syslog(LOG_ERR, "event: adding connection %d: %m", fd);
+			log_msg(LOG_ERR, "event: adding connection %d: %m", fd);
 		drop(l, e);
 		return;
 	}
@@ -329,22 +316,15 @@ static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 {
 	for (long i = 0; i < limit && l->nconns < l->ec->max_connections; i++) {
 		struct sockaddr_storage peer;
-		socklen_t len = sizeof(peer);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t len;
+		int fd = mpm_accept(lfd, &peer, &len);
 
-		/* A shortage is logged once per episode, and its end, as the blocking MPMs do;
-		 * level-triggered listeners would spin meanwhile: stand back for a moment. */
-		if (conn_accept_note(fd)) {
-			l->fd_pause_until = now + FD_PAUSE_MS;
+		/* Level-triggered listeners would spin while short: stand back for a moment. */
+		if (fd == -2)
+			l->fd_pause_until = now + ACCEPT_PAUSE_MS;
+		if (fd < 0)
 			break;
-		}
-		if (fd >= 0) {
-			add_conn(l, fd, (struct sockaddr *)&peer, len);
-			continue;
-		}
-		if (errno == EINTR || errno == ECONNABORTED)
-			continue;
-		break;
+		add_conn(l, fd, (struct sockaddr *)&peer, len);
 	}
 }
 
@@ -410,7 +390,7 @@ static void begin_stop(struct loop *l, int64_t now)
 	if (l->stopping)
 		return;
 	l->stopping = true;
-	sb_set_state(l->slot, SB_GRACEFUL);
+	worker_drain(l->w);
 	evb_del(l->ep, l->stop.fd);
 	update_accepting(l, now);
 	/*
@@ -462,7 +442,7 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 	/* File changes are applied before any request of this batch is answered. */
 	for (int i = 0; i < n; i++)
 		if (((struct src *)evs[i].data.ptr)->type == SRC_FILE_CACHE)
-			file_cache_notify();
+			worker_notify(l->w);
 	for (int i = 0; i < n; i++) {
 		struct src *s = evs[i].data.ptr;
 		switch (s->type) {
@@ -497,29 +477,29 @@ static int serve(struct loop *l, int stop_fd)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	sigset_t open_mask;
-	int cache_fd = file_cache_init();
+	int cache_fd = worker_watch_fd(l->w);
 
 	sigemptyset(&open_mask);
 	l->stop = (struct src){ SRC_STOP, stop_fd };
 	l->cache = (struct src){ SRC_FILE_CACHE, cache_fd };
 	if (watch(l->ep, stop_fd, &l->stop) < 0 ||
 	    (cache_fd >= 0 && watch(l->ep, cache_fd, &l->cache) < 0)) {
-		syslog(LOG_ERR, "event: watching the stop pipe or file cache: %m");
+		log_msg(LOG_ERR, "event: watching the stop pipe or file cache: %m");
 		return 1;
 	}
-	update_accepting(l, conn_now());
+	update_accepting(l, clock_coarse_ms());
 	while (!l->stopping || l->nconns > 0) {
-		int64_t now = conn_now();
+		int64_t now = clock_coarse_ms();
 		expire(l, now);
 		update_accepting(l, now);
 		if (l->stopping && l->nconns == 0)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
 		int n = evb_wait(l->ep, evs, MAX_EVENTS, next_timeout(l, now), &open_mask);
-		now = conn_now();
+		now = clock_coarse_ms();
 		if (n < 0) {
 			if (errno != EINTR) {
-				syslog(LOG_ERR, "event: waiting for events: %m");
+				log_msg(LOG_ERR, "event: waiting for events: %m");
 				return 1;
 			}
 			if (pool_child_stopping(stop_fd))
@@ -539,7 +519,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		.env = env,
 		.ec = env->mpm_conf,
 		.lsn = lsn,
-		.slot = sb_claim(env->sb, env->generation),
+		.w = worker_begin(env, stop_fd),
 	};
 	int rc;
 
@@ -549,15 +529,13 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		lsn[i] = (struct src){ SRC_LISTENER, env->listeners[i] };
 	l.ep = evb_open(l.ec->backend);
 	if (!l.ep) {
-		syslog(LOG_ERR, "event: creating the event backend: %m");
-		sb_release(l.slot);
+		log_msg(LOG_ERR, "event: creating the event backend: %m");
+		worker_end(l.w);
 		return 1;
 	}
 	rc = serve(&l, stop_fd);
 	evb_close(l.ep);
-	file_cache_free();
-	conn_release_buffers();
-	sb_release(l.slot);
+	worker_end(l.w);
 	return rc;
 }
 
@@ -571,9 +549,9 @@ static void raise_nofile(const struct event_conf *ec)
 		return;
 	if (rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)ec->max_connections + FD_RESERVE)
-		syslog(LOG_WARNING, "event: max_connections %ld is above what the open-file "
-		       "limit %llu allows; accepts will pause when descriptors run out",
-		       ec->max_connections, (unsigned long long)rl.rlim_cur);
+		log_msg(LOG_WARNING, "event: max_connections %ld is above what the open-file "
+			"limit %llu allows; accepts will pause when descriptors run out",
+			ec->max_connections, (unsigned long long)rl.rlim_cur);
 }
 
 /*
@@ -586,22 +564,17 @@ static void defer_accepts(const struct mpm_env *env, int secs)
 	for (size_t i = 0; i < env->nlisteners; i++)
 		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
 			       sizeof(secs)) < 0)
-			syslog(LOG_WARNING, "event: TCP_DEFER_ACCEPT on listener %d: %m",
-			       env->listeners[i]);
+			log_msg(LOG_WARNING, "event: TCP_DEFER_ACCEPT on listener %d: %m",
+				env->listeners[i]);
 }
 
 static int run(const struct mpm_env *env)
 {
 	const struct event_conf *ec = env->mpm_conf;
-	struct pool *p;
 
 	raise_nofile(ec);
 	defer_accepts(env, (int)ec->defer_accept);
-	p = pool_create(env, child_main, NULL, false);
-	if (!p)
-		return 1;
-	pool_set_target(p, (unsigned)ec->processes);
-	return pool_run(p, NULL, NULL);
+	return pool_serve(env, child_main, (unsigned)ec->processes);
 }
 
 const struct mpm_module minihttpd_mpm = {

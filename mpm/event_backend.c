@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event_backend.h"
+#include "log.h"
 
 struct evb_ops {
 	int (*add)(struct evb *b, int fd, uint32_t events, void *ptr);
@@ -162,8 +162,8 @@ static int sl_add(struct evb *b, int fd, uint32_t events, void *ptr)
 
 	if (fd >= FD_SETSIZE) {
 		if (!logged)
-			syslog(LOG_ERR, "event: select backend: descriptor %d is above FD_SETSIZE "
-			       "(%d); use backend = poll or epoll", fd, FD_SETSIZE);
+			log_msg(LOG_ERR, "event: select backend: descriptor %d is above FD_SETSIZE "
+				"(%d); use backend = poll or epoll", fd, FD_SETSIZE);
 		logged = true;
 		errno = ERANGE;
 		return -1;

@@ -1,6 +1,7 @@
 /*
  * prefork: a pool of single-threaded processes, each serving one connection at a time
- * (the seed's preforked server; Apache's prefork). The `accept` strategy decides how a
+ * (the preforked server of Stevens, UNIX Network Programming vol. 1, ch. 30; Apache's
+ * prefork). The `accept` strategy decides how a
  * connection reaches a child:
  *   none    every child waits on the listeners and the kernel wakes one (EPOLLEXCLUSIVE,
  *           the wake-one of a blocking accept(), kept for several listeners);
@@ -20,15 +21,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "conn_loop.h"
 #include "mpm.h"
-#include "pool.h"
-#include "scoreboard.h"
 
 #define SPAWN_RATE_MAX 32	/* Apache's MAX_SPAWN_RATE */
 #define SERVERS_MAX 4096
@@ -49,12 +45,6 @@ struct prefork {
 	const struct mpm_env *env;
 	const struct prefork_conf *pc;
 	pthread_mutex_t *lock;		/* ACCEPT_MUTEX: in a MAP_SHARED page */
-	int pending;			/* passfd: accepted, not yet handed over; -1 */
-	uint8_t *chan_eof;		/* passfd: by child index, its channel reached EOF */
-	unsigned eof_cap;
-	unsigned polled_listeners;	/* passfd: how many of the polled fds are listeners */
-	unsigned next_listener;		/* passfd: where the next round of accepts starts */
-	int64_t accept_pause_until;	/* passfd: out of descriptors, back off */
 	unsigned spawn_rate;
 };
 
@@ -63,7 +53,7 @@ struct child {
 	const struct mpm_env *env;
 	const struct prefork_conf *pc;
 	int stop_fd;
-	struct sb_slot *slot;
+	struct worker *w;
 	long conns;
 };
 
@@ -100,9 +90,8 @@ static long query(const void *conf, enum mpm_query what)
 	const struct prefork_conf *pc = conf;
 
 	switch (what) {
-	case MPM_Q_THREADED: return 0;
-	case MPM_Q_ASYNC: return 0;
 	case MPM_Q_MAX_SLOTS: return pc->max_servers;
+	case MPM_Q_CONNS_PER_WORKER: return 0;
 	}
 	return -1;
 }
@@ -123,15 +112,9 @@ static bool stopping(int stop_fd)
 static bool serve(struct child *ch, int fd, const struct sockaddr_storage *peer,
 		  socklen_t len)
 {
-	conn_serve(ch->env->http, fd, (const struct sockaddr *)peer, len, ch->slot, ch->stop_fd);
+	worker_serve(ch->w, fd, (const struct sockaddr *)peer, len);
 	ch->conns++;
 	return !(ch->pc->max_conns_per_child && ch->conns >= ch->pc->max_conns_per_child);
-}
-
-static int accept_one(int l, struct sockaddr_storage *peer, socklen_t *len)
-{
-	*len = sizeof(*peer);
-	return accept4(l, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
 /*
@@ -149,7 +132,7 @@ static int accept_exclusive(struct child *ch)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	if (ep < 0) {
-		syslog(LOG_ERR, "generation %u: epoll_create1: %m", env->generation);
+		log_msg(LOG_ERR, "epoll_create1: %m");
 		return 1;
 	}
 	for (uint32_t i = 0; i <= stop_tag; i++) {
@@ -158,7 +141,7 @@ static int accept_exclusive(struct child *ch)
 			e.events |= EPOLLEXCLUSIVE;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, i < stop_tag ? env->listeners[i] : ch->stop_fd,
 			      &e) < 0) {
-			syslog(LOG_ERR, "generation %u: epoll_ctl: %m", env->generation);
+			log_msg(LOG_ERR, "epoll_ctl: %m");
 			close(ep);
 			return 1;
 		}
@@ -168,21 +151,21 @@ static int accept_exclusive(struct child *ch)
 		struct epoll_event e;
 		int n = epoll_pwait(ep, &e, 1, -1, &open_mask);
 		if (n < 0 && errno != EINTR) {
-			syslog(LOG_ERR, "generation %u: epoll_pwait: %m", env->generation);
+			log_msg(LOG_ERR, "epoll_pwait: %m");
 			break;
 		}
 		if (n <= 0)
 			continue;
 		if (e.data.u32 == stop_tag)
 			break;
-		int fd = accept_one(env->listeners[e.data.u32], &peer, &len);
-		if (conn_accept_note(fd))
-			pool_child_wait(NULL, 0, ch->stop_fd, 100);
+		int fd = mpm_accept(env->listeners[e.data.u32], &peer, &len);
+		if (fd == -2)
+			pool_child_wait(NULL, 0, ch->stop_fd, ACCEPT_PAUSE_MS);
 		else if (fd >= 0 && !serve(ch, fd, &peer, len))
 			break;
 	}
 	for (size_t i = 0; i < env->nlisteners && pool_child_stopping(ch->stop_fd); i++) {
-		int fd = accept_one(env->listeners[i], &peer, &len);
+		int fd = mpm_accept(env->listeners[i], &peer, &len);
 		if (fd >= 0)
 			serve(ch, fd, &peer, len);
 	}
@@ -211,13 +194,11 @@ static int lock_accept(struct child *ch, pthread_mutex_t *m)
 		if (rc == ETIMEDOUT)
 			continue;
 		if (rc == EOWNERDEAD) {
-			syslog(LOG_WARNING, "generation %u: a child died holding the accept lock; "
-			       "recovered it", ch->env->generation);
+			log_msg(LOG_WARNING, "a child died holding the accept lock; recovered it");
 			rc = pthread_mutex_consistent(m);
 		}
 		if (rc != 0) {
-			syslog(LOG_ERR, "generation %u: accept lock: %s", ch->env->generation,
-			       strerror(rc));
+			log_msg(LOG_ERR, "accept lock: %s", strerror(rc));
 			return -1;
 		}
 		return 0;
@@ -231,7 +212,7 @@ static int accept_locked(struct child *ch, pthread_mutex_t *m)
 	while (lock_accept(ch, m) == 0) {
 		struct sockaddr_storage peer;
 		socklen_t len;
-		int fd = conn_accept_any(env->listeners, env->nlisteners, ch->stop_fd, &peer, &len);
+		int fd = mpm_accept_wait(env, ch->stop_fd, &peer, &len);
 
 		pthread_mutex_unlock(m);
 		if (fd < 0 || !serve(ch, fd, &peer, len))
@@ -240,7 +221,7 @@ static int accept_locked(struct child *ch, pthread_mutex_t *m)
 	return 0;
 }
 
-static pthread_mutex_t *lock_create(const struct mpm_env *env)
+static pthread_mutex_t *lock_create(void)
 {
 	pthread_mutexattr_t attr;
 	pthread_mutex_t *m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE,
@@ -248,7 +229,7 @@ static pthread_mutex_t *lock_create(const struct mpm_env *env)
 	int rc;
 
 	if (m == MAP_FAILED) {
-		syslog(LOG_ERR, "generation %u: accept lock: mmap: %m", env->generation);
+		log_msg(LOG_ERR, "accept lock: mmap: %m");
 		return NULL;
 	}
 	pthread_mutexattr_init(&attr);
@@ -257,7 +238,7 @@ static pthread_mutex_t *lock_create(const struct mpm_env *env)
 	rc = pthread_mutex_init(m, &attr);
 	pthread_mutexattr_destroy(&attr);
 	if (rc != 0) {
-		syslog(LOG_ERR, "generation %u: accept lock: %s", env->generation, strerror(rc));
+		log_msg(LOG_ERR, "accept lock: %s", strerror(rc));
 		munmap(m, sizeof(*m));
 		return NULL;
 	}
@@ -324,8 +305,6 @@ static int accept_passed(struct child *ch, int chan)
 		close(ch->env->listeners[i]);
 	for (;;) {
 		struct pollfd pfd = { .fd = chan, .events = POLLIN };
-		struct sockaddr_storage peer;
-		socklen_t len = sizeof(peer);
 		bool stop = stopping(ch->stop_fd), more = true;
 
 		if (!stop) {
@@ -337,11 +316,8 @@ static int accept_passed(struct child *ch, int chan)
 		int fd = recv_conn(chan);
 		if (fd == -2)
 			break;
-		if (fd >= 0) {
-			if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
-				len = 0;
-			more = serve(ch, fd, &peer, len);
-		}
+		if (fd >= 0)
+			more = serve(ch, fd, NULL, 0);
 		if (stop || !more)
 			break;
 		if (fd >= 0 && send(chan, "i", 1, MSG_NOSIGNAL) != 1)
@@ -353,94 +329,67 @@ static int accept_passed(struct child *ch, int chan)
 static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
 {
 	const struct prefork *pf = arg;
-	struct child ch = { .env = env, .pc = pf->pc, .stop_fd = stop_fd };
+	struct child ch = { .env = env, .pc = pf->pc, .stop_fd = stop_fd,
+			    .w = worker_begin(env, stop_fd) };
 	int rc = 0;
 
-	ch.slot = sb_claim(env->sb, env->generation);
-	if (!ch.slot)
-		syslog(LOG_WARNING, "generation %u: scoreboard full (max_workers); child %ld "
-		       "serves without a slot", env->generation, (long)getpid());
 	switch (pf->pc->accept) {
 	case ACCEPT_NONE: rc = accept_exclusive(&ch); break;
 	case ACCEPT_MUTEX: rc = accept_locked(&ch, pf->lock); break;
 	case ACCEPT_PASSFD: rc = accept_passed(&ch, chan); break;
 	}
-	sb_release(ch.slot);
+	worker_end(ch.w);
 	return rc;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static bool chan_gone(const struct prefork *pf, const struct pool_child *c)
-{
-	return c->index < pf->eof_cap && pf->chan_eof[c->index];
-}
-
 /* Its child is exiting: neither hand it work nor poll its channel until it is reaped. */
-static void set_chan_gone(struct prefork *pf, struct pool_child *c)
+static void set_chan_gone(struct pool_child *c)
 {
-	c->busy = true;
-	if (c->index >= pf->eof_cap) {
-		unsigned cap = c->index + 64;
-		uint8_t *e = realloc(pf->chan_eof, cap);
-		if (!e)
-			return;
-		memset(e + pf->eof_cap, 0, cap - pf->eof_cap);
-		pf->chan_eof = e;
-		pf->eof_cap = cap;
-	}
-	pf->chan_eof[c->index] = 1;
+	c->busy = c->gone = true;
 }
 
-static struct pool_child *idle_child(struct pool *p, const struct prefork *pf)
+static struct pool_child *idle_child(struct pool *p)
 {
 	for (unsigned i = pool_count(p); i-- > 0;) {
 		struct pool_child *c = pool_child_at(p, i);
-		if (!c->busy && !c->retiring && c->chan >= 0 && !chan_gone(pf, c))
+		if (!c->busy && !c->retiring && c->chan >= 0 && !c->gone)
 			return c;
 	}
 	return NULL;
 }
 
-/* Hands fd to an idle child; keeps it for later when every handover failed. */
-static void pass(struct pool *p, struct prefork *pf, int fd)
+/* The pool accepts for passfd while a child is idle: clients wait in the backlog. */
+static bool can_pass(struct pool *p, void *arg)
+{
+	(void)arg;
+	return idle_child(p) != NULL;
+}
+
+/* Hands fd to an idle child; false (the pool offers it again) when every handover failed. */
+static bool pass(struct pool *p, int fd, void *arg)
 {
 	struct pool_child *c;
 
-	while ((c = idle_child(p, pf))) {
+	(void)arg;
+	while ((c = idle_child(p))) {
 		c->busy = true;
 		if (send_conn(c->chan, fd) == 0) {
 			close(fd);
-			return;
+			return true;
 		}
-		set_chan_gone(pf, c);
+		set_chan_gone(c);
 	}
-	pf->pending = fd;
+	return false;
 }
 
 static int passfd_poll_fds(struct pool *p, struct pollfd *fds, int max, void *arg)
 {
-	struct prefork *pf = arg;
-	const struct mpm_env *env = pf->env;
 	int n = 0;
 
-	pf->polled_listeners = 0;
-	/* Back-pressure: with no idle child, clients wait in the listen backlog. */
-	if (pf->pending < 0 && idle_child(p, pf) && now_ms() >= pf->accept_pause_until &&
-	    env->nlisteners <= (size_t)max) {
-		for (size_t i = 0; i < env->nlisteners; i++)
-			fds[n++] = (struct pollfd){ .fd = env->listeners[i], .events = POLLIN };
-		pf->polled_listeners = (unsigned)n;
-	}
+	(void)arg;
 	for (unsigned i = 0; i < pool_count(p) && n < max; i++) {
 		struct pool_child *c = pool_child_at(p, i);
-		if (c->chan >= 0 && !chan_gone(pf, c))
+		if (c->chan >= 0 && !c->gone)
 			fds[n++] = (struct pollfd){ .fd = c->chan, .events = POLLIN };
 	}
 	return n;
@@ -458,99 +407,28 @@ static struct pool_child *child_by_chan(struct pool *p, int fd, unsigned hint)
 	return NULL;
 }
 
+/* A byte from a child: it is idle again; EOF: it is on its way out. */
 static void passfd_poll_ready(struct pool *p, struct pollfd *fds, int n, void *arg)
 {
-	struct prefork *pf = arg;
-
-	for (int k = (int)pf->polled_listeners; k < n; k++) {
+	(void)arg;
+	for (int k = 0; k < n; k++) {
 		struct pool_child *c;
 		char buf[16];
-		if (!fds[k].revents ||
-		    !(c = child_by_chan(p, fds[k].fd, (unsigned)k - pf->polled_listeners)))
+		if (!fds[k].revents || !(c = child_by_chan(p, fds[k].fd, (unsigned)k)))
 			continue;
 		ssize_t r = recv(c->chan, buf, sizeof(buf), MSG_DONTWAIT);
 		if (r > 0)
 			c->busy = false;
 		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
-			set_chan_gone(pf, c);
-	}
-	if (pf->pending >= 0) {
-		int fd = pf->pending;
-		pf->pending = -1;
-		pass(p, pf, fd);
-	}
-	/* One connection per ready listener in turn, from a rotating start: no starvation. */
-	for (bool took = true; took;) {
-		took = false;
-		for (unsigned j = 0; j < pf->polled_listeners; j++) {
-			unsigned k = (pf->next_listener + j) % pf->polled_listeners;
-			if (!(fds[k].revents & POLLIN) || pf->pending >= 0 || !idle_child(p, pf))
-				continue;
-			int fd = accept4(fds[k].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0) {
-				conn_accept_note(fd);
-				pf->next_listener = k + 1;
-				pass(p, pf, fd);
-				took = true;
-				continue;
-			}
-			fds[k].revents = 0;
-			if (conn_accept_note(fd)) {
-				pf->accept_pause_until = now_ms() + 100;
-				return;
-			}
-		}
+			set_chan_gone(c);
 	}
 }
 
-static void passfd_child_exited(struct pool *p, struct pool_child *c, void *arg)
-{
-	struct prefork *pf = arg;
-
-	(void)p;
-	if (c->index < pf->eof_cap)
-		pf->chan_eof[c->index] = 0;
-}
-
-/* A child's scoreboard state; SB_IDLE also while it starts and has no slot yet. */
-static enum sb_state child_state(const struct scoreboard *sb, unsigned generation, pid_t pid)
-{
-	for (unsigned i = 0; sb && i < sb->nslots; i++) {
-		const struct sb_slot *s = &sb->slots[i];
-		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == pid && s->generation == generation)
-			return (enum sb_state)__atomic_load_n(&s->state, __ATOMIC_RELAXED);
-	}
-	return SB_IDLE;
-}
-
-static bool is_idle(const struct prefork *pf, const struct pool_child *c)
+static bool is_idle(struct pool *p, const struct prefork *pf, const struct pool_child *c)
 {
 	if (pf->pc->accept == ACCEPT_PASSFD)
-		return !c->busy && !chan_gone(pf, c);
-	return child_state(pf->env->sb, pf->env->generation, c->pid) == SB_IDLE;
-}
-
-/*
- * Saturated: every child busy and no more allowed. The scoreboard logs an episode once,
- * when it starts and when it ends, and shows it on the status page; only the serving
- * generation reports, as sb_check_busy() does.
- */
-static void report_saturation(const struct prefork *pf, bool full, unsigned idle,
-			      unsigned total)
-{
-	struct scoreboard *sb = pf->env->sb;
-	char what[SB_WHAT_MAX];
-
-	if (!sb || __atomic_load_n(&sb->totals.generation, __ATOMIC_RELAXED) !=
-		   pf->env->generation)
-		return;
-	if (full)
-		snprintf(what, sizeof(what), "all %u children of generation %u busy, at max_servers",
-			 total, pf->env->generation);
-	else
-		snprintf(what, sizeof(what), "%u of %u children of generation %u idle", idle, total,
-			 pf->env->generation);
-	sb_saturated(sb, full, what);
+		return !c->busy && !c->gone;
+	return pool_child_idle(p, c);
 }
 
 /* Apache's idle server maintenance, once a second. */
@@ -566,12 +444,11 @@ static void tick(struct pool *p, void *arg)
 		if (c->retiring)
 			continue;
 		total++;
-		if (is_idle(pf, c)) {
+		if (is_idle(p, pf, c)) {
 			idle++;
 			spare = c;
 		}
 	}
-	report_saturation(pf, idle == 0 && total >= (unsigned)pc->max_servers, idle, total);
 	if (idle > (unsigned)pc->max_spare && spare) {
 		pool_set_target(p, total - 1);
 		pool_retire(p, spare);
@@ -600,28 +477,24 @@ static int run(const struct mpm_env *env)
 	static const struct pool_hooks sizing = { .tick = tick };
 	static const struct pool_hooks passing = {
 		.tick = tick,
+		.can_accept = can_pass,
+		.accepted = pass,
 		.poll_fds = passfd_poll_fds,
 		.poll_ready = passfd_poll_ready,
-		.child_exited = passfd_child_exited,
 	};
 	const struct prefork_conf *pc = env->mpm_conf;
-	struct prefork pf = { .env = env, .pc = pc, .pending = -1, .spawn_rate = 1 };
+	struct prefork pf = { .env = env, .pc = pc, .spawn_rate = 1 };
 	bool passfd = pc->accept == ACCEPT_PASSFD;
 	struct pool *p;
 	int rc = 1;
 
-	if (pc->accept == ACCEPT_MUTEX && !(pf.lock = lock_create(env)))
+	if (pc->accept == ACCEPT_MUTEX && !(pf.lock = lock_create()))
 		return 1;
 	p = pool_create(env, child_main, &pf, passfd);
 	if (p) {
 		pool_set_target(p, (unsigned)pc->start);
 		rc = pool_run(p, passfd ? &passing : &sizing, &pf);
-	} else {
-		syslog(LOG_ERR, "generation %u: cannot create the process pool", env->generation);
 	}
-	if (pf.pending >= 0)
-		close(pf.pending);
-	free(pf.chan_eof);
 	lock_destroy(pf.lock);
 	return rc;
 }

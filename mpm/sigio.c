@@ -1,42 +1,34 @@
 /*
- * sigio: signal-driven I/O (the seed's single-process server with O_ASYNC, F_SETSIG and
- * a realtime signal). Every socket is O_ASYNC | O_NONBLOCK with a realtime signal set by
- * F_SETSIG, so the kernel queues one signal per readiness event carrying the descriptor
- * in si_fd and the poll bits in si_band. No handler runs: the signals stay blocked and the
+ * sigio: signal-driven I/O (Kerrisk, The Linux Programming Interface, ch. 63). Every
+ * socket is O_ASYNC | O_NONBLOCK with a realtime signal set by F_SETSIG, so the kernel
+ * queues one signal per readiness event carrying the descriptor in si_fd and the poll
+ * bits in si_band. No handler runs: the signals stay blocked and the
  * loop takes them with sigtimedwait(), then drives the connection engine for that fd.
  * Notification is edge-triggered, which the engine's "run until EAGAIN" contract suits.
  *
  * The listeners are shared by every process of the generation (and by other
  * generations), and a file's owner is one per open file, so they are owned by the
  * generation's process group: every process of it is signalled, the leader ignores the
- * signal, and the children race to accept. Connections are owned by the thread that
- * accepted them. The stop pipe is owned by the group too, so its EOF wakes every child.
+ * signal, and the children race to accept. Connections (and the file cache's inotify
+ * descriptor) are owned by the thread that made them. The stop pipe is owned by the
+ * group too, so its EOF wakes every child.
  *
  * When the realtime queue is full (RLIMIT_SIGPENDING) the kernel sends a plain SIGIO
  * instead and the event is lost: the loop then discards the queued signals and polls every
- * descriptor once, as the lecture prescribes. Once a second it expires timeouts by
+ * descriptor once, as Kerrisk prescribes. Once a second it expires timeouts by
  * scanning the connections, and tries the listeners even without a signal.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "http_conn.h"
 #include "mpm.h"
-#include "pool.h"
-#include "scoreboard.h"
 
 #define TICK_MS 1000
-#define RETRY_MS 100
 #define OVERFLOW_LOG_MS 60000
 
 struct sigio_conf {
@@ -55,14 +47,13 @@ struct loop {
 	unsigned max;
 	int sig;			/* the realtime signal */
 	int stop_fd;
-	struct sb_slot *slot;
+	struct worker *w;
 	struct conn **by_fd;
 	int cap, top;			/* by_fd's size; highest fd used + 1 */
 	unsigned nconns;
 	bool stopping;
 	bool accept_again;		/* below max_connections again: accept without a signal */
-	bool accept_failing;
-	int64_t accept_retry;
+	int64_t accept_retry;		/* short of descriptors: accepting paused until; 0 */
 	bool lost;			/* events were lost and resync() could not poll */
 	struct pollfd *pfd;		/* for the fallback poll */
 	size_t npfd;
@@ -81,9 +72,8 @@ static long query(const void *conf, enum mpm_query what)
 	const struct sigio_conf *sc = conf;
 
 	switch (what) {
-	case MPM_Q_THREADED: return 0;
-	case MPM_Q_ASYNC: return 1;
 	case MPM_Q_MAX_SLOTS: return sc->processes;
+	case MPM_Q_CONNS_PER_WORKER: return sc->max_connections;
 	}
 	return -1;
 }
@@ -116,8 +106,7 @@ static int own_listeners(const struct mpm_env *env)
 {
 	for (size_t i = 0; i < env->nlisteners; i++)
 		if (make_async(env->listeners[i], F_OWNER_PGRP, getpgrp(), false) < 0) {
-			syslog(LOG_ERR, "generation %u: signal-driven I/O on a listener: %m",
-			       env->generation);
+			log_msg(LOG_ERR, "signal-driven I/O on a listener: %m");
 			return -1;
 		}
 	return 0;
@@ -139,12 +128,6 @@ static void forget(struct loop *l, struct conn *c)
 	conn_free(c);
 	if (l->nconns-- == l->max)
 		l->accept_again = true;
-	/*
-	 * The engine leaves the slot in its last connection's state; with none left, the
-	 * process waits for one (an idle worker on the status page), it is not writing.
-	 */
-	if (l->nconns == 0 && !l->stopping)
-		sb_set_state(l->slot, SB_IDLE);
 }
 
 static void drive(struct loop *l, struct conn *c)
@@ -178,31 +161,21 @@ static bool track(struct loop *l, int fd, struct conn *c)
 
 static void accept_from(struct loop *l, int lfd)
 {
-	while (!l->stopping && l->nconns < l->max) {
+	while (!l->stopping && !l->accept_retry && l->nconns < l->max) {
 		struct sockaddr_storage peer;
-		socklen_t len = sizeof(peer);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ECONNABORTED || errno == EINTR)
-				continue;
-			if (errno == EMFILE || errno == ENFILE) {
-				if (!l->accept_failing)
-					syslog(LOG_ERR, "generation %u: accept: %m; pausing accepts "
-					       "for %d ms", l->env->generation, RETRY_MS);
-				l->accept_failing = true;
-				l->accept_retry = conn_now() + RETRY_MS;
-			}
+		socklen_t len;
+		int fd = mpm_accept(lfd, &peer, &len);
+		if (fd == -2)
+			l->accept_retry = clock_coarse_ms() + ACCEPT_PAUSE_MS;
+		if (fd < 0)
 			return;
-		}
-		l->accept_failing = false;
 		if (make_async(fd, F_OWNER_TID, gettid(), true) < 0) {
-			syslog(LOG_ERR, "generation %u: signal-driven I/O on a connection: %m",
-			       l->env->generation);
+			log_msg(LOG_ERR, "signal-driven I/O on a connection: %m");
 			close(fd);
 			continue;
 		}
-		struct conn *c = conn_new(l->env->http, fd, (struct sockaddr *)&peer, len,
-					  l->slot, sizeof(struct entry));
+		struct conn *c = conn_new(l->w, fd, (struct sockaddr *)&peer, len,
+					  sizeof(struct entry));
 		if (!c)
 			continue;
 		if (!track(l, fd, c)) {
@@ -228,7 +201,7 @@ static void begin_stop(struct loop *l)
 	if (l->stopping)
 		return;
 	l->stopping = true;
-	sb_set_state(l->slot, SB_GRACEFUL);
+	worker_drain(l->w);
 	for (int fd = 0; fd < l->top; fd++)
 		if (l->by_fd[fd])
 			conn_drain(l->by_fd[fd]);
@@ -240,6 +213,10 @@ static void dispatch(struct loop *l, int fd, long band)
 	if (fd == l->stop_fd) {
 		if (pool_child_stopping(l->stop_fd))
 			begin_stop(l);
+		return;
+	}
+	if (fd >= 0 && fd == worker_watch_fd(l->w)) {
+		worker_notify(l->w);
 		return;
 	}
 	if (is_listener(l, fd)) {
@@ -259,7 +236,7 @@ static void dispatch(struct loop *l, int fd, long band)
 /* The queue overflowed and events were lost: forget the queue, look at everything. */
 static void resync(struct loop *l)
 {
-	size_t need = l->env->nlisteners + 1 + l->nconns, n = 0;
+	size_t need = l->env->nlisteners + 2 + l->nconns, n = 0;
 	struct timespec zero = { 0, 0 };
 	sigset_t rt;
 
@@ -276,6 +253,7 @@ static void resync(struct loop *l)
 		l->npfd = need;
 	}
 	l->pfd[n++] = (struct pollfd){ .fd = l->stop_fd, .events = POLLIN };
+	l->pfd[n++] = (struct pollfd){ .fd = worker_watch_fd(l->w), .events = POLLIN };
 	for (size_t i = 0; i < l->env->nlisteners; i++)
 		l->pfd[n++] = (struct pollfd){ .fd = l->env->listeners[i], .events = POLLIN };
 	for (int fd = 0; fd < l->top; fd++) {
@@ -295,15 +273,14 @@ static void resync(struct loop *l)
 
 static void overflowed(struct loop *l)
 {
-	int64_t now = conn_now();
+	int64_t now = clock_coarse_ms();
 
 	l->overflows++;
 	if (!l->overflow_logged_at || now - l->overflow_logged_at >= OVERFLOW_LOG_MS) {
-		syslog(LOG_WARNING, "generation %u: realtime signal queue overflow (SIGIO "
-		       "instead of SIGRTMIN+1, %llu time(s) since the last report): polling "
-		       "all %u connections; raise RLIMIT_SIGPENDING if this recurs",
-		       l->env->generation, (unsigned long long)(l->overflows - l->overflows_logged),
-		       l->nconns);
+		log_msg(LOG_WARNING, "realtime signal queue overflow (SIGIO instead of "
+			"SIGRTMIN+1, %llu time(s) since the last report): polling all %u "
+			"connections; raise RLIMIT_SIGPENDING if this recurs",
+			(unsigned long long)(l->overflows - l->overflows_logged), l->nconns);
 		l->overflows_logged = l->overflows;
 		l->overflow_logged_at = now;
 	}
@@ -325,14 +302,13 @@ static void check_owner(struct loop *l)
 	if (owner.type == F_OWNER_PGRP && owner.pid > 0 &&
 	    !(kill(-owner.pid, 0) < 0 && errno == ESRCH))
 		return;
-	syslog(LOG_NOTICE, "generation %u: taking back the listeners' signals",
-	       l->env->generation);
+	log_msg(LOG_NOTICE, "taking back the listeners' signals");
 	own_listeners(l->env);
 }
 
 static void tick(struct loop *l)
 {
-	int64_t now = conn_now();
+	int64_t now = clock_coarse_ms();
 
 	if (l->lost)
 		resync(l);
@@ -374,19 +350,24 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	signal(SIGIO, SIG_DFL);
 	sigaddset(&wait_set, SIGTERM);
 	if (make_async(stop_fd, F_OWNER_PGRP, getpgrp(), false) < 0) {
-		syslog(LOG_ERR, "generation %u: signal-driven I/O on the stop pipe: %m",
-		       env->generation);
+		log_msg(LOG_ERR, "signal-driven I/O on the stop pipe: %m");
 		return 1;
 	}
 	pool_fit_nofile((rlim_t)sc->max_connections * 2 + 64);
-	l.slot = sb_claim(env->sb, env->generation);
+	l.w = worker_begin(env, stop_fd);
+	if (worker_watch_fd(l.w) >= 0 &&
+	    make_async(worker_watch_fd(l.w), F_OWNER_TID, gettid(), false) < 0) {
+		log_msg(LOG_ERR, "signal-driven I/O on the file cache: %m");
+		worker_end(l.w);
+		return 1;
+	}
 	/* Whatever happened before the signals were set up raised none. */
 	resync(&l);
-	next_tick = conn_now() + TICK_MS;
+	next_tick = clock_coarse_ms() + TICK_MS;
 
 	while (!l.stopping || l.nconns > 0) {
-		int64_t now = conn_now(), until = next_tick;
-		if (l.accept_failing && l.accept_retry < until)
+		int64_t now = clock_coarse_ms(), until = next_tick;
+		if (l.accept_retry && l.accept_retry < until)
 			until = l.accept_retry;
 		int64_t left = until > now ? until - now : 0;
 		struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000 };
@@ -398,9 +379,9 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 			overflowed(&l);
 		else if (sig == SIGTERM)
 			begin_stop(&l);
-		now = conn_now();
-		if (l.accept_failing && now >= l.accept_retry) {
-			l.accept_failing = false;
+		now = clock_coarse_ms();
+		if (l.accept_retry && now >= l.accept_retry) {
+			l.accept_retry = 0;
 			l.accept_again = true;
 		}
 		if (l.accept_again && !l.stopping)
@@ -410,7 +391,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 			next_tick = now + TICK_MS;
 		}
 	}
-	sb_release(l.slot);
+	worker_end(l.w);
 	free(l.by_fd);
 	free(l.pfd);
 	return 0;
@@ -419,18 +400,13 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 static int run(const struct mpm_env *env)
 {
 	const struct sigio_conf *sc = env->mpm_conf;
-	struct pool *p;
 
 	/* The leader is in the group that owns the listeners: their signals are not for it. */
 	signal(io_signal(), SIG_IGN);
 	signal(SIGIO, SIG_IGN);
 	if (own_listeners(env) < 0)
 		return 1;
-	p = pool_create(env, child_main, NULL, false);
-	if (!p)
-		return 1;
-	pool_set_target(p, (unsigned)sc->processes);
-	return pool_run(p, NULL, NULL);
+	return pool_serve(env, child_main, (unsigned)sc->processes);
 }
 
 const struct mpm_module minihttpd_mpm = {

@@ -1,5 +1,6 @@
 /*
- * thread: one thread per connection (the seed's "thread per client"). One process, kept
+ * thread: one thread per connection (Stevens, UNIX Network Programming vol. 1, ch. 30:
+ * "one thread per client"). One process, kept
  * by the pool (a crash is replaced), whose main thread accepts and starts a detached
  * thread for each connection; the thread serves it to its end and exits.
  *
@@ -9,21 +10,13 @@
  * thread stops accepting and waits for the threads, which finish the request in flight;
  * the master's graceful_timeout bounds that wait.
  */
-#include <errno.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "conn_loop.h"
 #include "mpm.h"
-#include "pool.h"
-#include "scoreboard.h"
 
 /* A connection's call chain is shallow; 8 MiB stacks would only reserve address space. */
 #define STACK_SIZE (512 * 1024)
@@ -57,9 +50,8 @@ static long query(const void *conf, enum mpm_query what)
 	const struct thread_conf *tc = conf;
 
 	switch (what) {
-	case MPM_Q_THREADED: return 1;
-	case MPM_Q_ASYNC: return 0;
 	case MPM_Q_MAX_SLOTS: return tc->max_threads;
+	case MPM_Q_CONNS_PER_WORKER: return 0;
 	}
 	return -1;
 }
@@ -67,13 +59,12 @@ static long query(const void *conf, enum mpm_query what)
 static void *conn_thread(void *arg)
 {
 	struct job *j = arg;
-	struct sb_slot *slot = sb_claim(j->env->sb, j->env->generation);
+	struct worker *w = worker_begin(j->env, j->stop_fd);
 
 	/* So ps -L and /proc/PID/task tell connection threads from the main one. */
 	pthread_setname_np(pthread_self(), THREAD_NAME);
-	conn_serve(j->env->http, j->fd, (struct sockaddr *)&j->peer, j->len, slot, j->stop_fd);
-	sb_release(slot);
-	conn_release_buffers();
+	worker_serve(w, j->fd, (struct sockaddr *)&j->peer, j->len);
+	worker_end(w);
 	free(j);
 	pthread_mutex_lock(&lock);
 	active--;
@@ -111,9 +102,8 @@ static bool start(const pthread_attr_t *attr, struct job *j, int stop_fd)
 	pthread_mutex_unlock(&lock);
 	while ((err = pthread_create(&t, attr, conn_thread, j)) != 0) {
 		if (!logged)
-			syslog(LOG_ERR, "generation %u: pthread_create: %s; holding the connection "
-			       "and retrying every %d ms", j->env->generation, strerror(err),
-			       RETRY_MS);
+			log_msg(LOG_ERR, "pthread_create: %s; holding the connection and retrying "
+				"every %d ms", strerror(err), RETRY_MS);
 		logged = true;
 		if (pool_child_wait(NULL, 0, stop_fd, RETRY_MS) < 0) {
 			close(j->fd);
@@ -141,13 +131,12 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	while (wait_below((unsigned)tc->max_threads, stop_fd)) {
 		struct job *j = malloc(sizeof(*j));
 		if (!j) {
-			syslog(LOG_ERR, "generation %u: out of memory", env->generation);
+			log_msg(LOG_ERR, "out of memory");
 			if (pool_child_wait(NULL, 0, stop_fd, RETRY_MS) < 0)
 				break;
 			continue;
 		}
-		j->len = sizeof(j->peer);
-		j->fd = conn_accept_any(env->listeners, env->nlisteners, stop_fd, &j->peer, &j->len);
+		j->fd = mpm_accept_wait(env, stop_fd, &j->peer, &j->len);
 		if (j->fd < 0) {
 			free(j);
 			break;
@@ -167,12 +156,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 
 static int run(const struct mpm_env *env)
 {
-	struct pool *p = pool_create(env, child_main, NULL, false);
-
-	if (!p)
-		return 1;
-	pool_set_target(p, 1);
-	return pool_run(p, NULL, NULL);
+	return pool_serve(env, child_main, 1);
 }
 
 const struct mpm_module minihttpd_mpm = {

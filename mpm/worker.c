@@ -1,10 +1,11 @@
 /*
  * worker: a fixed number of processes, each with a fixed pool of threads serving one
- * connection at a time (the seed's prethreaded server; Apache's worker hybrid). The
- * `accept` strategy decides how a connection reaches a thread:
- *   mutex  each thread accepts in turn under a mutex (the seed's per-thread accept);
+ * connection at a time (the prethreaded server of Stevens, UNIX Network Programming
+ * vol. 1, ch. 30; Apache's worker hybrid). The `accept` strategy decides how a
+ * connection reaches a thread:
+ *   mutex  each thread accepts in turn under a mutex (Stevens: each thread accepts);
  *   queue  one thread accepts and hands descriptors to the others through a bounded
- *          queue (the seed's main-thread accept); when the queue is full the acceptor
+ *          queue (Stevens: the main thread accepts); when the queue is full the acceptor
  *          waits, and clients wait in the listen backlog: none is refused.
  * Every thread runs with all signals blocked except while it waits in ppoll() (inside
  * pool_child_wait()), so SIGTERM lands in a thread that is waiting; whichever thread
@@ -13,20 +14,14 @@
  * their connections, the process joins them and exits; the pool replaces a process that
  * crashes.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <syslog.h>
 #include <unistd.h>
 
-#include "conn_loop.h"
 #include "mpm.h"
-#include "pool.h"
-#include "scoreboard.h"
 
 #define THREADS_MAX 1024
 #define PROCESSES_MAX 256
@@ -47,7 +42,7 @@ struct accepted {
 	struct sockaddr_storage peer;
 };
 
-/* The seed's clifd[] ring with iget/iput, bounded both ways. */
+/* Stevens's clifd[] ring with iget/iput, bounded both ways. */
 struct queue {
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty, not_full;
@@ -100,9 +95,8 @@ static long query(const void *conf, enum mpm_query what)
 	const struct worker_conf *wc = conf;
 
 	switch (what) {
-	case MPM_Q_THREADED: return 1;
-	case MPM_Q_ASYNC: return 0;
 	case MPM_Q_MAX_SLOTS: return wc->processes * wc->threads;
+	case MPM_Q_CONNS_PER_WORKER: return 0;
 	}
 	return -1;
 }
@@ -183,10 +177,9 @@ static bool quitting(struct proc *pr)
 	return __atomic_load_n(&pr->quitting, __ATOMIC_ACQUIRE);
 }
 
-static void serve(struct proc *pr, struct sb_slot *slot, const struct accepted *a)
+static void serve(struct proc *pr, struct worker *w, const struct accepted *a)
 {
-	conn_serve(pr->env->http, a->fd, (const struct sockaddr *)&a->peer, a->len, slot,
-		   pr->quit[0]);
+	worker_serve(w, a->fd, (const struct sockaddr *)&a->peer, a->len);
 	unsigned long n = __atomic_add_fetch(&pr->conns, 1, __ATOMIC_RELAXED);
 	/* SIGTERM may have landed in this thread's wait: the others must hear of it. */
 	if (pool_child_stopping(-1) ||
@@ -197,23 +190,21 @@ static void serve(struct proc *pr, struct sb_slot *slot, const struct accepted *
 /* Waits on the listeners (or the quit pipe); -1 when the process stops. */
 static int accept_next(struct proc *pr, struct accepted *a)
 {
-	const struct mpm_env *env = pr->env;
-
 	if (quitting(pr))
 		return -1;
-	a->fd = conn_accept_any(env->listeners, env->nlisteners, pr->quit[0], &a->peer, &a->len);
+	a->fd = mpm_accept_wait(pr->env, pr->quit[0], &a->peer, &a->len);
 	return a->fd;
 }
 
 static void *serving_thread(void *arg)
 {
 	struct proc *pr = arg;
-	struct sb_slot *slot = sb_claim(pr->env->sb, pr->env->generation);
+	struct worker *w = worker_begin(pr->env, pr->quit[0]);
 	struct accepted a;
 
 	if (pr->wc->accept == ACCEPT_QUEUE) {
 		while (queue_pop(&pr->q, &a))
-			serve(pr, slot, &a);
+			serve(pr, w, &a);
 	} else {
 		for (;;) {
 			pthread_mutex_lock(&pr->accept_mu);
@@ -221,12 +212,11 @@ static void *serving_thread(void *arg)
 			pthread_mutex_unlock(&pr->accept_mu);
 			if (fd < 0)
 				break;
-			serve(pr, slot, &a);
+			serve(pr, w, &a);
 		}
 		quit(pr);
 	}
-	sb_release(slot);
-	conn_release_buffers();
+	worker_end(w);
 	return NULL;
 }
 
@@ -267,8 +257,8 @@ static unsigned start_threads(struct proc *pr, pthread_t *tids, unsigned *starte
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		syslog(LOG_ERR, "generation %u: process %ld: pthread_create: %s; %u threads serve",
-		       pr->env->generation, (long)getpid(), strerror(rc), serving);
+		log_msg(LOG_ERR, "process %ld: pthread_create: %s; %u threads serve",
+			(long)getpid(), strerror(rc), serving);
 	return serving;
 }
 
@@ -284,8 +274,7 @@ static int process_main(const struct mpm_env *env, int stop_fd, int chan, void *
 	tids = calloc((size_t)pr.wc->threads + 1, sizeof(*tids));
 	if (!tids || pipe2(pr.quit, O_CLOEXEC) < 0 ||
 	    (pr.wc->accept == ACCEPT_QUEUE && queue_init(&pr.q, (size_t)pr.wc->queue_size) < 0)) {
-		syslog(LOG_ERR, "generation %u: process %ld: cannot start: %m", env->generation,
-		       (long)getpid());
+		log_msg(LOG_ERR, "process %ld: cannot start: %m", (long)getpid());
 		return 1;
 	}
 	pthread_mutex_init(&pr.accept_mu, NULL);
@@ -311,27 +300,11 @@ static int process_main(const struct mpm_env *env, int stop_fd, int chan, void *
 	return rc;
 }
 
-/* Saturation (every thread busy) is logged once per episode and shown by the status page. */
-static void tick(struct pool *p, void *arg)
-{
-	const struct mpm_env *env = arg;
-
-	(void)p;
-	sb_check_busy(env->sb, env->generation, 0);
-}
-
 static int run(const struct mpm_env *env)
 {
-	static const struct pool_hooks hooks = { .tick = tick };
 	const struct worker_conf *wc = env->mpm_conf;
-	struct pool *p = pool_create(env, process_main, NULL, false);
 
-	if (!p) {
-		syslog(LOG_ERR, "generation %u: cannot create the process pool", env->generation);
-		return 1;
-	}
-	pool_set_target(p, (unsigned)wc->processes);
-	return pool_run(p, &hooks, (void *)env);
+	return pool_serve(env, process_main, (unsigned)wc->processes);
 }
 
 const struct mpm_module minihttpd_mpm = {

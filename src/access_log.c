@@ -12,7 +12,7 @@
 
 #include "access_log.h"
 #include "addr.h"
-#include "http_conn.h"
+#include "conn_ctx.h"
 #include "log.h"
 
 int access_log_open(const struct config *conf, char *err, size_t errlen)

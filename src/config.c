@@ -178,6 +178,12 @@ static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return config_check_word(cfg, opt, *(const char **)value, names);
 }
 
+static int check_file_cache(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"auto", "on", "off", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
 static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *name = *(const char **)value;
@@ -260,6 +266,7 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("syslog_facility", "daemon", CFGF_NONE), \
 	CFG_STR("access_log", "syslog", CFGF_NONE), \
 	CFG_STR("access_log_format", "combined", CFGF_NONE), \
+	CFG_STR("file_cache", "auto", CFGF_NONE), \
 	CFG_INT("header_timeout", 20, CFGF_NONE), \
 	CFG_INT("keepalive_timeout", 5, CFGF_NONE), \
 	CFG_INT("send_timeout", 60, CFGF_NONE), \
@@ -284,6 +291,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"mpm_dir", check_dir},
 	{"syslog_facility", check_facility},
 	{"access_log_format", check_log_format},
+	{"file_cache", check_file_cache},
 	{"header_timeout", check_positive},
 	{"keepalive_timeout", check_nonneg},
 	{"send_timeout", check_positive},
@@ -503,6 +511,9 @@ static int convert(cfg_t *cfg, struct config *conf)
 		strdup(al) : absolute(al);
 	conf->access_log_format = strcmp(cfg_getstr(cfg, "access_log_format"), "common") == 0 ?
 		LOG_FORMAT_COMMON : LOG_FORMAT_COMBINED;
+	const char *fc = cfg_getstr(cfg, "file_cache");
+	conf->file_cache = fc[1] == 'n' ? FILE_CACHE_ON : fc[1] == 'f' ? FILE_CACHE_OFF :
+			   FILE_CACHE_AUTO;
 	conf->header_timeout = (int)cfg_getint(cfg, "header_timeout");
 	conf->keepalive_timeout = (int)cfg_getint(cfg, "keepalive_timeout");
 	conf->send_timeout = (int)cfg_getint(cfg, "send_timeout");

@@ -24,6 +24,9 @@ struct listen_addr {
 
 enum access_log_format { LOG_FORMAT_COMMON, LOG_FORMAT_COMBINED };
 
+/* auto: on where a worker holds many connections (event loops), off where it holds one. */
+enum file_cache_mode { FILE_CACHE_AUTO, FILE_CACHE_ON, FILE_CACHE_OFF };
+
 struct config {
 	char *file;			/* absolute path of the file read */
 
@@ -51,6 +54,7 @@ struct config {
 	int syslog_facility;		/* LOG_DAEMON ... */
 	char *access_log;		/* "off", "syslog" or an absolute path */
 	enum access_log_format access_log_format;
+	enum file_cache_mode file_cache;
 
 	int header_timeout;		/* seconds for a whole request head */
 	int keepalive_timeout;		/* idle seconds between requests */

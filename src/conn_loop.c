@@ -1,77 +1,90 @@
 /*
- * conn_loop: a connection served by one process or thread at a time. The stop pipe is
- * polled with the socket so a draining generation still finishes the request in flight.
+ * conn_loop: how workers meet connections. The one accept policy every MPM uses, and
+ * the blocking workers' loop: one connection, one execution context, poll() on its
+ * socket (and the stop pipe, so a draining generation still finishes the request in
+ * flight) until the connection ends or a deadline passes.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
-#include <syslog.h>
 #include <unistd.h>
 
-#include "conn_loop.h"
-#include "pool.h"
+#include "clock.h"
+#include "engine.h"
+#include "http_conn.h"
 
-void conn_serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
-		socklen_t peerlen, struct sb_slot *slot, int stop_fd)
+int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len)
 {
-	struct conn *c = conn_new(ctx, fd, peer, peerlen, slot, 0);
+	/* From the first shortage to the next accept that succeeds: one episode, one log
+	 * line (and one for its end), however many pauses it lasts. A listener stays ready
+	 * meanwhile, so ENOBUFS/ENOMEM need the same pause as EMFILE/ENFILE. Episodes are
+	 * per thread: each accepting thread sees its own. */
+	static __thread bool exhausted;
+	int fd;
+
+	do {
+		if (len)
+			*len = sizeof(*peer);
+		fd = accept4(lfd, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (fd >= 0) {
+		if (exhausted)
+			log_msg(LOG_NOTICE, "accept: descriptors available again");
+		exhausted = false;
+		return fd;
+	}
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return -1;
+	if (!exhausted)
+		log_msg(LOG_ERR, "accept: %m; pausing accepts (%d ms at a time) until "
+			"descriptors or memory are freed", ACCEPT_PAUSE_MS);
+	exhausted = true;
+	return -2;
+}
+
+void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen_t len)
+{
+	struct conn *c = conn_new(w, fd, peer, len, 0);
 	bool drained = false;
 	enum conn_want want;
 
 	if (!c)
 		return;
 	while ((want = conn_run(c)) != CONN_DONE) {
-		struct pollfd pfd = { .fd = conn_fd(c),
-				      .events = want == CONN_WANT_READ ? POLLIN : POLLOUT };
-		int64_t left = conn_deadline(c) - conn_now();
+		struct pollfd pfd[2] = {
+			{ .fd = conn_fd(c), .events = want == CONN_WANT_READ ? POLLIN : POLLOUT },
+			{ .fd = w->watch_fd, .events = POLLIN },
+		};
+		int64_t left = conn_deadline(c) - clock_coarse_ms();
 		if (left <= 0) {
 			conn_expire(c);
 			break;
 		}
-		int rc = drained ? poll(&pfd, 1, (int)left)
-				 : pool_child_wait(&pfd, 1, stop_fd, (int)left);
+		int n = w->watch_fd >= 0 ? 2 : 1;
+		int rc = drained ? poll(pfd, (nfds_t)n, (int)left)
+				 : pool_child_wait(pfd, n, w->stop_fd, (int)left);
 		if (rc < 0 && !drained) {
 			drained = true;
+			worker_drain(w);
 			conn_drain(c);
-			sb_set_state(slot, SB_GRACEFUL);
 		}
+		if (rc > 0 && pfd[1].revents)
+			worker_notify(w);
 	}
 	conn_free(c);
-	sb_set_state(slot, SB_IDLE);
 }
 
-bool conn_accept_note(int fd)
-{
-	/* From the first shortage to the next accept that succeeds: one episode, one log
-	 * line (and one for its end), however many pauses it lasts. A listener stays ready
-	 * meanwhile, so ENOBUFS/ENOMEM need the same pause as EMFILE/ENFILE. */
-	static __thread bool exhausted;
-
-	if (fd >= 0) {
-		if (exhausted)
-			syslog(LOG_NOTICE, "accept: descriptors available again");
-		exhausted = false;
-		return false;
-	}
-	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
-		return false;
-	if (!exhausted)
-		syslog(LOG_ERR, "accept: %m; pausing accepts (100 ms at a time) until "
-		       "descriptors or memory are freed");
-	exhausted = true;
-	return true;
-}
-
-int conn_accept_any(const int *listeners, size_t n, int stop_fd,
-		    struct sockaddr_storage *peer, socklen_t *peerlen)
+int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
+		    socklen_t *len)
 {
 	/* Where the next scan starts: a listener always ready cannot starve the others. */
 	static __thread size_t next;
+	size_t n = env->nlisteners;
 	struct pollfd pfd[n];
 
 	for (;;) {
 		for (size_t i = 0; i < n; i++)
-			pfd[i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+			pfd[i] = (struct pollfd){ .fd = env->listeners[i], .events = POLLIN };
 		if (pool_child_wait(pfd, (int)n, stop_fd, -1) < 0)
 			return -1;
 		for (size_t k = 0; k < n; k++) {
@@ -79,15 +92,11 @@ int conn_accept_any(const int *listeners, size_t n, int stop_fd,
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			next = i + 1;
-			*peerlen = sizeof(*peer);
-			int fd = accept4(listeners[i], (struct sockaddr *)peer, peerlen,
-					 SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd >= 0) {
-				conn_accept_note(fd);
+			int fd = mpm_accept(env->listeners[i], peer, len);
+			if (fd >= 0)
 				return fd;
-			}
 			/* Out of descriptors: back off instead of spinning on a ready listener. */
-			if (conn_accept_note(fd) && pool_child_wait(NULL, 0, stop_fd, 100) < 0)
+			if (fd == -2 && pool_child_wait(NULL, 0, stop_fd, ACCEPT_PAUSE_MS) < 0)
 				return -1;
 		}
 	}

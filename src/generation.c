@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine.h"
 #include "generation.h"
-#include "http_conn.h"
 #include "log.h"
 #include "mpm_load.h"
 #include "privs.h"
@@ -70,7 +71,7 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 	int fds[ls->n];
 	int keep[ls->n + 2];
 	size_t nkeep = 0;
-	struct conn_ctx http;
+	struct engine eng;
 	char err[512];
 
 	setpgid(0, 0);
@@ -90,33 +91,19 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 
 	if (privs_drop(conf, err, sizeof(err)) < 0)
 		leader_fail(report_fd, g->id, "dropping privileges: ", err);
-	if (conn_ctx_init(&http, conf, g->access_fd, err, sizeof(err)) < 0)
+	if (engine_init(&eng, conf, conf->mpm_handle->mod, g->access_fd, sb, report_fd, err,
+			sizeof(err)) < 0)
 		leader_fail(report_fd, g->id, "", err);
 	struct mpm_env env = {
-		.conf = conf,
 		.mpm_conf = conf->mpm_conf,
 		.listeners = fds,
 		.nlisteners = ls->n,
 		.generation = g->id,
-		.sb = sb,
-		.http = &http,
-		.ready_fd = report_fd,
+		.engine = &eng,
 	};
 	int rc = conf->mpm_handle->mod->run(&env);
-	conn_ctx_free(&http);
+	engine_free(&eng);
 	_exit(rc);
-}
-
-void mpm_ready(const struct mpm_env *env)
-{
-	static bool told;
-
-	if (told)
-		return;
-	told = true;
-	if (write(env->ready_fd, "R", 1) < 0)
-		log_msg(LOG_ERR, "cannot report readiness: %m");
-	close(env->ready_fd);
 }
 
 int generation_start(struct generation *g, const struct listen_set *ls,

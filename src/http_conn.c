@@ -19,6 +19,7 @@
 #include "access_log.h"
 #include "addr.h"
 #include "clock.h"
+#include "engine.h"
 #include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
@@ -63,7 +64,7 @@ struct conn_io {
 struct conn {
 	const struct conn_ctx *ctx;
 	struct conn_io *io;
-	struct sb_slot *slot;
+	struct worker *w;
 	int64_t deadline;
 	int fd;
 	uint32_t requests;
@@ -144,11 +145,6 @@ void conn_release_buffers(void)
 	io_cached = 0;
 }
 
-int64_t conn_now(void)
-{
-	return clock_coarse_ms();
-}
-
 static const char *date_now(void)
 {
 	static __thread time_t last;
@@ -176,7 +172,7 @@ static void set_timer(struct conn *c, enum conn_timer t)
 	if (c->draining && t == CONN_T_KEEPALIVE && ms > DRAIN_GRACE_MS)
 		ms = DRAIN_GRACE_MS;
 	c->timer = (uint8_t)t;
-	c->deadline = conn_now() + ms;
+	c->deadline = clock_coarse_ms() + ms;
 }
 
 int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
@@ -235,9 +231,11 @@ void conn_ctx_reaped(const struct conn_ctx *ctx, pid_t pid, int status)
 
 static void refuse_over_limit(struct conn *c);
 
-struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
-		      socklen_t peerlen, struct sb_slot *slot, size_t extra)
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, size_t extra)
 {
+	const struct conn_ctx *ctx = &w->env->engine->http;
+	struct sb_slot *slot = w->slot;
 	struct conn *c = malloc(sizeof(*c) + extra);
 	int one = 1;
 
@@ -247,7 +245,7 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	}
 	c->ctx = ctx;
 	c->io = NULL;
-	c->slot = slot;
+	c->w = w;
 	c->fd = fd;
 	c->requests = 0;
 	c->state = S_HEAD;
@@ -257,7 +255,10 @@ struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr 
 	c->counted = false;
 	c->refused = false;
 	memset(&c->peer, 0, sizeof(c->peer));
-	memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
+	if (peer)
+		memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
+	else if (getpeername(fd, &c->peer.sa, &(socklen_t){ sizeof(c->peer) }) < 0)
+		memset(&c->peer, 0, sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	set_timer(c, CONN_T_HEADER);
@@ -317,8 +318,10 @@ void conn_free(struct conn *c)
 	closed(c);
 	if (c->counted)
 		climit_release(c->ctx->climit, &c->peer.sa);
-	if (c->slot)
-		__atomic_fetch_sub(&c->slot->active, 1, __ATOMIC_RELAXED);
+	/* The worker's last connection closed: it waits for the next (idle on the board). */
+	if (c->w->slot && __atomic_sub_fetch(&c->w->slot->active, 1, __ATOMIC_RELAXED) == 0 &&
+	    !c->w->draining)
+		sb_set_state(c->w->slot, SB_IDLE);
 	free(c);
 }
 
@@ -370,7 +373,7 @@ static void build_output(struct conn *c)
 	}
 	c->state = S_WRITE;
 	set_timer(c, CONN_T_SEND);
-	sb_set_state(c->slot, SB_WRITE);
+	sb_set_state(c->w->slot, SB_WRITE);
 }
 
 static void respond(struct conn *c)
@@ -383,7 +386,7 @@ static void respond(struct conn *c)
 	case HTTP_GET:
 	case HTTP_HEAD:
 		if (io->req.path.len != c->ctx->conf->status_path_len ||
-		    !status_serve(c->ctx->conf, c->slot, &io->req, &c->peer.sa, r))
+		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
 			static_serve(&c->ctx->st, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
@@ -429,7 +432,7 @@ static void refuse_over_limit(struct conn *c)
 {
 	static int64_t next_log;
 	static unsigned unlogged;
-	int64_t now = conn_now(), due = __atomic_load_n(&next_log, __ATOMIC_RELAXED);
+	int64_t now = clock_coarse_ms(), due = __atomic_load_n(&next_log, __ATOMIC_RELAXED);
 	unsigned n = __atomic_add_fetch(&unlogged, 1, __ATOMIC_RELAXED);
 
 	if (now >= due && __atomic_compare_exchange_n(&next_log, &due, now + REFUSAL_LOG_MS, false,
@@ -441,8 +444,8 @@ static void refuse_over_limit(struct conn *c)
 			addr_format(&c->peer.sa, addr, sizeof(addr)),
 			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
-	if (c->slot)
-		sb_add(&c->slot->refused, 1);
+	if (c->w->slot)
+		sb_add(&c->w->slot->refused, 1);
 	c->refused = true;
 	if (!(c->io = io_get(c->ctx))) {
 		closed(c);
@@ -463,12 +466,12 @@ static void start_request(struct conn *c, size_t head_len)
 	c->requests++;
 	io->keep_alive = req->keep_alive && !c->draining &&
 			 c->requests < conf->max_keepalive_requests;
-	if (c->slot) {
+	if (c->w->slot) {
 		size_t n = head_len < SB_REQUEST_MAX - 1 ? head_len : SB_REQUEST_MAX - 1;
 		const char *eol = memchr(io->in, '\r', n);
 		n = eol ? (size_t)(eol - io->in) : n;
-		memcpy(c->slot->request, io->in, n);
-		c->slot->request[n] = '\0';
+		memcpy(c->w->slot->request, io->in, n);
+		c->w->slot->request[n] = '\0';
 	}
 	io->body_left = req->chunked ? 0 : (req->content_length > 0 ? req->content_length : 0);
 	io->body_chunked = req->chunked;
@@ -536,7 +539,7 @@ static int step_head(struct conn *c)
 			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
 				set_timer(c, CONN_T_HEADER);
-				sb_set_state(c->slot, SB_READ);
+				sb_set_state(c->w->slot, SB_READ);
 			}
 			io->in_len += (size_t)n;
 			continue;
@@ -667,9 +670,9 @@ static void finish_response(struct conn *c)
 	/* Log Format counts the body only (Apache's %b). */
 	access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, io->reply.status,
 			 io->sent > io->head_out ? io->sent - io->head_out : 0);
-	if (c->slot) {
-		sb_add(&c->slot->requests, 1);
-		sb_add(&c->slot->bytes, io->sent);
+	if (c->w->slot) {
+		sb_add(&c->w->slot->requests, 1);
+		sb_add(&c->w->slot->bytes, io->sent);
 	}
 	if (io->reply.fd >= 0) {
 		close(io->reply.fd);
@@ -689,7 +692,7 @@ static void finish_response(struct conn *c)
 		io_put(c);
 		c->state = S_LINGER;
 		set_timer(c, CONN_T_LINGER);
-		sb_set_state(c->slot, SB_CLOSING);
+		sb_set_state(c->w->slot, SB_CLOSING);
 		return;
 	}
 	size_t left = io->in_len - io->pos;
@@ -700,7 +703,7 @@ static void finish_response(struct conn *c)
 	io->have_req = false;
 	c->state = S_HEAD;
 	set_timer(c, left ? CONN_T_HEADER : CONN_T_KEEPALIVE);
-	sb_set_state(c->slot, left ? SB_READ : SB_KEEPALIVE);
+	sb_set_state(c->w->slot, left ? SB_READ : SB_KEEPALIVE);
 }
 
 static int step_write(struct conn *c)

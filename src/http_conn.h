@@ -15,23 +15,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
-#include "climit.h"
-#include "config.h"
-#include "http_parse.h"
-#include "http_static.h"
-#include "scoreboard.h"
+#include "clock.h"	/* deadlines are clock_coarse_ms() readings */
 
-/* Per process, shared read-only by its threads. */
-struct conn_ctx {
-	const struct config *conf;
-	struct static_ctx st;
-	struct http_limits limits;
-	int access_fd;		/* access log file, -1 when off or to syslog */
-	bool access_syslog;
-	char server[48];	/* the Server field */
-	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
-};
+struct config;
+struct conn_ctx;	/* per generation, shared read-only by its workers (conn_ctx.h) */
+struct worker;		/* the worker serving (mpm.h) */
 
 /*
  * Opens the document root and MIME table as the current (already unprivileged) user, and
@@ -65,11 +55,12 @@ enum conn_timer {
 struct conn;
 
 /*
- * Takes ownership of fd (non-blocking). extra: bytes the driver wants for itself in the
- * same allocation (conn_extra()). slot: the scoreboard slot to count in, or NULL.
+ * Takes ownership of fd (non-blocking) for worker w, which counts it until conn_free()
+ * (its last one closing shows the worker idle again). peer NULL: the socket's. extra:
+ * bytes the driver wants for itself in the same allocation (conn_extra()).
  */
-struct conn *conn_new(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
-		      socklen_t peerlen, struct sb_slot *slot, size_t extra);
+struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
+		      socklen_t peerlen, size_t extra);
 enum conn_want conn_run(struct conn *c);
 void *conn_extra(struct conn *c);
 int conn_fd(const struct conn *c);
@@ -82,8 +73,6 @@ int conn_fd(const struct conn *c);
  */
 void conn_set_write_budget(struct conn *c, uint32_t bytes);
 
-/* Monotonic milliseconds, the clock of deadlines. */
-int64_t conn_now(void);
 int64_t conn_deadline(const struct conn *c);
 enum conn_timer conn_timer_kind(const struct conn *c);
 
@@ -99,7 +88,7 @@ void conn_drain(struct conn *c);
 /* Closes the socket (if still open), logs nothing, frees everything. */
 void conn_free(struct conn *c);
 
-/* Frees the calling thread's cache of idle buffers. */
+/* Frees the calling thread's cache of idle buffers (worker_end() does). */
 void conn_release_buffers(void);
 
 #endif

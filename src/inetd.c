@@ -21,11 +21,10 @@
 
 #include "access_log.h"
 #include "config.h"
-#include "conn_loop.h"
+#include "engine.h"
 #include "http_conn.h"
 #include "inetd.h"
 #include "log.h"
-#include "pool.h"
 #include "privs.h"
 
 static bool same_file(int a, int b)
@@ -144,22 +143,26 @@ static int take_connection(void)
 }
 
 /*
- * The one call into the connection engine, made as a blocking MPM's child makes it:
- * no scoreboard slot, no stop pipe; SIGTERM (systemd stopping the socket unit) drains
- * the connection through pool_child_signals() as it does in a pool's child.
+ * One worker of a generation of its own, as a blocking MPM's child is: no scoreboard, no
+ * MPM to ask (one connection, no bound), no stop pipe; SIGTERM (systemd stopping the
+ * socket unit) drains the connection as it does in a pool's child.
  */
-static void serve(const struct conn_ctx *ctx, int fd, const struct sockaddr *peer,
-		  socklen_t len)
+static void serve(struct engine *eng, int fd, const struct sockaddr *peer, socklen_t len)
 {
+	struct mpm_env env = { .engine = eng };
+	struct worker *w;
+
 	pool_child_signals();
-	conn_serve(ctx, fd, peer, len, NULL, -1);
+	w = worker_begin(&env, -1);
+	worker_serve(w, fd, peer, len);
+	worker_end(w);
 }
 
 int inetd_main(const char *conf_path, const char *mpm_dir)
 {
 	struct sockaddr_storage peer;
 	socklen_t peerlen = 0;
-	struct conn_ctx ctx;
+	struct engine eng;
 	struct config *conf;
 	const char *problem;
 	char err[1024];
@@ -190,7 +193,7 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 	/* Opened as the starting user, like the master does, before privileges go. */
 	access_fd = access_log_open(conf, err, sizeof(err));
 	if (access_fd == -2 || privs_drop(conf, err, sizeof(err)) < 0 ||
-	    conn_ctx_init(&ctx, conf, access_fd, err, sizeof(err)) < 0) {
+	    engine_init(&eng, conf, NULL, access_fd, NULL, -1, err, sizeof(err)) < 0) {
 		fail("-i: %s", err);
 		close(fd);
 		if (access_fd >= 0)
@@ -198,8 +201,8 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 		config_free(conf);
 		return 1;
 	}
-	serve(&ctx, fd, (const struct sockaddr *)&peer, peerlen);
-	conn_ctx_free(&ctx);
+	serve(&eng, fd, (const struct sockaddr *)&peer, peerlen);
+	engine_free(&eng);
 	if (access_fd >= 0)
 		close(access_fd);
 	config_free(conf);

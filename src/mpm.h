@@ -1,30 +1,36 @@
 /*
- * mpm.h: the contract between the core and a concurrency module (MPM). A module is a
- * shared object in mpm_dir exporting `const struct mpm_module minihttpd_mpm`. The core
- * loads exactly the one the config names and never names a module itself.
+ * mpm.h: the contract between the core and a concurrency module (MPM), and all a module
+ * uses of the core: the worker lifecycle, the accept policy and the process pool. A module
+ * is a shared object in mpm_dir exporting `const struct mpm_module minihttpd_mpm`; the
+ * core loads the one the config names and never names a module itself. A module that
+ * drives connections itself (an event loop) adds http_conn.h.
  *
- * The master forks one process per generation (one config) and calls run() in it, after
- * dropping privileges: run() is that generation's leader. It decides how connections meet
- * execution contexts (children, threads, an event loop), drives the shared connection
- * engine (http_conn.h) and usually builds on the process pool (pool.h). It must:
- *   - call mpm_ready() once it can serve (the master then retires the previous generation);
- *   - on SIGTERM stop accepting, let in-flight requests finish, and return 0;
- *   - never parse the config file, bind or close listeners, or fork another generation.
- * The master kills the generation's process group if it outlives graceful_timeout.
+ * The master forks a leader per generation (one config) and calls run() there, after
+ * dropping privileges. run() decides how connections meet workers (processes, threads, an
+ * event loop) and hands its bodies to the pool, which owns the process policy: it reports
+ * the generation ready, reaps children (their scoreboard slots, client-limit counts, the
+ * exit line), judges saturation once a second from query(), and on SIGTERM tells every
+ * worker to finish (stop_fd) and waits. A module never parses the config file, binds or
+ * closes listeners, or forks another generation.
  */
 #ifndef MINIHTTPD_MPM_H
 #define MINIHTTPD_MPM_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "log.h"
 
 #define MPM_ABI_VERSION 2
 #define MPM_SYMBOL "minihttpd_mpm"
 
 enum mpm_query {
-	MPM_Q_THREADED,		/* 1 when one process serves several connections with threads */
-	MPM_Q_ASYNC,		/* 1 when one thread serves many connections (event loop) */
-	MPM_Q_MAX_SLOTS,	/* scoreboard slots one generation may use at most */
+	MPM_Q_MAX_SLOTS,	/* workers (scoreboard slots) one generation runs at most */
+	MPM_Q_CONNS_PER_WORKER,	/* 0: one connection each; N: a worker is full at N */
 };
 
 /* ---- Options: a module declares them; the core parses, validates and fills its struct ---- */
@@ -62,19 +68,14 @@ long mpm_cpu_count(void);
 
 /* ---- end of options ---- */
 
-struct scoreboard;
-struct conn_ctx;
-struct config;
+struct engine;
 
 struct mpm_env {
-	const struct config *conf;
 	const void *mpm_conf;		/* the module's filled and checked conf struct */
 	const int *listeners;		/* non-blocking, CLOEXEC; shared by every generation */
 	size_t nlisteners;
 	unsigned generation;
-	struct scoreboard *sb;
-	const struct conn_ctx *http;	/* the connection engine's context, ready to use */
-	int ready_fd;			/* private to mpm_ready() */
+	struct engine *engine;		/* the core's, for the calls below */
 };
 
 struct mpm_module {
@@ -97,7 +98,91 @@ struct mpm_module {
 	int (*run)(const struct mpm_env *env);
 };
 
-/* Tells the master this generation serves (idempotent). */
-void mpm_ready(const struct mpm_env *env);
+/*
+ * A worker is a process or thread that serves; every one brackets its life with these.
+ * begin claims its scoreboard slot and readies the thread's caches (buffers, date, and
+ * the file cache when the engine has it on); end gives all of it back. stop_fd becomes
+ * readable when the worker must finish (a pool child's, or the MPM's own pipe).
+ */
+struct worker;
+struct worker *worker_begin(const struct mpm_env *env, int stop_fd);
+void worker_end(struct worker *w);
+/* An event loop also watches this descriptor (-1: none) and calls notify when readable. */
+int worker_watch_fd(const struct worker *w);
+void worker_notify(struct worker *w);
+/* The generation stops: what the worker holds is finished, not cut ('G' on the board). */
+void worker_drain(struct worker *w);
+
+/* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
+ * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
+void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen_t len);
+
+/*
+ * The accept policy: accept4() non-blocking and close-on-exec, retrying interruptions
+ * (peer and len may be NULL). -1: nothing to accept. -2: short of descriptors or memory
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM): stop accepting for ACCEPT_PAUSE_MS. Logged once
+ * per episode (per thread) and once at its end.
+ */
+#define ACCEPT_PAUSE_MS 100
+int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
+/* Waits on every listener and accepts one connection; -1 when stop_fd or SIGTERM came. */
+int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
+		    socklen_t *len);
+
+/* --- The pool: the leader's children --------------------------------------------- */
+
+struct pool;
+
+struct pool_child {
+	pid_t pid;
+	unsigned index;		/* stable position: 0 .. size-1 while alive */
+	int chan;		/* leader's end of the child's channel, -1 without channels */
+	bool retiring;		/* asked to finish, or forked for one connection: not replaced */
+	bool busy, gone;	/* free for the MPM's bookkeeping (e.g. fd passing) */
+};
+
+/* A child's body; chan: its channel's end, or the connection it was forked for. */
+typedef int (*pool_child_fn)(const struct mpm_env *env, int stop_fd, int chan, void *arg);
+
+struct pool_hooks {
+	void (*tick)(struct pool *p, void *arg);	/* about once a second */
+	/* The leader accepts while can_accept(); accepted() owns fd, false: offer it later. */
+	bool (*can_accept)(struct pool *p, void *arg);
+	bool (*accepted)(struct pool *p, int fd, void *arg);
+	/* More descriptors for the leader to watch (<= max), and their readiness. */
+	int (*poll_fds)(struct pool *p, struct pollfd *fds, int max, void *arg);
+	void (*poll_ready)(struct pool *p, struct pollfd *fds, int n, void *arg);
+};
+
+/* The whole leader of most MPMs: n children running fn, replaced when they die. */
+int pool_serve(const struct mpm_env *env, pool_child_fn fn, unsigned n);
+
+/* with_channels: a UNIX stream socketpair between the leader and each child. */
+struct pool *pool_create(const struct mpm_env *env, pool_child_fn fn, void *arg,
+			 bool with_channels);
+/* Runs the leader until SIGTERM and every child has exited; frees p. */
+int pool_run(struct pool *p, const struct pool_hooks *hooks, void *arg);
+/* The number of children the pool keeps alive. */
+void pool_set_target(struct pool *p, unsigned n);
+unsigned pool_target(const struct pool *p);
+/* Forks a child for connection fd and closes the leader's copy; -1 (fd kept) when not. */
+int pool_spawn_conn(struct pool *p, int fd);
+void pool_retire(struct pool *p, struct pool_child *c);
+/* Children alive (retiring ones included), valid until the next poll. */
+unsigned pool_count(const struct pool *p);
+struct pool_child *pool_child_at(struct pool *p, unsigned i);
+/* Whether c waits for a connection, by its scoreboard slot (also while it starts). */
+bool pool_child_idle(const struct pool *p, const struct pool_child *c);
+
+/*
+ * In a child: blocks until one of fds is readable, stop_fd fires or SIGTERM arrives
+ * (unblocked only while waiting, so none is lost). Returns poll's count, 0 on timeout,
+ * -1 when the child must stop.
+ */
+int pool_child_wait(struct pollfd *fds, int n, int stop_fd, int timeout_ms);
+bool pool_child_stopping(int stop_fd);
+
+/* Raises the soft open-file limit towards want (never above the hard one, never down). */
+void pool_fit_nofile(rlim_t want);
 
 #endif

@@ -291,17 +291,19 @@ bool sb_saturated(struct scoreboard *sb, bool on, const char *what)
 	return true;
 }
 
-void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_active)
+void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_workers,
+		   unsigned max_active)
 {
-	unsigned n = 0, busy = 0;
+	unsigned n = 0, busy = 0, free_slots = 0;
 	char what[SB_WHAT_MAX];
 
 	if (!sb || __atomic_load_n(&sb->totals.generation, __ATOMIC_RELAXED) != generation)
 		return;
 	for (unsigned i = 0; i < sb->nslots; i++) {
 		const struct sb_slot *s = &sb->slots[i];
-		if (!__atomic_load_n(&s->pid, __ATOMIC_RELAXED) ||
-		    __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)
+		pid_t pid = __atomic_load_n(&s->pid, __ATOMIC_RELAXED);
+		free_slots += pid == 0;
+		if (!pid || __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)
 			continue;
 		uint8_t st = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 		n++;
@@ -310,7 +312,9 @@ void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_acti
 		else
 			busy += st != SB_IDLE && st != SB_FREE;
 	}
-	if (n > 0 && busy == n) {
+	/* Below its bound the MPM starts another worker rather than make a client wait. */
+	bool at_bound = !max_workers || n >= max_workers || free_slots == 0;
+	if (n > 0 && busy == n && at_bound) {
 		if (max_active)
 			snprintf(what, sizeof(what), "all %u workers of generation %u hold %u "
 				 "connections", n, generation, max_active);

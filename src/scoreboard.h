@@ -8,9 +8,10 @@
  * folded counters plus the live slots'. The mapping is a memfd the master keeps open, so
  * `minihttpd -S` can map it read-only from outside through /proc/PID/fd.
  *
- * Saturation (every worker busy, or every process at its connection limit): a generation's
- * leader calls sb_check_busy() from its once-a-second tick, so that an episode is logged
- * once, when it starts and when it ends, and the status page shows it.
+ * Saturation (as many workers as the MPM allows, every one busy or at its connection
+ * limit): a generation's leader calls sb_check_busy() once a second, whatever the MPM, so
+ * that an episode is logged once, when it starts and when it ends, and the status page
+ * shows it.
  */
 #ifndef MINIHTTPD_SCOREBOARD_H
 #define MINIHTTPD_SCOREBOARD_H
@@ -150,12 +151,14 @@ const char *sb_state_name(unsigned state);
 bool sb_saturated(struct scoreboard *sb, bool on, const char *what);
 
 /*
- * For a generation's leader, once a second: saturation is every claimed slot of the
- * generation busy. With max_active 0 (one connection per worker: prefork, worker) a slot
- * is busy when it is not idle; otherwise (event loops) when it holds max_active open
- * connections. A generation that no longer serves changes nothing.
+ * For a generation's leader, once a second: saturation is as many slots claimed by the
+ * generation as it may have (max_workers; 0: any number; a full board counts as the
+ * bound), every one busy. With max_active 0 (one connection per worker) a slot is busy
+ * when it is not idle; otherwise (event loops) when it holds max_active connections. A
+ * generation that no longer serves changes nothing.
  */
-void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_active);
+void sb_check_busy(struct scoreboard *sb, unsigned generation, unsigned max_workers,
+		   unsigned max_active);
 
 /*
  * For `minihttpd -S`: maps read-only the board that process pid keeps open. Returns 0 with

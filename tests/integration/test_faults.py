@@ -444,8 +444,8 @@ def _try(port):
         return False
 
 
-# conn_accept_note (src/conn_loop.c) logs for the blocking MPMs' accept loop and for
-# event's: one line when an episode starts, one when an accept succeeds again.
+# mpm_accept (src/conn_loop.c), the accept policy of every MPM, logs one line when an
+# episode starts and one when an accept succeeds again.
 EXHAUSTED = "accept: Too many open files"
 AVAILABLE = "accept: descriptors available again"
 

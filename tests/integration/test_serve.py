@@ -1,12 +1,14 @@
 """The foundation end to end: start in the foreground and as a daemon, GET/HEAD of a
-static file, keep-alive, 404 and 400, and a clean stop that leaves no process behind, with
-every MPM built."""
+static file, keep-alive, 404 and 400, a clean stop that leaves no process behind, with
+every MPM built, and file_cache deciding which workers keep a file cache (its inotify
+descriptor)."""
 
 import os
 import signal
 import socket
 
-from mhd import Server, built_mpms, done, exchange, is_, ok, read_response, request, wait_for
+from mhd import (Server, built_mpms, descendants_of, done, exchange, is_, ok, read_response,
+                 request, wait_for)
 
 for mpm in built_mpms():
     s = Server(mpm=mpm, files={"index.html": "<h1>hello</h1>\n", "a.txt": "abc\n"})
@@ -65,5 +67,34 @@ s = Server(mpm="prefork", port=busy)
 started, err = s.start(foreground=False)
 ok(not started and "Address already in use" in err, "daemon: port in use is reported", err)
 blocker.close()
+
+
+def with_inotify(pid):
+    """Descendants of pid holding an inotify descriptor: workers with a file cache."""
+    found = []
+    for p in descendants_of(pid):
+        try:
+            fds = os.listdir("/proc/%d/fd" % p)
+            if any(os.readlink("/proc/%d/fd/%s" % (p, fd)) == "anon_inode:inotify"
+                   for fd in fds):
+                found.append(p)
+        except OSError:
+            pass
+    return found
+
+
+# auto: a cache where a worker holds many connections (event), none where it holds one.
+for mpm, setting, want in (("prefork", None, False), ("prefork", "on", True),
+                           ("event", None, True), ("event", "off", False)):
+    s = Server(mpm=mpm, files={"a.txt": "abc\n"},
+               extra='file_cache = "%s"\n' % setting if setting else "")
+    started, err = s.start()
+    ok(started, "file_cache %s, %s: starts" % (setting or "auto", mpm), err)
+    is_(request(s.port, "/a.txt").body, b"abc\n", "file_cache %s, %s: serves"
+        % (setting or "auto", mpm))
+    is_(bool(wait_for(lambda: with_inotify(s.pid), 3 if want else 0.5)), want,
+        "file_cache %s, %s: workers keep %s file cache" % (setting or "auto", mpm,
+                                                          "a" if want else "no"))
+    ok(s.stop(), "file_cache %s, %s: stops" % (setting or "auto", mpm))
 
 done()

@@ -3,7 +3,8 @@
 ?auto parses and names the MPM, the scoreboard has the shape of the model, the HTML page,
 `minihttpd -S` while running and after the stop, the page across a reload (a slow
 download keeps the old generation busy: it is shown finishing, then gone, and its counts
-stay in the totals), and status_allow (403 outside it, for IPv4 and IPv6 peers)."""
+stay in the totals), status_allow (403 outside it, for IPv4 and IPv6 peers), and
+Saturated at each MPM's limit, event included, with one log line at each edge."""
 
 import os
 import signal
@@ -286,6 +287,61 @@ for mpm, (_, section) in per_mpm(MODELS, "status page"):
     ok(r.returncode == 3 and "not running" in r.stderr and r.stdout == "",
        "%s: minihttpd -S after the stop says it is not running (exit 3)" % mpm,
        "%d %s" % (r.returncode, r.stderr))
+
+# Saturation: at each MPM's limit, held by keep-alive connections, the status page says
+# Saturated (read with -S: a saturated server serves no status request), with the same
+# meaning and log lines whatever the MPM; closing one connection ends the episode.
+LIMITS = {
+    "prefork": ("prefork {\n start_servers = 1\n min_spare_servers = 1\n"
+                " max_spare_servers = 1\n max_servers = 2\n}", 2),
+    "worker": ("worker {\n processes = 1\n threads_per_process = 2\n}", 2),
+    "event": ("event {\n processes = 1\n max_connections = 2\n defer_accept = 0\n}", 2),
+    "sigio": ("sigio {\n processes = 1\n max_connections = 2\n}", 2),
+    "fork": ("fork {\n max_children = 2\n}", 2),
+    "thread": ("thread {\n max_threads = 2\n}", 2),
+    "iterative": (None, 1),
+}
+
+
+def held(port):
+    """A keep-alive connection that got its answer and stays open."""
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    c.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = read_response(c.makefile("rb"))
+    return c if r is not None and r.status == 200 else None
+
+
+for mpm, (section, limit) in LIMITS.items():
+    if not os.path.exists(os.path.join(MPM_DIR, mpm + ".so")):
+        ok(True, "%s saturation: # SKIP mpm/%s.so is not built" % (mpm, mpm))
+        continue
+    s = Server(mpm=mpm, mpm_section=section, files={"index.html": "<h1>hello</h1>\n"},
+               extra='status_path = "%s"\nkeepalive_timeout = 60\n' % PATH)
+    started, err = s.start(foreground=True)
+    ok(started, "%s saturation: starts" % mpm, err)
+    if not started:
+        continue
+    is_(num(auto(s.port)[0], "Saturated"), 0, "%s saturation: not saturated at first" % mpm)
+    conns = [held(s.port) for _ in range(limit)]
+    ok(all(conns), "%s saturation: %d keep-alive connections held" % (mpm, limit))
+    seen = wait_for(lambda: (lambda d: d if num(d, "Saturated") == 1 else None)
+                    (parse_auto(minihttpd_S(s.conf).stdout)), timeout=10)
+    ok(seen and num(seen, "Saturations") == 1 and
+       "workers of generation" in seen.get("SaturatedReason", ""),
+       "%s saturation: Saturated at its limit of %d" % (mpm, limit), seen)
+    ok("saturated: all %d workers of generation" % (limit if mpm not in ("event", "sigio")
+                                                    else 1) in s.stderr(),
+       "%s saturation: the episode is logged" % mpm, s.stderr()[-500:])
+    for c in conns:
+        if c:
+            c.close()
+    after = wait_for(lambda: (lambda d: d if num(d, "Saturated") == 0 else None)
+                     (auto(s.port)[0]), timeout=10)
+    ok(after and num(after, "Saturations") == 1,
+       "%s saturation: over once a connection closed, one episode counted" % mpm, after)
+    ok(wait_for(lambda: "no longer saturated" in s.stderr(), 5),
+       "%s saturation: its end is logged" % mpm, s.stderr()[-500:])
+    ok(s.stop(), "%s saturation: stops" % mpm)
 
 # Options refused with their line.
 s = Server(mpm="prefork", extra='status_path = "no-slash"')

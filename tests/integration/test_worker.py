@@ -21,7 +21,7 @@ SYS_PPOLL, SYS_TGKILL = {"x86_64": (271, 234), "aarch64": (73, 131)}.get(platfor
 
 def serving_threads_waiting(pid):
     """Threads of pid, other than its first, inside ppoll() on two descriptors: with two
-    listeners that is conn_serve() (its socket and the quit pipe); the accepting thread
+    listeners that is worker_serve() (its socket and the quit pipe); the accepting thread
     polls three, the process's own thread is pid itself."""
     found = []
     try:
@@ -200,7 +200,7 @@ for strategy in ("mutex", "queue"):
     r = get(f, c, s.port, True)
     ok(r and r.status == 200, "%s: a keep-alive connection is held" % t)
     tids = wait_for(lambda: serving_threads_waiting(proc), 10)
-    ok(len(tids or []) == 1, "%s: its thread waits in conn_serve" % t, tids)
+    ok(len(tids or []) == 1, "%s: its thread waits in worker_serve" % t, tids)
     if tids:
         tgkill(proc, tids[0], signal.SIGTERM)
     ok(f.read() == b"", "%s: the held connection is drained and closed" % t)

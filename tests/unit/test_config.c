@@ -126,6 +126,9 @@ static void test_errors(void)
 	expect_error("document_root = \"htdocs\"\nhidden_files = \"Allow\"\n",
 		     "hidden_files is case-sensitive",
 		     "%s:2: hidden_files: \"Allow\" is not one of deny, allow", file);
+	expect_error("document_root = \"htdocs\"\nfile_cache = \"yes\"\n",
+		     "bad file_cache",
+		     "%s:2: file_cache: \"yes\" is not one of auto, on, off", file);
 	expect_error("document_root = \"htdocs\"\nheader_timeout = -1\n", "negative header_timeout",
 		     "%s:2: header_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\n\nsend_timeout = 0\n", "zero send_timeout",
@@ -214,6 +217,7 @@ static void test_valid(void)
 		   "pid_file = \"run/minihttpd.pid\"\n"
 		   "access_log = \"logs/access.log\"\n"
 		   "access_log_format = \"common\"\n"
+		   "file_cache = \"off\"\n"
 		   "mime_types = \"conf/mime.types\"\n"
 		   "mpm = \"prefork\"\n"
 		   "header_timeout = 7\n"
@@ -253,6 +257,7 @@ static void test_valid(void)
 	is_int(conf->nindex, 2, "two index names");
 	is_str(conf->index[1], "default.html", "index order kept");
 	is_int(conf->access_log_format, LOG_FORMAT_COMMON, "access_log_format common");
+	is_int(conf->file_cache, FILE_CACHE_OFF, "file_cache off");
 	is_int(conf->header_timeout, 7, "header_timeout");
 	is_int(conf->keepalive_timeout, 5, "keepalive_timeout default");
 	ok(!conf->hidden_files, "hidden_files defaults to deny");

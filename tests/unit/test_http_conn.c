@@ -31,7 +31,10 @@
 
 static char dir[64], root[128];
 static struct config *conf;
-static struct conn_ctx ctx;
+/* One worker of a generation of its own: no scoreboard, no MPM to ask, no stop pipe. */
+static struct engine eng;
+static struct mpm_env env = { .engine = &eng };
+static struct worker *worker;
 
 /* ---- fixtures ---- */
 
@@ -95,10 +98,11 @@ static void setup(void)
 		fprintf(stderr, "config_load: %s\n", err);
 		exit(2);
 	}
-	if (conn_ctx_init(&ctx, conf, -1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "conn_ctx_init: %s\n", err);
+	if (engine_init(&eng, conf, NULL, -1, NULL, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "engine_init: %s\n", err);
 		exit(2);
 	}
+	worker = worker_begin(&env, -1);
 }
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -111,9 +115,9 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 
 static void teardown(void)
 {
-	conn_ctx_free(&ctx);
+	worker_end(worker);
+	engine_free(&eng);
 	config_free(conf);
-	conn_release_buffers();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -168,7 +172,7 @@ static struct pair open_pair(enum pair_kind kind, int sndbuf)
 	setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
 	p.cli = fds[0];
-	p.c = conn_new(&ctx, fds[1], (struct sockaddr *)&peer, sizeof(peer), NULL, 0);
+	p.c = conn_new(worker, fds[1], (struct sockaddr *)&peer, sizeof(peer), 0);
 	if (!p.c) {
 		perror("conn_new");
 		exit(2);
@@ -520,7 +524,7 @@ static void test_persistence(void)
 /* The deadline is kind's length from now (the coarse clock ticks in a few ms). */
 static bool deadline_is(const struct conn *c, enum conn_timer kind, int64_t ms)
 {
-	int64_t left = conn_deadline(c) - conn_now();
+	int64_t left = conn_deadline(c) - clock_coarse_ms();
 
 	if (conn_timer_kind(c) == kind && left <= ms && left > ms - 100)
 		return true;

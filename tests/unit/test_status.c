@@ -138,7 +138,7 @@ static void test_board(void)
 
 static void test_saturation(void)
 {
-	struct scoreboard *sb = sb_create(3);
+	struct scoreboard *sb = sb_create(4);
 	struct sb_summary m;
 
 	if (!sb)
@@ -158,19 +158,22 @@ static void test_saturation(void)
 	struct sb_slot *a = sb_claim(sb, 5), *b = sb_claim(sb, 5), *old = sb_claim(sb, 4);
 	sb_set_state(a, SB_WRITE);
 	sb_set_state(old, SB_WRITE);
-	sb_check_busy(sb, 5, 0);
+	sb_check_busy(sb, 5, 0, 0);
 	sb_summarize(sb, &m);
 	ok(!m.saturated, "saturation: one of two workers idle is not saturated");
 	sb_set_state(b, SB_KEEPALIVE);
-	sb_check_busy(sb, 4, 0);
+	sb_check_busy(sb, 5, 3, 0);
+	sb_summarize(sb, &m);
+	ok(!m.saturated, "saturation: all busy below the MPM's bound, board not full, is not");
+	sb_check_busy(sb, 4, 0, 0);
 	sb_summarize(sb, &m);
 	ok(!m.saturated, "saturation: an older generation's check changes nothing");
-	sb_check_busy(sb, 5, 0);
+	sb_check_busy(sb, 5, 0, 0);
 	sb_summarize(sb, &m);
 	ok(m.saturated && m.saturations == 2 && strstr(m.saturated_what, "all 2 workers"),
 	   "saturation: every worker of the serving generation busy");
 	sb_set_state(a, SB_IDLE);
-	sb_check_busy(sb, 5, 0);
+	sb_check_busy(sb, 5, 0, 0);
 	sb_summarize(sb, &m);
 	ok(!m.saturated, "saturation: a worker idle again ends it");
 
@@ -178,22 +181,22 @@ static void test_saturation(void)
 	sb_set_state(a, SB_KEEPALIVE);
 	__atomic_store_n(&a->active, 10, __ATOMIC_RELAXED);
 	__atomic_store_n(&b->active, 9, __ATOMIC_RELAXED);
-	sb_check_busy(sb, 5, 10);
+	sb_check_busy(sb, 5, 0, 10);
 	sb_summarize(sb, &m);
 	ok(!m.saturated, "saturation: one loop below max_active is not saturated");
 	__atomic_store_n(&b->active, 10, __ATOMIC_RELAXED);
-	sb_check_busy(sb, 5, 10);
+	sb_check_busy(sb, 5, 0, 10);
 	sb_summarize(sb, &m);
 	ok(m.saturated && m.saturations == 3 && strstr(m.saturated_what, "hold 10 connections"),
 	   "saturation: every loop at max_active is");
 	__atomic_store_n(&a->active, 3, __ATOMIC_RELAXED);
-	sb_check_busy(sb, 5, 10);
+	sb_check_busy(sb, 5, 0, 10);
 	sb_summarize(sb, &m);
 	ok(!m.saturated, "saturation: one connection closing ends it");
 	sb_release(a);
 	sb_release(b);
 	sb_release(old);
-	munmap(sb, board_size(3));
+	munmap(sb, board_size(4));
 }
 
 /* The value of "Name: value" in text; NULL when absent. */

@@ -1,0 +1,26 @@
+/*
+ * conn_ctx: the connection engine's context, one per generation, built by its leader
+ * before it forks (engine.c) and shared read-only by every worker. The core's own:
+ * MPMs see only the opaque pointer, so this header may change without their ABI.
+ */
+#ifndef MINIHTTPD_CONN_CTX_H
+#define MINIHTTPD_CONN_CTX_H
+
+#include <stdbool.h>
+
+#include "climit.h"
+#include "config.h"
+#include "http_parse.h"
+#include "http_static.h"
+
+struct conn_ctx {
+	const struct config *conf;
+	struct static_ctx st;
+	struct http_limits limits;
+	int access_fd;		/* access log file, -1 when off or to syslog */
+	bool access_syslog;
+	char server[48];	/* the Server field */
+	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
+};
+
+#endif
