@@ -17,9 +17,6 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/http_response.c"
-#include "../../src/http_date.c"
-#include "../../src/mime.c"
 #include "../../src/http_static.c"
 
 #define T0 784111777	/* Sun, 06 Nov 1994 08:49:37 GMT: every file's mtime */
