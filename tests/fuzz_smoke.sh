@@ -7,8 +7,10 @@
 # runtime is missing (Debian 12: clang libclang-rt-14-dev, scripts/install-deps.sh).
 #
 # FUZZ_SMOKE_SECONDS (default 10) bounds each run; FUZZ_CC (default clang) is the
-# compiler. The source tree is only read (it is read-only under distcheck): new inputs
-# and crash files go to a directory in /tmp, removed on success, kept and named on failure.
+# compiler; MINIHTTPD_LIBHTTP_SOURCES (set by make check; default: an in-tree build's
+# src/libhttp.sources) is the built list of libhttp's C files, which fuzz_path is built
+# from. The source tree is only read (it is read-only under distcheck): new inputs and
+# crash files go to a directory in /tmp, removed on success, kept and named on failure.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +36,8 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
 "$cc" $flags "$work/probe.c" -o "$work/probe" >/dev/null 2>&1 ||
 	skip "$cc cannot link -fsanitize=fuzzer (apt-get install libclang-rt-14-dev)"
 
+libhttp=${MINIHTTPD_LIBHTTP_SOURCES:-$top_srcdir/src/libhttp.sources}
+[ -r "$libhttp" ] || { echo "Bail out! $libhttp missing: build the tree first (make)"; exit 1; }
 echo "1..4"
 n=0
 # name, corpus directory, extra compiler arguments
@@ -70,11 +74,9 @@ smoke() {
 }
 
 smoke fuzz_parse "$top_srcdir/fuzz/corpus/parse" "$top_srcdir/fuzz/fuzz_parse.c"
-# http_static.c and what it links against; fuzz_path calls only static_path_clean.
-src=$top_srcdir/src
+# libhttp.la's sources (http_static.c and all it needs); fuzz_path calls only static_path_clean.
 smoke fuzz_path "$top_srcdir/fuzz/corpus/path" -D_GNU_SOURCE "$top_srcdir/fuzz/fuzz_path.c" \
-	"$src/http_static.c" "$src/file_cache.c" "$src/http_date.c" "$src/mime.c" \
-	"$src/http_response.c" "$src/log.c"
+	$(cat "$libhttp")
 smoke fuzz_proxy "$top_srcdir/fuzz/corpus/proxy" "$top_srcdir/fuzz/fuzz_proxy.c"
 smoke fuzz_forwarded "$top_srcdir/fuzz/corpus/forwarded" "$top_srcdir/fuzz/fuzz_forwarded.c"
 exit 0

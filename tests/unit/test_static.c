@@ -17,9 +17,6 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/http_response.c"
-#include "../../src/http_date.c"
-#include "../../src/mime.c"
 #include "../../src/http_static.c"
 #include "../../src/log.c"
 

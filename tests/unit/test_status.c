@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../src/http_response.c"
 #include "../../src/scoreboard.c"
 #include "../../src/status.c"
 #include "../../src/addr.c"
