@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master: generations and the reload model. A reload parses and validates the whole new
  * config, binds new addresses and starts the new generation before the old one is told
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_check.h"
 #include "daemon.h"
 #include "generation.h"
 #include "listen.h"
@@ -27,6 +29,7 @@
 #include "mpm_load.h"
 #include "privs.h"
 #include "scoreboard.h"
+#include "stderr_msg.h"
 
 #define START_TIMEOUT_MS 15000
 
@@ -196,6 +199,11 @@ static void sweep(struct master *m)
 	}
 }
 
+static void log_problem(void *arg, const char *msg)
+{
+	log_msg(LOG_ERR, "%s", msg);
+}
+
 /*
  * SIGHUP: a new generation with the file as it is now. SIGUSR1: a new generation with
  * the same config, which opens the access log file anew (a rotated file is then left to
@@ -223,6 +231,13 @@ static void reload(struct master *m, bool reopen_only)
 		if (!conf) {
 			syslog(LOG_ERR, "%s: %s; still serving the previous configuration",
 			       what, err);
+			goto fail;
+		}
+		int problems = config_check(conf, false, log_problem, NULL);
+		if (problems > 0) {
+			log_msg(LOG_ERR, "%s: %d problem%s with %s (above); still serving the "
+				"previous configuration", what, problems, problems == 1 ? "" : "s",
+				conf->file);
 			goto fail;
 		}
 		if (conf->max_workers != m->conf->max_workers ||
@@ -416,11 +431,11 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	m.conf_path = absolute_path(opts->conf_path);
 	m.mpm_dir = opts->mpm_dir ? absolute_path(opts->mpm_dir) : NULL;
 	if (!m.conf_path || (opts->mpm_dir && !m.mpm_dir)) {
-		fprintf(stderr, "minihttpd: %s: %s\n", opts->conf_path, strerror(errno));
+		stderr_msg(LOG_ERR, "%s: %s", opts->conf_path, strerror(errno));
 		goto out;
 	}
 	if (listen_adopt_systemd(&m.ls, err, sizeof(err)) < 0) {
-		fprintf(stderr, "minihttpd: %s\n", err);
+		stderr_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
 	m.socket_activated = m.ls.n > 0;
@@ -430,13 +445,13 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	} else {
 		struct listen_set none = {0};
 		if (listen_prepare(&none, conf, &m.ls, err, sizeof(err)) < 0) {
-			fprintf(stderr, "minihttpd: %s\n", err);
+			stderr_msg(LOG_ERR, "%s", err);
 			syslog(LOG_ERR, "%s", err);
 			goto out;
 		}
 	}
 	if (!opts->foreground && (report_fd = daemon_detach()) < 0) {
-		fprintf(stderr, "minihttpd: cannot detach: %s\n", strerror(errno));
+		stderr_msg(LOG_ERR, "cannot detach: %s", strerror(errno));
 		goto out;
 	}
 	/* Before the first file is opened, so that the start meets what reloads will meet. */
