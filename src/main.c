@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "config_check.h"
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "scoreboard.h"
@@ -32,12 +33,14 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: minihttpd [-F | -t [-q] | -S] [-f file] [-m dir] | -V | -h\n"
+		"usage: minihttpd [-F | -t [-q] | -S | -s signal] [-f file] [-m dir] | -V | -h\n"
 		"  -f file  configuration file (default " SYSCONFDIR "/minihttpd.conf)\n"
 		"  -F       stay in the foreground, log to stderr as well as syslog\n"
 		"  -t       test the configuration and what it needs of the system, and exit\n"
 		"  -q       with -t: print only the problems\n"
 		"  -S       print the running server's status (its scoreboard) and exit\n"
+		"  -s signal  stop, reload or reopen (the access log) the running server; reload\n"
+		"           and reopen wait for its verdict: 0 once the new generation serves\n"
 		"  -m dir   load MPM modules from dir, overriding mpm_dir\n"
 		"  -V, --version  print the version and build settings\n"
 		"  -h, --help     print this help\n");
@@ -127,6 +130,26 @@ static int show_status(const struct config *conf)
 	return 0;
 }
 
+/* -s: the master named by the pid file judges; its verdict is the exit status. */
+static int signal_master(const struct config *conf, const char *action)
+{
+	long pid;
+
+	if (!conf->pid_file[0]) {
+		stderr_msg(LOG_ERR, "pid_file is \"\" in %s: the running server cannot be found",
+			   conf->file);
+		return 1;
+	}
+	pid = read_pid(conf);
+	if (pid == 0) {
+		stderr_msg(LOG_ERR, "%s: not running (no pid file %s)", action, conf->pid_file);
+		return EXIT_NOT_RUNNING;
+	}
+	if (pid < 0)
+		return 1;
+	return control_send((pid_t)pid, action);
+}
+
 int main(int argc, char **argv)
 {
 	struct master_opts opts = { .conf_path = SYSCONFDIR "/minihttpd.conf" };
@@ -136,11 +159,12 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	bool test_only = false, status = false, quiet = false;
+	const char *action = NULL;
 	struct config *conf;
 	char err[1024];
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:Fm:tqSVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:Fm:tqSs:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': opts.conf_path = optarg; break;
 		case 'F': opts.foreground = true; break;
@@ -148,6 +172,7 @@ int main(int argc, char **argv)
 		case 't': test_only = true; break;
 		case 'q': quiet = true; break;
 		case 'S': status = true; break;
+		case 's': action = optarg; break;
 		case 'V':
 			printf("minihttpd %s\nconfiguration file: %s/minihttpd.conf\n"
 			       "MPM directory: %s\n", PACKAGE_VERSION, SYSCONFDIR, MPM_DIR);
@@ -160,7 +185,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (status && (test_only || opts.foreground)) || (quiet && !test_only)) {
+	if (optind != argc || (quiet && !test_only) ||
+	    (status + test_only + opts.foreground + (action != NULL)) > 1 ||
+	    (action && !control_known(action))) {
 		usage(stderr);
 		return 2;
 	}
@@ -173,6 +200,11 @@ int main(int argc, char **argv)
 	}
 	if (status) {
 		int rc = show_status(conf);
+		config_free(conf);
+		return rc;
+	}
+	if (action) {
+		int rc = signal_master(conf, action);
 		config_free(conf);
 		return rc;
 	}

@@ -199,9 +199,26 @@ static void sweep(struct master *m)
 	}
 }
 
+/* Each problem at err; the first is kept in arg (char[1024]) as the reload's reason. */
 static void log_problem(void *arg, const char *msg)
 {
+	char *first = arg;
+
 	log_msg(LOG_ERR, "%s", msg);
+	if (!first[0])
+		snprintf(first, 1024, "%s", msg);
+}
+
+/* For `minihttpd -s`, waiting on the scoreboard: why is NULL when the request was met. */
+static void publish_verdict(struct master *m, const char *why)
+{
+	struct sb_totals *t = &m->sb->totals;
+
+	if (why) {
+		snprintf(t->refused_why, sizeof(t->refused_why), "%s", why);
+		__atomic_add_fetch(&t->refusals, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_add_fetch(&t->verdicts, 1, __ATOMIC_RELEASE);
 }
 
 /*
@@ -212,13 +229,15 @@ static void log_problem(void *arg, const char *msg)
 static void reload(struct master *m, bool reopen_only)
 {
 	const char *what = reopen_only ? "reopening the access log failed" : "reload failed";
-	char err[1024];
+	char err[1024] = "";
+	const char *why = NULL;		/* the verdict: NULL when the new config serves */
 	struct config *conf = m->conf;
 	struct listen_set next = {0};
 	int access_fd;
 
 	if (reopen_only && m->access_fd < 0) {
 		syslog(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
+		publish_verdict(m, NULL);
 		return;
 	}
 	if (!reopen_only) {
@@ -233,7 +252,7 @@ static void reload(struct master *m, bool reopen_only)
 			       what, err);
 			goto fail;
 		}
-		int problems = config_check(conf, false, log_problem, NULL);
+		int problems = config_check(conf, false, log_problem, err);
 		if (problems > 0) {
 			log_msg(LOG_ERR, "%s: %d problem%s with %s (above); still serving the "
 				"previous configuration", what, problems, problems == 1 ? "" : "s",
@@ -297,9 +316,12 @@ fail:
 	if (conf != m->conf)
 		config_free(conf);
 	m->reload_failed |= !reopen_only;
+	why = err[0] ? err : "see the log";
 done:
 	/* systemd 252 holds `systemctl reload` until this READY=1, success or not. */
 	notify_status(m, reopen_only ? "" : "READY=1\n");
+	/* After READY=1: `minihttpd -s reload` (ExecReload=) ends once it has the verdict. */
+	publish_verdict(m, why);
 }
 
 static void begin_stop(struct master *m, int signo)
