@@ -336,7 +336,7 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_BOOL("server_tokens", cfg_true, CFGF_NONE), \
 	CFG_STR("mpm", "event", CFGF_NONE), \
 	CFG_STR("mpm_dir", MPM_DIR, CFGF_NONE), \
-	CFG_STR("pid_file", "/run/minihttpd.pid", CFGF_NONE), \
+	CFG_STR("pid_file", "/run/minihttpd/minihttpd.pid", CFGF_NONE), \
 	CFG_STR("user", "www-data", CFGF_NONE), \
 	CFG_STR("group", "www-data", CFGF_NONE), \
 	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \

@@ -161,7 +161,7 @@ static void can_write(struct run *r, const struct who *w, const char *what, cons
 	if (!can_enter(r, w, what, dir))
 		goto out;
 	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
-		report(r, "%s %s: read-only file system", what, dir);
+		report(r, "%s %s: %s is on a read-only file system", what, file, dir);
 		goto out;
 	}
 	if (stat(file, &st) == 0) {
