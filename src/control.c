@@ -39,7 +39,16 @@ int control_send(pid_t pid, const char *what)
 		if (strcmp(what, actions[i].name) == 0)
 			signo = actions[i].signo;
 	if (signo != SIGTERM) {
-		if (sb_attach(pid, &sb, &nslots, err, sizeof(err)) < 0) {
+		int rc = sb_attach(pid, &sb, &nslots, err, sizeof(err));
+		if ((rc == -ESRCH || rc == -ENOENT) && kill(pid, 0) == 0) {
+			/* Not signalled: a reload nobody can judge would pass for a good one. */
+			stderr_msg(LOG_ERR, "%s: process %ld runs, but its scoreboard cannot be seen "
+				   "from here (not minihttpd, or hidden: ProtectProc=, or another user "
+				   "namespace, as each command of a unit with PrivateUsers=yes has), so "
+				   "its verdict cannot be read; not signalled", what, (long)pid);
+			return 1;
+		}
+		if (rc < 0) {
 			stderr_msg(LOG_ERR, "%s: %s", what, err);
 			return 1;
 		}

@@ -341,6 +341,8 @@ PrivateUsers=yes
 IPAddressDeny=any
 RestrictAddressFamilies=AF_UNIX
 SystemCallFilter=~@privileged
+ExecReload=
+ExecReload=/bin/kill -HUP $MAINPID
 EOF
 systemctl daemon-reload
 systemctl start minihttpd.socket
@@ -348,7 +350,11 @@ t "unprivileged variant: the first connection is served" get /
 www=$(id -u www-data)
 t "... the master runs as www-data" eval \
 	'[ "$(status_field "$(main_pid)" Uid)" = "$www $www $www $www" ]'
-t "... reload works" eval 'systemctl reload minihttpd && get /'
+t "... minihttpd -s reload says why it cannot judge (PrivateUsers=)" eval \
+	'systemd-run --wait -q -P -p User=www-data -p PrivateUsers=yes \
+		minihttpd -s reload -f "$conf" 2>&1 | grep -q "its verdict cannot be read"'
+t "... reload (a plain SIGHUP there) works" eval \
+	'systemctl reload minihttpd && within 10 status_has "generation 2:" && get /'
 score=$(systemd-analyze security minihttpd --no-pager 2>/dev/null |
 	sed -n 's/.*Overall exposure level for minihttpd.service: \([0-9.]*\).*/\1/p')
 echo "# systemd-analyze security, unprivileged variant: exposure $score"
