@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
 # The Debian package as an operator meets it. Runs INSIDE the systemd-lab container;
-# test_deb.sh puts the package and its upgrade in /tmp/debs. Prints TAP.
+# test_deb.sh puts the package and its upgrade in /root/debs (/tmp is a fresh tmpfs there). Prints TAP.
 set -u
 
 url=http://127.0.0.1:8080
@@ -31,7 +31,7 @@ not() { ! "$@"; }
 get() { curl -fsS --max-time 5 -o /dev/null "$url${1:-/}"; }
 status_has() { systemctl show -p StatusText --value minihttpd | grep -qF -- "$1"; }
 
-t "dpkg -i installs the package" dpkg -i /tmp/debs/minihttpd_old.deb
+t "dpkg -i installs the package" dpkg -i /root/debs/minihttpd_old.deb
 t "the service is enabled and active" eval \
 	'[ "$(systemctl is-enabled minihttpd.service)" = enabled ] && systemctl is-active minihttpd.service'
 t "the socket unit is shipped but neither enabled nor started" eval \
@@ -63,7 +63,7 @@ t "a reload to a missing MPM fails" not systemctl reload minihttpd
 sed -i "s/^mpm = .*/mpm = \"$other\"/" /etc/minihttpd.conf
 
 main=$(systemctl show -p MainPID --value minihttpd)
-t "upgrade to the rebuilt package" dpkg -i /tmp/debs/minihttpd_new.deb
+t "upgrade to the rebuilt package" dpkg -i /root/debs/minihttpd_new.deb
 t "... the version is the new one" eval \
 	'dpkg-query -W -f="\${Version}" minihttpd | grep -q "+rebuild1$"'
 t "... the conffile edit is kept" grep -q "^mpm = \"$other\"" /etc/minihttpd.conf

@@ -228,6 +228,8 @@ t "DevicePolicy=closed, DeviceAllow= only what ProtectClock= adds" eval \
 
 # --- logrotate, with the packaged file ------------------------------------------------------
 
+t "/var/log/minihttpd is root:adm 0750 (tmpfiles.d), after starts and reloads" \
+	eval '[ "$(stat -c %U:%G:%a /var/log/minihttpd)" = root:adm:750 ]'
 get /before-logrotate
 t "logrotate -f /etc/logrotate.d/minihttpd" logrotate -f /etc/logrotate.d/minihttpd
 t "... the new access.log is root:adm 0640" \

@@ -56,11 +56,11 @@ n=2
 } >"$work/pre"
 
 # The upgrade: the same files under a higher version.
-mkdir -p "$work/stage/tmp/debs" "$work/x"
-cp "$deb" "$work/stage/tmp/debs/minihttpd_old.deb"
+mkdir -p "$work/stage/root/debs" "$work/x"
+cp "$deb" "$work/stage/root/debs/minihttpd_old.deb"
 dpkg-deb -R "$deb" "$work/x"
 sed -i 's/^Version: .*/&+rebuild1/' "$work/x/DEBIAN/control"
-dpkg-deb -b "$work/x" "$work/stage/tmp/debs/minihttpd_new.deb" >/dev/null ||
+dpkg-deb -b "$work/x" "$work/stage/root/debs/minihttpd_new.deb" >/dev/null ||
 	bail "cannot make the upgrade package"
 
 # TAP_START: its numbers follow the two tests above.
