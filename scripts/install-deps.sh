@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
 # sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
 # `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py. Benchmarks have

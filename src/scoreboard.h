@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scoreboard: shared memory the master maps once, before any generation, with one slot
  * per worker (a process, or a thread in threaded MPMs) and the server's totals. Slots hold

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Privileges of the real processes, read from /proc/PID/status (every thread).
 Started as root: ports below 1024 are bound; every worker runs as user/group with that
 user's supplementary groups and no capability at all (effective, permitted, inheritable,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # minihttpd under a real systemd, as a user runs it. This runs INSIDE the systemd-lab
 # container (as root, after boot), over a `make install DESTDIR=...` tree built with
 # --prefix=/usr --sysconfdir=/etc; test_systemd.sh starts it. Prints TAP.

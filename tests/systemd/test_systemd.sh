@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end under a real systemd: builds the source tree with the paths of an installed
 # system (--prefix=/usr --sysconfdir=/etc), runs `make install DESTDIR=...`, and hands
 # the result to systemd-lab, which boots a container whose PID 1 is systemd 252 and runs

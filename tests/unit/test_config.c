@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config: config_load() on temporary files: the exact "FILE:LINE: problem" message for
  * each class of error (unknown option, bad values of the core options, a cross-option
