@@ -5,6 +5,7 @@
  * when started as root (privs.c initgroups), the starting user's otherwise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config_check.h"
@@ -199,4 +201,69 @@ int config_check(const struct config *conf, bool with_pid_file, config_problem_f
 	if (worker(&r, &workers))
 		can_enter(&r, &workers, "document_root", conf->document_root);
 	return r.n;
+}
+
+struct relay {
+	config_problem_fn *problem;
+	void *arg;
+	char *first;
+	size_t firstlen;
+};
+
+static void relay_problem(void *arg, const char *msg)
+{
+	struct relay *r = arg;
+
+	r->problem(r->arg, msg);
+	if (r->first && r->firstlen && !r->first[0])
+		snprintf(r->first, r->firstlen, "%s", msg);
+}
+
+int config_check_apart(const struct config *conf, bool with_pid_file,
+		       config_problem_fn *problem, void *arg, char *first, size_t firstlen)
+{
+	struct relay r = { problem, arg, first, firstlen };
+	int p[2], status;
+	pid_t pid;
+
+	if (first && firstlen)
+		first[0] = '\0';
+	fflush(NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return config_check(conf, with_pid_file, relay_problem, &r);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return config_check(conf, with_pid_file, relay_problem, &r);
+	}
+	if (pid == 0) {
+		char msg[1024] = "";
+		struct relay c = { problem, arg, msg, sizeof(msg) };
+		int n = config_check(conf, with_pid_file, relay_problem, &c);
+		ssize_t w = write(p[1], msg, strlen(msg));
+		(void)w;
+		_exit(n > 255 ? 255 : n);
+	}
+	close(p[1]);
+	size_t used = 0;
+	ssize_t got;
+	char msg[1024];
+	while (used < sizeof(msg) - 1 &&
+	       ((got = read(p[0], msg + used, sizeof(msg) - 1 - used)) > 0 ||
+		(got < 0 && errno == EINTR)))
+		if (got > 0)
+			used += (size_t)got;
+	msg[used] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (first && firstlen)
+		snprintf(first, firstlen, "%s", msg);
+	if (!WIFEXITED(status)) {
+		if (first && firstlen && !first[0])
+			snprintf(first, firstlen, "%s: the configuration check died", conf->file);
+		return 1;
+	}
+	return WEXITSTATUS(status);
 }

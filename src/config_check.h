@@ -28,4 +28,13 @@ typedef void config_problem_fn(void *arg, const char *msg);
 int config_check(const struct config *conf, bool with_pid_file, config_problem_fn *problem,
 		 void *arg);
 
+/*
+ * The same in a child process, for a long-lived master: the user and group lookups make
+ * the C library keep NSS caches for the life of the process that does them. Each problem
+ * is reported from the child; the first is copied into first (may be NULL). Falls back
+ * to checking in this process if it cannot fork.
+ */
+int config_check_apart(const struct config *conf, bool with_pid_file,
+		       config_problem_fn *problem, void *arg, char *first, size_t firstlen);
+
 #endif

@@ -208,7 +208,9 @@ int main(int argc, char **argv)
 		config_free(conf);
 		return rc;
 	}
-	if (config_check(conf, true, print_problem, NULL) > 0) {
+	/* -t exits at once; a start becomes the master, which should not keep NSS caches. */
+	if ((test_only ? config_check(conf, true, print_problem, NULL) :
+	     config_check_apart(conf, true, print_problem, NULL, NULL, 0)) > 0) {
 		if (test_only)
 			stderr_msg(LOG_ERR, "configuration file %s test failed", conf->file);
 		config_free(conf);

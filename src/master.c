@@ -199,14 +199,9 @@ static void sweep(struct master *m)
 	}
 }
 
-/* Each problem at err; the first is kept in arg (char[1024]) as the reload's reason. */
 static void log_problem(void *arg, const char *msg)
 {
-	char *first = arg;
-
 	log_msg(LOG_ERR, "%s", msg);
-	if (!first[0])
-		snprintf(first, 1024, "%s", msg);
 }
 
 /* For `minihttpd -s`, waiting on the scoreboard: why is NULL when the request was met. */
@@ -252,7 +247,8 @@ static void reload(struct master *m, bool reopen_only)
 			       what, err);
 			goto fail;
 		}
-		int problems = config_check(conf, false, log_problem, err);
+		int problems = config_check_apart(conf, false, log_problem, NULL, err,
+						  sizeof(err));
 		if (problems > 0) {
 			log_msg(LOG_ERR, "%s: %d problem%s with %s (above); still serving the "
 				"previous configuration", what, problems, problems == 1 ? "" : "s",
