@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config: the one option table of minihttpd.conf (minihttpd.conf(5) documents it), parsed
  * with libconfuse and converted into struct config.
@@ -41,6 +42,13 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 	if (errbuf[0])
 		return;		/* the first error is the one worth reading */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* An option of the file's top level inside a section: its "}" came too late. */
+	if (cfg && cfg->name && strcmp(cfg->name, "root") != 0 &&
+	    strncmp(msg, "no such option", 14) == 0) {
+		size_t used = strlen(msg);
+		snprintf(msg + used, sizeof(msg) - used, " in section \"%s\" (is its \"}\" "
+			 "missing above this line?)", cfg->name);
+	}
 	if (cfg && cfg->line > 0)
 		snprintf(errbuf, errcap, "%s:%d: %s", file, cfg->line, msg);
 	else
@@ -74,6 +82,24 @@ int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	}
 	cfg_error(cfg, "%s: \"%s\" is not one of %s", opt->name, value, list);
 	return -1;
+}
+
+/*
+ * Whether binding both fails: one port, one family, one of them the wildcard. [::] is
+ * bound IPV6_V6ONLY (listen.c), so it does not cover 0.0.0.0.
+ */
+static bool listen_overlap(const struct listen_addr *a, const struct listen_addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+		return x->sin_port == y->sin_port && (x->sin_addr.s_addr == htonl(INADDR_ANY) ||
+						      y->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
+	return x->sin6_port == y->sin6_port && (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) ||
+						IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
 }
 
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
@@ -259,7 +285,7 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_BOOL("server_tokens", cfg_true, CFGF_NONE), \
 	CFG_STR("mpm", "event", CFGF_NONE), \
 	CFG_STR("mpm_dir", MPM_DIR, CFGF_NONE), \
-	CFG_STR("pid_file", "/run/minihttpd.pid", CFGF_NONE), \
+	CFG_STR("pid_file", "/run/minihttpd/minihttpd.pid", CFGF_NONE), \
 	CFG_STR("user", "www-data", CFGF_NONE), \
 	CFG_STR("group", "www-data", CFGF_NONE), \
 	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \
@@ -406,6 +432,56 @@ static char *read_uncommented(const char *file)
 	return text;
 }
 
+/*
+ * libconfuse reads the options after an unclosed "prefork {" as the section's, so the
+ * error lands on a valid line further down ("no such option"), and it accepts a section
+ * left open at the end of the file. Braces are matched here first: a "{" never closed is
+ * reported as such, at its own line. The outermost one is named, as it is the one that
+ * swallowed the rest of the file. Stray "}" are left to libconfuse.
+ */
+static bool unclosed_brace(const char *text, int *line, char *name, size_t namelen)
+{
+	enum { DEPTH = 8 };
+	struct brace { int line; const char *word; size_t len; bool list; } open[DEPTH];
+	int depth = 0, cur = 1;
+	char quote = 0;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n')
+			cur++;
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '{') {
+			/* The word before it: a section's name, or the option of a list ("x = {"). */
+			const char *e = p;
+			bool list = false;
+			while (e > text && strchr(" \t\r\n=", e[-1]))
+				list |= *--e == '=';
+			const char *b = e;
+			while (b > text && !strchr(" \t\r\n=}{", b[-1]))
+				b--;
+			if (depth < DEPTH)
+				open[depth] = (struct brace){ cur, b, (size_t)(e - b), list };
+			depth++;
+		} else if (*p == '}' && depth > 0) {
+			depth--;
+		}
+	}
+	if (depth == 0)
+		return false;
+	*line = open[0].line;
+	snprintf(name, namelen, "%.*s%s", (int)open[0].len, open[0].word,
+		 open[0].list ? " =" : "");
+	return true;
+}
+
 /* Parses file with the core options plus one section per usable module of set. */
 static int parse_with(const char *file, const struct mpm_set *set, const char *dir,
 		      cfg_t **out)
@@ -442,7 +518,15 @@ static int parse_with(const char *file, const struct mpm_set *set, const char *d
 	memset(check_line, 0, sizeof(check_line));
 	parsing = file;
 	char *text = read_uncommented(file);
-	int rc = text ? cfg_parse_buf(cfg, text) : CFG_FILE_ERROR;
+	int rc, line;
+	char name[64];
+	if (text && unclosed_brace(text, &line, name, sizeof(name))) {
+		snprintf(errbuf, errcap, "%s:%d: \"%s {\" is not closed: a \"}\" is missing",
+			 file, line, name);
+		rc = CFG_PARSE_ERROR;
+	} else {
+		rc = text ? cfg_parse_buf(cfg, text) : CFG_FILE_ERROR;
+	}
 	if (rc == CFG_FILE_ERROR && !errbuf[0])
 		snprintf(errbuf, errcap, "%s: %s", file, strerror(errno));
 	free(text);
@@ -479,14 +563,21 @@ static int convert(cfg_t *cfg, struct config *conf)
 		la->text = strdup(cfg_getnstr(cfg, "listen", (unsigned)i));
 		if (!la->text || addr_parse_hostport(la->text, &la->ss, &la->len, NULL, 0) < 0)
 			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (addr_equal((const struct sockaddr *)&conf->listen[j].ss,
-				       conf->listen[j].len, (const struct sockaddr *)&la->ss,
-				       la->len)) {
+		for (size_t j = 0; j < i; j++) {
+			const struct listen_addr *o = &conf->listen[j];
+			if (addr_equal((const struct sockaddr *)&o->ss, o->len,
+				       (const struct sockaddr *)&la->ss, la->len)) {
 				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" is given twice",
 					 conf->file, line_of("listen"), la->text);
 				return -1;
 			}
+			if (listen_overlap(o, la)) {
+				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" overlaps \"%s\" (a "
+					 "wildcard address covers the other on the same port)",
+					 conf->file, line_of("listen"), la->text, o->text);
+				return -1;
+			}
+		}
 	}
 	conf->listen_backlog = (int)cfg_getint(cfg, "listen_backlog");
 	if (!(conf->document_root = absolute(cfg_getstr(cfg, "document_root"))))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon: detaching from the terminal. The launcher waits on a pipe so that an init
  * script or `systemctl start` (Type=forking) sees success only when the port really
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "stderr_msg.h"
 
 static void launcher_wait(int fd, pid_t middle)
 {
@@ -38,9 +40,9 @@ static void launcher_wait(int fd, pid_t middle)
 	if (used > 0 && msg[0] == 'R')
 		_exit(0);
 	if (used > 1 && msg[0] == 'E')
-		fprintf(stderr, "minihttpd: %s\n", msg + 1);
+		stderr_msg(LOG_ERR, "%s", msg + 1);
 	else
-		fprintf(stderr, "minihttpd: the daemon exited during startup (see syslog)\n");
+		stderr_msg(LOG_ERR, "the daemon exited during startup (see syslog)");
 	_exit(1);
 }
 

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * minihttpd: command line. The config is loaded and validated before anything else, so
  * `-t`, `-S` and a normal start judge a file by exactly the same code.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +12,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_check.h"
+#include "control.h"
 #include "inetd.h"
 #include "log.h"
 #include "master.h"
 #include "scoreboard.h"
 #include "status.h"
+#include "stderr_msg.h"
 
 #define EXIT_NOT_RUNNING 3	/* as LSB init scripts' "status" says it */
 
@@ -28,16 +33,24 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: minihttpd [-F | -t | -S | -i] [-f file] [-m dir] | -V | -h\n"
+		"usage: minihttpd [-F | -t [-q] | -S | -s signal | -i] [-f file] [-m dir] | -V | -h\n"
 		"  -f file  configuration file (default " SYSCONFDIR "/minihttpd.conf)\n"
 		"  -F       stay in the foreground, log to stderr as well as syslog\n"
 		"  -i       serve the one connection on standard input and exit (inetd,\n"
 		"           systemd Accept=yes)\n"
-		"  -t       test the configuration and exit\n"
+		"  -t       test the configuration and what it needs of the system, and exit\n"
+		"  -q       with -t: print only the problems\n"
 		"  -S       print the running server's status (its scoreboard) and exit\n"
+		"  -s signal  stop, reload or reopen (the access log) the running server; reload\n"
+		"           and reopen wait for its verdict: 0 once the new generation serves\n"
 		"  -m dir   load MPM modules from dir, overriding mpm_dir\n"
-		"  -V       print the version and build settings\n"
-		"  -h       print this help\n");
+		"  -V, --version  print the version and build settings\n"
+		"  -h, --help     print this help\n");
+}
+
+static void print_problem(void *arg, const char *msg)
+{
+	stderr_msg(LOG_ERR, "%s", msg);
 }
 
 /* The pid in the config's pid file: > 0, 0 when there is no file, -1 on another error. */
@@ -51,7 +64,7 @@ static long read_pid(const struct config *conf)
 	if (!f) {
 		if (errno == ENOENT)
 			return 0;
-		fprintf(stderr, "minihttpd: pid file %s: %s\n", conf->pid_file, strerror(errno));
+		stderr_msg(LOG_ERR, "pid file %s: %s", conf->pid_file, strerror(errno));
 		return -1;
 	}
 	if (!fgets(line, sizeof(line), f))
@@ -60,7 +73,7 @@ static long read_pid(const struct config *conf)
 	errno = 0;
 	pid = strtol(line, &end, 10);
 	if (errno || end == line || (*end && *end != '\n') || pid <= 0) {
-		fprintf(stderr, "minihttpd: pid file %s holds no pid\n", conf->pid_file);
+		stderr_msg(LOG_ERR, "pid file %s holds no pid", conf->pid_file);
 		return -1;
 	}
 	return pid;
@@ -80,29 +93,29 @@ static int show_status(const struct config *conf)
 	int rc;
 
 	if (!conf->pid_file[0]) {
-		fprintf(stderr, "minihttpd: pid_file is \"\" in %s: the running server cannot "
-			"be found\n", conf->file);
+		stderr_msg(LOG_ERR, "pid_file is \"\" in %s: the running server cannot "
+			"be found", conf->file);
 		return 1;
 	}
 	pid = read_pid(conf);
 	if (pid == 0) {
-		fprintf(stderr, "minihttpd: not running (no pid file %s)\n", conf->pid_file);
+		stderr_msg(LOG_NOTICE, "not running (no pid file %s)", conf->pid_file);
 		return EXIT_NOT_RUNNING;
 	}
 	if (pid < 0)
 		return 1;
 	rc = sb_attach((pid_t)pid, &sb, &nslots, err, sizeof(err));
 	if (rc == -ESRCH || rc == -ENOENT) {
-		fprintf(stderr, "minihttpd: not running (stale pid file %s: %s)\n",
+		stderr_msg(LOG_NOTICE, "not running (stale pid file %s: %s)",
 			conf->pid_file, err);
 		return EXIT_NOT_RUNNING;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "minihttpd: %s\n", err);
+		stderr_msg(LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (sb_snapshot(sb, nslots, &snap) < 0) {
-		fprintf(stderr, "minihttpd: out of memory\n");
+		stderr_msg(LOG_ERR, "out of memory");
 		return 1;
 	}
 	struct status_view v = {
@@ -113,29 +126,57 @@ static int show_status(const struct config *conf)
 	rc = status_render(stdout, &v, STATUS_TEXT);
 	sb_snapshot_free(&snap);
 	if (rc < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "minihttpd: writing the status: %s\n", strerror(errno));
+		stderr_msg(LOG_ERR, "writing the status: %s", strerror(errno));
 		return 1;
 	}
 	return 0;
 }
 
+/* -s: the master named by the pid file judges; its verdict is the exit status. */
+static int signal_master(const struct config *conf, const char *action)
+{
+	long pid;
+
+	if (!conf->pid_file[0]) {
+		stderr_msg(LOG_ERR, "pid_file is \"\" in %s: the running server cannot be found",
+			   conf->file);
+		return 1;
+	}
+	pid = read_pid(conf);
+	if (pid == 0) {
+		stderr_msg(LOG_ERR, "%s: not running (no pid file %s)", action, conf->pid_file);
+		return EXIT_NOT_RUNNING;
+	}
+	if (pid < 0)
+		return 1;
+	return control_send((pid_t)pid, action);
+}
+
 int main(int argc, char **argv)
 {
 	struct master_opts opts = { .conf_path = SYSCONFDIR "/minihttpd.conf" };
-	bool test_only = false, status = false, inetd = false;
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	bool test_only = false, status = false, quiet = false, inetd = false;
+	const char *action = NULL;
 	struct config *conf;
 	char err[1024];
 	int ch;
 
 	inetd_guard_stdio();
-	while ((ch = getopt(argc, argv, "f:Fim:tSVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:Fim:tqSs:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': opts.conf_path = optarg; break;
 		case 'F': opts.foreground = true; break;
 		case 'i': inetd = true; break;
 		case 'm': opts.mpm_dir = optarg; break;
 		case 't': test_only = true; break;
+		case 'q': quiet = true; break;
 		case 'S': status = true; break;
+		case 's': action = optarg; break;
 		case 'V':
 			printf("minihttpd %s\nconfiguration file: %s/minihttpd.conf\n"
 			       "MPM directory: %s\n", PACKAGE_VERSION, SYSCONFDIR, MPM_DIR);
@@ -148,8 +189,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (status && (test_only || opts.foreground)) ||
-	    (inetd && (status || test_only || opts.foreground))) {
+	if (optind != argc || (quiet && !test_only) ||
+	    (status + test_only + opts.foreground + (action != NULL) + inetd) > 1 ||
+	    (action && !control_known(action))) {
 		usage(stderr);
 		return 2;
 	}
@@ -157,10 +199,9 @@ int main(int argc, char **argv)
 		return inetd_main(opts.conf_path, opts.mpm_dir);
 	conf = config_load(opts.conf_path, opts.mpm_dir, err, sizeof(err));
 	if (!conf) {
-		fprintf(stderr, "minihttpd: %s\n", err);
+		stderr_msg(LOG_ERR, "%s", err);
 		if (test_only)
-			fprintf(stderr, "minihttpd: configuration file %s test failed\n",
-				opts.conf_path);
+			stderr_msg(LOG_ERR, "configuration file %s test failed", opts.conf_path);
 		return 1;
 	}
 	if (status) {
@@ -168,10 +209,24 @@ int main(int argc, char **argv)
 		config_free(conf);
 		return rc;
 	}
+	if (action) {
+		int rc = signal_master(conf, action);
+		config_free(conf);
+		return rc;
+	}
+	/* -t exits at once; a start becomes the master, which should not keep NSS caches. */
+	if ((test_only ? config_check(conf, true, print_problem, NULL) :
+	     config_check_apart(conf, true, print_problem, NULL, NULL, 0)) > 0) {
+		if (test_only)
+			stderr_msg(LOG_ERR, "configuration file %s test failed", conf->file);
+		config_free(conf);
+		return 1;
+	}
 	if (test_only) {
-		printf("minihttpd: the configuration file %s syntax is ok\n"
-		       "minihttpd: configuration file %s test is successful (mpm %s)\n",
-		       conf->file, conf->file, conf->mpm);
+		if (!quiet)
+			printf("minihttpd: the configuration file %s syntax is ok\n"
+			       "minihttpd: configuration file %s test is successful (mpm %s)\n",
+			       conf->file, conf->file, conf->mpm);
 		config_free(conf);
 		return 0;
 	}

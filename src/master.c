@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master: generations and the reload model. A reload parses and validates the whole new
  * config, binds new addresses and starts the new generation before the old one is told
@@ -19,6 +20,7 @@
 
 #include "access_log.h"
 #include "clock.h"
+#include "config_check.h"
 #include "daemon.h"
 #include "generation.h"
 #include "listen.h"
@@ -27,6 +29,7 @@
 #include "mpm_load.h"
 #include "privs.h"
 #include "scoreboard.h"
+#include "stderr_msg.h"
 
 #define START_TIMEOUT_MS 15000
 
@@ -175,6 +178,23 @@ static void sweep(struct master *m)
 	}
 }
 
+static void log_problem(void *arg, const char *msg)
+{
+	log_msg(LOG_ERR, "%s", msg);
+}
+
+/* For `minihttpd -s`, waiting on the scoreboard: why is NULL when the request was met. */
+static void publish_verdict(struct master *m, const char *why)
+{
+	struct sb_totals *t = &m->sb->totals;
+
+	if (why) {
+		snprintf(t->refused_why, sizeof(t->refused_why), "%s", why);
+		__atomic_add_fetch(&t->refusals, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_add_fetch(&t->verdicts, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * SIGHUP: a new generation with the file as it is now. SIGUSR1: a new generation with
  * the same config, which opens the access log file anew (a rotated file is then left to
@@ -183,13 +203,15 @@ static void sweep(struct master *m)
 static void reload(struct master *m, bool reopen_only)
 {
 	const char *what = reopen_only ? "reopening the access log failed" : "reload failed";
-	char err[1024];
+	char err[1024] = "";
+	const char *why = NULL;		/* the verdict: NULL when the new config serves */
 	struct config *conf = m->conf;
 	struct listen_set next = {0};
 	int access_fd;
 
 	if (reopen_only && m->access_fd < 0) {
 		log_msg(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
+		publish_verdict(m, NULL);
 		return;
 	}
 	if (!reopen_only) {
@@ -200,6 +222,14 @@ static void reload(struct master *m, bool reopen_only)
 		if (!conf) {
 			log_msg(LOG_ERR, "%s: %s; still serving the previous configuration",
 				what, err);
+			goto fail;
+		}
+		int problems = config_check_apart(conf, false, log_problem, NULL, err,
+						  sizeof(err));
+		if (problems > 0) {
+			log_msg(LOG_ERR, "%s: %d problem%s with %s (above); still serving the "
+				"previous configuration", what, problems, problems == 1 ? "" : "s",
+				conf->file);
 			goto fail;
 		}
 		if (conf->max_workers != m->conf->max_workers ||
@@ -259,9 +289,12 @@ fail:
 	if (conf != m->conf)
 		config_free(conf);
 	m->reload_failed |= !reopen_only;
+	why = err[0] ? err : "see the log";
 done:
 	/* systemd 252 holds `systemctl reload` until this READY=1, success or not. */
 	notify_status(m, reopen_only ? "" : "READY=1\n");
+	/* After READY=1: `minihttpd -s reload` (ExecReload=) ends once it has the verdict. */
+	publish_verdict(m, why);
 }
 
 static void begin_stop(struct master *m, int signo)
@@ -393,11 +426,11 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	m.conf_path = absolute_path(opts->conf_path);
 	m.mpm_dir = opts->mpm_dir ? absolute_path(opts->mpm_dir) : NULL;
 	if (!m.conf_path || (opts->mpm_dir && !m.mpm_dir)) {
-		fprintf(stderr, "minihttpd: %s: %s\n", opts->conf_path, strerror(errno));
+		stderr_msg(LOG_ERR, "%s: %s", opts->conf_path, strerror(errno));
 		goto out;
 	}
 	if (listen_adopt_systemd(&m.ls, err, sizeof(err)) < 0) {
-		fprintf(stderr, "minihttpd: %s\n", err);
+		stderr_msg(LOG_ERR, "%s", err);
 		goto out;
 	}
 	m.socket_activated = m.ls.n > 0;
@@ -407,13 +440,13 @@ int master_run(const struct master_opts *opts, struct config *conf)
 	} else {
 		struct listen_set none = {0};
 		if (listen_prepare(&none, conf, &m.ls, err, sizeof(err)) < 0) {
-			fprintf(stderr, "minihttpd: %s\n", err);
+			stderr_msg(LOG_ERR, "%s", err);
 			log_msg(LOG_ERR, "%s", err);
 			goto out;
 		}
 	}
 	if (!opts->foreground && (report_fd = daemon_detach()) < 0) {
-		fprintf(stderr, "minihttpd: cannot detach: %s\n", strerror(errno));
+		stderr_msg(LOG_ERR, "cannot detach: %s", strerror(errno));
 		goto out;
 	}
 	/* Before the first file is opened, so that the start meets what reloads will meet. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privs: the order matters. Groups first (setgroups needs privilege, and setgid may reset
  * the group list on some systems), then the gid, then the uid; with all uids non-zero and
@@ -69,17 +70,30 @@ static int limit_bound(const cap_value_t *keep, size_t n, char *err, size_t errl
 	return 0;
 }
 
+/*
+ * Sets the permitted and effective sets to caps[0..n) and the inheritable set to empty.
+ * Nothing is called when that is already so: a master started without capabilities, or
+ * a leader whose uid change cleared them, then runs where capset(2) is refused (a system
+ * call filter such as SystemCallFilter=~@privileged).
+ */
 static int set_proc_caps(const cap_value_t *caps, int n, char *err, size_t errlen)
 {
 	cap_t c = cap_init();
+	cap_t cur = cap_get_proc();
 	int rc = -1;
 
-	if (c && (n == 0 || (cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) == 0 &&
-			     cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET) == 0)))
-		rc = cap_set_proc(c);
-	if (rc < 0)
-		snprintf(err, errlen, "cap_set_proc: %s", strerror(errno));
+	if (c && cur && (n == 0 || (cap_set_flag(c, CAP_PERMITTED, n, caps, CAP_SET) == 0 &&
+				    cap_set_flag(c, CAP_EFFECTIVE, n, caps, CAP_SET) == 0)))
+		rc = cap_compare(c, cur) == 0 ? 0 : cap_set_proc(c);
+	if (rc < 0 && errno == EPERM)
+		snprintf(err, errlen, "cannot drop the capabilities not needed (capset: %s): "
+			 "a system call filter refuses capset(2) (SystemCallFilter=~@privileged?); "
+			 "allow it, or start with no more capabilities than the master keeps "
+			 "(minihttpd(8), PRIVILEGES)", strerror(errno));
+	else if (rc < 0)
+		snprintf(err, errlen, "capset: %s", strerror(errno));
 	cap_free(c);
+	cap_free(cur);
 	return rc;
 }
 

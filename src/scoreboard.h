@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scoreboard: shared memory the master maps once, before any generation, with one slot
  * per worker (a process, or a thread in threaded MPMs) and the server's totals. Slots hold
@@ -33,9 +34,10 @@ enum sb_state {
 
 #define SB_MEMFD_NAME "minihttpd-scoreboard"
 #define SB_MAGIC 0x5342484dU	/* "MHBS" */
-#define SB_LAYOUT 3		/* changes with any change of the structs below */
+#define SB_LAYOUT 4		/* changes with any change of the structs below */
 #define SB_REQUEST_MAX 64	/* keeps a slot at two cache lines */
 #define SB_WHAT_MAX 96
+#define SB_VERDICT_MAX 512
 
 /* A slot is cache-line aligned so that workers counting on their slots never share a line. */
 struct sb_slot {
@@ -65,6 +67,15 @@ struct sb_totals {
 	uint64_t conns, requests, bytes, refused;
 	/* Frees: in progress in the low half, done in the high half (see sb_summarize). */
 	uint64_t folding;
+	/*
+	 * Verdicts of the master on SIGHUP and SIGUSR1, for `minihttpd -s`: every request
+	 * handled counts in verdicts, a refused one in refusals too, its reason in refused_why.
+	 * The master writes the reason, then refusals, then verdicts (release); a reader that
+	 * sees verdicts change reads the rest after it (acquire).
+	 */
+	uint64_t verdicts;
+	uint64_t refusals;
+	char refused_why[SB_VERDICT_MAX];
 };
 
 struct scoreboard {

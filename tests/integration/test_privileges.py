@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Privileges of the real processes, read from /proc/PID/status (every thread).
 Started as root: ports below 1024 are bound; every worker runs as user/group with that
 user's supplementary groups and no capability at all (effective, permitted, inheritable,
@@ -5,7 +6,9 @@ bounding, ambient) and NO_NEW_PRIVS; the master keeps exactly what a reload need
 NO_NEW_PRIVS, and a reload that binds another port below 1024 and starts workers under
 the new ids proves it kept enough. Started unprivileged (as nobody through setpriv when
 run as root): it serves, a port below 1024 fails with a clear message, and with an
-ambient CAP_NET_BIND_SERVICE it binds one and keeps only that capability in the master."""
+ambient CAP_NET_BIND_SERVICE it binds one and keeps only that capability in the master.
+Under a system call filter that refuses capset(2) (as SystemCallFilter=~@privileged does),
+a master with nothing to drop still starts, and one with something to drop says why not."""
 
 import grp
 import os
@@ -14,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 
 from mhd import (BINARY, MPM_DIR, Server, built_mpms, descendants_of, done, is_, ok,
                  port_accepts, request, skip_all, tsan, wait_for)
@@ -208,6 +212,43 @@ else:
     is_(p.returncode, 1, "unprivileged: port %d exits 1" % port)
     ok("listen 127.0.0.1:%d: bind: Permission denied (a port below 1024 needs root or "
        "CAP_NET_BIND_SERVICE)" % port in err, "unprivileged: ... and says what is needed", err)
+
+# --- capset(2) refused by a seccomp filter ----------------------------------------------
+
+# Runs argv[1:] with NO_NEW_PRIVS and a filter making capset (126 on x86_64) fail EPERM.
+NO_CAPSET = r"""
+import ctypes, os, struct, sys
+def op(code, jt, jf, k):
+    return struct.pack("HBBI", code, jt, jf, k)
+prog = b"".join([op(0x20, 0, 0, 4), op(0x15, 0, 3, 0xc000003e),  # arch x86_64, else allow
+                 op(0x20, 0, 0, 0), op(0x15, 0, 1, 126),          # capset?
+                 op(0x06, 0, 0, 0x00050001), op(0x06, 0, 0, 0x7fff0000)])  # EPERM : allow
+buf = ctypes.create_string_buffer(prog, len(prog))
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fprog = Fprog(len(prog) // 8, ctypes.addressof(buf))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0):
+    sys.exit("seccomp: %s" % os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+no_capset = [sys.executable, "-c", NO_CAPSET]
+
+if os.uname().machine != "x86_64":
+    skip("capset refused by a filter", "the filter is written for x86_64")
+else:
+    s = unprivileged_server(MPMS[0])
+    started, err = start_as(s, as_nobody + no_capset)
+    ok(started, "capset refused, unprivileged (%s): starts, having nothing to drop" % who, err)
+    if started:
+        is_(request(s.port, "/").status, 200, "capset refused, unprivileged: serves")
+    ok(s.stop(), "capset refused, unprivileged: stops")
+    if ROOT:
+        s = Server(mpm=MPMS[0])
+        started, err = start_as(s, no_capset)
+        ok(not started and "a system call filter refuses capset(2)" in err,
+           "capset refused, root: the start fails and says the filter is why", err)
+        s.stop()
 
 if not ROOT:
     skip("ambient CAP_NET_BIND_SERVICE", "not running as root")

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # End to end under a real systemd: builds the source tree with the paths of an installed
 # system (--prefix=/usr --sysconfdir=/etc), runs `make install DESTDIR=...`, and hands
 # the result to systemd-lab, which boots a container whose PID 1 is systemd 252 and runs
@@ -12,7 +13,13 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
-lab=${SYSTEMD_LAB:-$top_srcdir/../shared/tools/systemd-lab}
+if [ -n "${SYSTEMD_LAB:-}" ]; then
+	lab=$SYSTEMD_LAB
+	from="from SYSTEMD_LAB"
+else
+	lab=$top_srcdir/../shared/tools/systemd-lab
+	from="the default beside the source tree; SYSTEMD_LAB=/path/to/systemd-lab sets another"
+fi
 
 skip() {
 	echo "1..0 # SKIP $*"
@@ -24,7 +31,8 @@ bail() {
 }
 
 [ "$lab" != no ] || skip "SYSTEMD_LAB=no"
-[ -x "$lab" ] || skip "systemd-lab not found at $lab (set SYSTEMD_LAB to its path)"
+[ -x "$lab" ] || skip "systemd-lab not found at $lab ($from)"
+echo "# systemd-lab: $lab ($from)"
 [ "$(id -u)" = 0 ] || skip "systemd-lab needs root"
 
 work=$(mktemp -d /tmp/minihttpd-systemd.XXXXXX) || bail "mktemp failed"
@@ -56,8 +64,9 @@ chmod -R u+w "$work/src"
 echo "# built and installed in $(($(date +%s) - started)) s"
 
 # libconfuse is the one runtime library a minimal Debian lacks: the lab image gets it the
-# way a user's system would, as a package (the lab caches one image per package set).
-"$lab" run -q -t 240 --packages libconfuse2 "$work/stage" --script "$here/e2e.sh" \
+# way a user's system would, as a package (the lab caches one image per package set);
+# logrotate, to run the packaged logrotate file.
+"$lab" run -q -t 240 --packages libconfuse2,logrotate "$work/stage" --script "$here/e2e.sh" \
 	>"$work/out" 2>"$work/err"
 rc=$?
 if ! grep -q '^\(not \)\{0,1\}ok ' "$work/out"; then

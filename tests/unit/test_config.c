@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config: config_load() on temporary files: the exact "FILE:LINE: problem" message for
  * each class of error (unknown option, bad values of the core options, a cross-option
@@ -156,7 +157,7 @@ static void test_errors(void)
 		     "foo = 1\n", "the first error is reported",
 		     "%s:3: header_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\nlisten = {\"127.0.0.1:80\" \n", "syntax error",
-		     "%s:3: premature end of file", file);
+		     "%s:2: \"listen = {\" is not closed: a \"}\" is missing", file);
 
 	snprintf(path, sizeof(path), "%s/absent.conf", dir);
 	struct config *conf = config_load(path, NULL, err, sizeof(err));
