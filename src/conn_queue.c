@@ -65,13 +65,16 @@ void conn_queue_yield(struct conn_queue *q, struct conn_qlink *k)
 	q->nrunq++;
 }
 
-/* A changed deadline moves to its FIFO's tail, which keeps the FIFO sorted. */
+/*
+ * A changed deadline moves to its FIFO's tail, which keeps the FIFO sorted. A yielded
+ * link's kind is CONN_T_COUNT, so it is always linked again.
+ */
 void conn_queue_retime(struct conn_queue *q, struct conn_qlink *k)
 {
 	int64_t d = conn_deadline(k->conn);
 	enum conn_timer kind = conn_timer_kind(k->conn);
 
-	if (!k->yielded && d == k->deadline && kind == k->kind)
+	if (d == k->deadline && kind == k->kind)
 		return;
 	conn_queue_remove(q, k);
 	k->deadline = d;
