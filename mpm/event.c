@@ -12,17 +12,14 @@
  * backend = poll | select (event_backend.h) swap epoll out, to compare the three:
  * level-triggered only, and with no EPOLLEXCLUSIVE every process wakes for a connection.
  *
- * Timeouts: each conn_timer kind has a fixed length, so appending to one FIFO per kind
- * keeps it sorted by deadline; only the heads are looked at, whatever the count.
- *
- * A large response is sent in turns of WRITE_BUDGET bytes: a connection that used its
- * turn (CONN_YIELD) waits in a run queue, served round robin after the events of each
- * pass, so one fast reader cannot hold the loop, and less data sits in socket buffers.
+ * Timeouts and the run queue of connections that used their turn of WRITE_BUDGET bytes
+ * are the core's (conn_queue.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,17 +54,11 @@ struct src {
 /* The loop's part of a connection, in the engine's allocation (conn_extra). */
 struct evc {
 	struct src src;
-	uint8_t kind;		/* the timer FIFO it is linked in; CONN_T_COUNT: none */
 	uint8_t want;		/* read or write, as last asked (level: as registered) */
-	bool yielded;		/* in the run queue, linked by prev/next instead of a FIFO */
-	struct conn *conn;
-	struct evc *prev, *next;
-	int64_t deadline;
+	struct conn_qlink link;
 };
 
-struct fifo {
-	struct evc *head, *tail;
-};
+#define EVC(k) ((struct evc *)((char *)(k) - offsetof(struct evc, link)))
 
 struct loop {
 	const struct mpm_env *env;
@@ -76,9 +67,7 @@ struct loop {
 	struct src stop, cache;
 	struct src *lsn;
 	struct worker *w;
-	struct fifo timers[CONN_T_COUNT];
-	struct fifo runq;	/* connections that yielded, to run again this pass */
-	long nrunq;
+	struct conn_queue q;
 	long nconns;
 	int64_t fd_pause_until;
 	bool accepting;		/* listeners are in the epoll set */
@@ -124,80 +113,6 @@ static long query(const void *conf, enum mpm_query what)
 	return -1;
 }
 
-static void fifo_unlink(struct loop *l, struct evc *e)
-{
-	struct fifo *f;
-
-	if (e->kind == CONN_T_COUNT)
-		return;
-	f = &l->timers[e->kind];
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		f->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		f->tail = e->prev;
-	e->kind = CONN_T_COUNT;
-}
-
-static void fifo_append(struct loop *l, struct evc *e, enum conn_timer kind)
-{
-	struct fifo *f = &l->timers[kind];
-
-	e->kind = (uint8_t)kind;
-	e->next = NULL;
-	e->prev = f->tail;
-	if (f->tail)
-		f->tail->next = e;
-	else
-		f->head = e;
-	f->tail = e;
-}
-
-/* A yielded connection runs again within one pass: no timer meanwhile. */
-static void runq_add(struct loop *l, struct evc *e)
-{
-	fifo_unlink(l, e);
-	e->yielded = true;
-	e->next = NULL;
-	e->prev = l->runq.tail;
-	if (l->runq.tail)
-		l->runq.tail->next = e;
-	else
-		l->runq.head = e;
-	l->runq.tail = e;
-	l->nrunq++;
-}
-
-static void runq_remove(struct loop *l, struct evc *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		l->runq.head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		l->runq.tail = e->prev;
-	e->yielded = false;
-	l->nrunq--;
-}
-
-/* After the engine ran: a changed deadline moves to its FIFO's tail (still sorted). */
-static void retime(struct loop *l, struct evc *e)
-{
-	int64_t d = conn_deadline(e->conn);
-	enum conn_timer k = conn_timer_kind(e->conn);
-
-	if (d == e->deadline && k == e->kind)
-		return;
-	fifo_unlink(l, e);
-	e->deadline = d;
-	fifo_append(l, e, k);
-}
-
 static void set_accepting(struct loop *l, bool on)
 {
 	if (l->accepting == on)
@@ -234,47 +149,46 @@ static void update_accepting(struct loop *l, int64_t now)
 
 static void drop(struct loop *l, struct evc *e)
 {
-	if (e->yielded)
-		runq_remove(l, e);
-	else
-		fifo_unlink(l, e);
+	conn_queue_remove(&l->q, &e->link);
 	evb_closing(l->ep, e->src.fd);	/* the engine may have closed it already */
-	conn_free(e->conn);
+	conn_free(e->link.conn);
 	l->nconns--;
+}
+
+static void drop_link(struct conn_qlink *k, void *l)
+{
+	drop(l, EVC(k));
 }
 
 /* Runs the engine until the socket would block, then waits for what it asked. */
 static void drive(struct loop *l, struct evc *e)
 {
-	enum conn_want w = conn_run(e->conn);
+	enum conn_want w = conn_run(e->link.conn);
 	enum conn_want dir = w == CONN_WANT_READ ? CONN_WANT_READ : CONN_WANT_WRITE;
 
-	if (e->yielded)
-		runq_remove(l, e);
 	if (w == CONN_DONE) {
 		drop(l, e);
 		return;
 	}
 	if (!l->ec->edge && dir != e->want) {
-		if (evb_mod(l->ep, conn_fd(e->conn), dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT,
-			    e) < 0) {
-			log_msg(LOG_ERR, "event: changing the events of %d: %m", conn_fd(e->conn));
+		if (evb_mod(l->ep, conn_fd(e->link.conn),
+			    dir == CONN_WANT_READ ? EPOLLIN : EPOLLOUT, e) < 0) {
+			log_msg(LOG_ERR, "event: changing the events of %d: %m",
+				conn_fd(e->link.conn));
 			drop(l, e);
 			return;
 		}
 	}
 	e->want = (uint8_t)dir;
 	if (w == CONN_YIELD)
-		runq_add(l, e);
+		conn_queue_yield(&l->q, &e->link);
 	else
-		retime(l, e);
+		conn_queue_retime(&l->q, &e->link);
 }
 
-/* One more turn for each connection that was waiting for one when the pass began. */
-static void run_queue(struct loop *l)
+static void drive_link(struct conn_qlink *k, void *l)
 {
-	for (long n = l->nrunq; n > 0 && l->runq.head; n--)
-		drive(l, l->runq.head);
+	drive(l, EVC(k));
 }
 
 static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, socklen_t len)
@@ -286,7 +200,8 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 	if (!c)
 		return;
 	e = conn_extra(c);
-	*e = (struct evc){ .src = { SRC_CONN, fd }, .kind = CONN_T_COUNT, .conn = c };
+	*e = (struct evc){ .src = { SRC_CONN, fd } };
+	conn_qlink_init(&e->link, c);
 	conn_set_write_budget(c, WRITE_BUDGET);
 	l->nconns++;
 	/* The request usually came with the handshake: read it now, not after a wait. */
@@ -306,9 +221,9 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 	}
 	e->want = (uint8_t)dir;
 	if (w == CONN_YIELD)
-		runq_add(l, e);
+		conn_queue_yield(&l->q, &e->link);
 	else
-		retime(l, e);
+		conn_queue_retime(&l->q, &e->link);
 }
 
 /* Accepts up to limit connections from lfd, or until it has none. */
@@ -328,63 +243,6 @@ static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 	}
 }
 
-/* Merge sort by deadline of a list linked by next; prev links are rebuilt later. */
-static struct evc *sort_chain(struct evc *a, size_t n)
-{
-	if (n < 2)
-		return a;
-	struct evc *b = a, *head = NULL, **tail = &head;
-	for (size_t i = 1; i < n / 2; i++)
-		b = b->next;
-	struct evc *second = b->next;
-	b->next = NULL;
-	a = sort_chain(a, n / 2);
-	b = sort_chain(second, n - n / 2);
-	while (a && b) {
-		struct evc **min = a->deadline <= b->deadline ? &a : &b;
-		*tail = *min;
-		tail = &(*min)->next;
-		*min = (*min)->next;
-	}
-	*tail = a ? a : b;
-	return head;
-}
-
-/*
- * Draining shortens idle keep-alive deadlines, which breaks the FIFOs' order once:
- * every connection is drained, then each FIFO is rebuilt sorted. After that every new
- * deadline is again "now + a fixed length", so appending keeps them sorted.
- */
-static void drain_all(struct loop *l)
-{
-	struct evc *chain[CONN_T_COUNT] = {0};
-	size_t count[CONN_T_COUNT] = {0};
-
-	for (int k = 0; k < CONN_T_COUNT; k++) {
-		struct evc *e = l->timers[k].head;
-		while (e) {
-			struct evc *next = e->next;
-			conn_drain(e->conn);
-			e->deadline = conn_deadline(e->conn);
-			e->kind = (uint8_t)conn_timer_kind(e->conn);
-			e->next = chain[e->kind];
-			chain[e->kind] = e;
-			count[e->kind]++;
-			e = next;
-		}
-		l->timers[k] = (struct fifo){0};
-	}
-	for (struct evc *e = l->runq.head; e; e = e->next)
-		conn_drain(e->conn);
-	for (int k = 0; k < CONN_T_COUNT; k++) {
-		struct evc *prev = NULL, *e = sort_chain(chain[k], count[k]);
-		l->timers[k].head = e;
-		for (; e; prev = e, e = e->next)
-			e->prev = prev;
-		l->timers[k].tail = prev;
-	}
-}
-
 static void begin_stop(struct loop *l, int64_t now)
 {
 	if (l->stopping)
@@ -399,37 +257,7 @@ static void begin_stop(struct loop *l, int64_t now)
 	 */
 	for (size_t i = 0; i < l->env->nlisteners; i++)
 		accept_burst(l, l->lsn[i].fd, l->ec->max_connections, now);
-	drain_all(l);
-}
-
-static void expire(struct loop *l, int64_t now)
-{
-	for (int k = 0; k < CONN_T_COUNT; k++) {
-		struct evc *e;
-		while ((e = l->timers[k].head) && e->deadline <= now) {
-			conn_expire(e->conn);
-			drop(l, e);
-		}
-	}
-}
-
-/* Milliseconds until the earliest deadline or accept resumption; -1: none. */
-static int next_timeout(const struct loop *l, int64_t now)
-{
-	int64_t first = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
-
-	if (l->runq.head)
-		return 0;
-
-	for (int k = 0; k < CONN_T_COUNT; k++)
-		if (l->timers[k].head && l->timers[k].head->deadline < first)
-			first = l->timers[k].head->deadline;
-	if (first == INT64_MAX)
-		return -1;
-	if (first <= now)
-		return 0;
-	/* The coarse clock lags a tick: waking early would only spin until it catches up. */
-	return first - now > 86400000 ? 86400000 : (int)(first - now) + 1;
+	conn_queue_drain(&l->q);
 }
 
 static int watch(struct evb *ep, int fd, struct src *s)
@@ -456,7 +284,7 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 			if (evs[i].events == EPOLLOUT && ((struct evc *)s)->want == CONN_WANT_READ)
 				break;
 			/* Level-triggered readiness does not go away: the run queue has its turn. */
-			if (!l->ec->edge && ((struct evc *)s)->yielded)
+			if (!l->ec->edge && ((struct evc *)s)->link.yielded)
 				break;
 			drive(l, (struct evc *)s);
 			break;
@@ -490,12 +318,14 @@ static int serve(struct loop *l, int stop_fd)
 	update_accepting(l, clock_coarse_ms());
 	while (!l->stopping || l->nconns > 0) {
 		int64_t now = clock_coarse_ms();
-		expire(l, now);
+		conn_queue_expire(&l->q, now, drop_link, l);
 		update_accepting(l, now);
 		if (l->stopping && l->nconns == 0)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
-		int n = evb_wait(l->ep, evs, MAX_EVENTS, next_timeout(l, now), &open_mask);
+		int n = evb_wait(l->ep, evs, MAX_EVENTS,
+				 conn_queue_timeout(&l->q, now, l->fd_pause_until ?
+						    l->fd_pause_until : INT64_MAX), &open_mask);
 		now = clock_coarse_ms();
 		if (n < 0) {
 			if (errno != EINTR) {
@@ -507,7 +337,8 @@ static int serve(struct loop *l, int stop_fd)
 			continue;
 		}
 		dispatch(l, evs, n, now);
-		run_queue(l);
+		/* One more turn for each connection that was waiting for one. */
+		conn_queue_run(&l->q, drive_link, l);
 	}
 	return 0;
 }

@@ -85,6 +85,58 @@ void conn_expire(struct conn *c);
  */
 void conn_drain(struct conn *c);
 
+/*
+ * conn_queue.c: the timers and the run queue of a loop that drives many connections,
+ * whether readiness or completion wakes it. The loop embeds a struct conn_qlink in each
+ * connection's extra (set by conn_qlink_init()) and keeps one struct conn_queue, zeroed.
+ * A link is on at most one list: the FIFO of its timer kind, or the run queue. The
+ * fields are the queue's; a loop only reads yielded (on the run queue) and conn.
+ */
+struct conn_qlink {
+	struct conn *conn;
+	struct conn_qlink *prev, *next;
+	int64_t deadline;
+	uint8_t kind;		/* the timer FIFO it is linked in; CONN_T_COUNT: none */
+	bool yielded;		/* in the run queue instead of a FIFO */
+};
+
+struct conn_fifo {
+	struct conn_qlink *head, *tail;
+};
+
+struct conn_queue {
+	struct conn_fifo timers[CONN_T_COUNT];
+	struct conn_fifo runq;	/* connections that yielded, to run again this pass */
+	long nrunq;
+};
+
+void conn_qlink_init(struct conn_qlink *k, struct conn *c);
+/* After conn_run() said it waits: k's deadline and kind are taken again from the engine. */
+void conn_queue_retime(struct conn_queue *q, struct conn_qlink *k);
+/* After conn_run() said CONN_YIELD: k runs again in conn_queue_run(), with no timer. */
+void conn_queue_yield(struct conn_queue *q, struct conn_qlink *k);
+/* Off whatever list k is on: before conn_free(). */
+void conn_queue_remove(struct conn_queue *q, struct conn_qlink *k);
+/*
+ * conn_expire() for every connection whose deadline is <= now, then drop(k, arg), which
+ * must conn_queue_remove() k (and free it).
+ */
+void conn_queue_expire(struct conn_queue *q, int64_t now,
+		       void (*drop)(struct conn_qlink *k, void *arg), void *arg);
+/* conn_drain() for every connection queued (the generation stops). */
+void conn_queue_drain(struct conn_queue *q);
+/*
+ * Milliseconds to wait for the earliest deadline, or for other (INT64_MAX: none): 0
+ * while the run queue is not empty, -1 when there is nothing to wait for.
+ */
+int conn_queue_timeout(const struct conn_queue *q, int64_t now, int64_t other);
+/*
+ * One more turn for each connection that was in the run queue when it is called:
+ * drive(k, arg) must take k off the run queue (conn_queue_retime, _yield or _remove).
+ */
+void conn_queue_run(struct conn_queue *q, void (*drive)(struct conn_qlink *k, void *arg),
+		    void *arg);
+
 /* Closes the socket (if still open), logs nothing, frees everything. */
 void conn_free(struct conn *c);
 
