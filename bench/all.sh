@@ -1,5 +1,5 @@
 #!/bin/bash
-# all.sh: the laboratory in one command. Runs lab.sh (the seed's first table), backends.sh
+# all.sh: the laboratory in one command. Runs lab.sh (the lecture's first table), backends.sh
 # (its second) and compare.sh (the event MPM against nginx, lighttpd and h2o), each
 # writing its tables and plots into results/, then rewrites docs/lab.md from the latest
 # of each, so the page in the repository shows what this machine measured.
@@ -34,11 +34,11 @@ section() {
 
 {
 	cat <<-'EOF'
-	# The seed's tables, reproduced
+	# The lecture's tables, reproduced
 
 	Written by `bench/all.sh` from the latest results in `bench/results/` (regenerate
 	with it, or run `bench/lab.sh`, `bench/backends.sh`, `bench/compare.sh` one at a time
-	and then `DOCS_ONLY=1 bench/all.sh`). The seed's two tables each stand next to the
+	and then `DOCS_ONLY=1 bench/all.sh`). The lecture's two tables each stand next to the
 	lecture's figures, then the event MPM against nginx, lighttpd and h2o. Results vary by
 	machine: compare shapes and ratios measured in the same run.
 	EOF

@@ -2,11 +2,11 @@
 # strategies.sh: minihttpd's ways of handing connections to processes and threads, side by
 # side under the same load: prefork with accept none, mutex and passfd, worker with accept
 # mutex and queue, and event when mpm/.libs/event.so is built; with Apache's prefork and
-# worker from Debian as anchors when apache2 is installed. Pools are sized as in the seed's
+# worker from Debian as anchors when apache2 is installed. Pools are sized as in the lecture's
 # table (15 processes, or one process of 15 threads; event: one process).
 #
 # Loads, from ab pinned to CLIENT_CPU while the server is pinned to SERVER_CPU: N requests
-# at concurrency C on fresh connections (the seed's table), then the same with keep-alive
+# at concurrency C on fresh connections (the lecture's table), then the same with keep-alive
 # (ab -k). Every server runs for the whole script; the runs are interleaved (run 1 of each
 # strategy, then run 2, ...) so that drift in the machine's load hits all alike, and the
 # median of RUNS is kept.

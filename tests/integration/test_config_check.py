@@ -9,10 +9,10 @@ import os
 import signal
 import subprocess
 
-from mhd import (BINARY, MPM_DIR, Server, children_of, done, is_, mpms_available, ok,
+from mhd import (BINARY, MPM_DIR, Server, children_of, done, is_, built_mpms, ok,
                  request, skip_all, wait_for)
 
-MPMS = mpms_available(("prefork", "event"))
+MPMS = [m for m in ("prefork", "event") if m in built_mpms()]
 if not MPMS:
     skip_all("no MPM module in %s" % MPM_DIR)
 ROOT = os.geteuid() == 0

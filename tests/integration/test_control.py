@@ -10,10 +10,10 @@ import re
 import socket
 import subprocess
 
-from mhd import (BINARY, MPM_DIR, Server, done, is_, mpms_available, ok, pid_alive, request,
+from mhd import (BINARY, MPM_DIR, Server, done, is_, built_mpms, ok, pid_alive, request,
                  skip_all, wait_for)
 
-MPMS = mpms_available(("prefork", "worker", "event"))
+MPMS = [m for m in ("prefork", "worker", "event") if m in built_mpms()]
 if not MPMS:
     skip_all("no MPM module in %s" % MPM_DIR)
 ROOT = os.geteuid() == 0

@@ -382,8 +382,9 @@ static void test_option_table(void)
 		 "2: mode: \"Slow\" is not one of slow, fast", 0, 0, 0},
 		{"check() message at the closing line", "mode = \"slow\"\ncount = 4\n",
 		 "5: count (4) is above 2 with mode = \"slow\"", 0, 0, 0},
-		{"unknown option in the section", "counts = 1", "2: no such option 'counts'",
-		 0, 0, 0},
+		{"unknown option in the section", "counts = 1",
+		 "2: no such option 'counts' in section \"testmod\" (is its \"}\" missing above "
+		 "this line?)", 0, 0, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
