@@ -8,8 +8,6 @@
  * (back-pressure, never a refusal). A fork that fails keeps its connection and is
  * retried every 100 ms (the pool's pause).
  */
-#include <stdlib.h>
-
 #include "mpm.h"
 
 struct fork_conf {
