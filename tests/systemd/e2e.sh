@@ -376,6 +376,8 @@ t "nothing listens any more" not get /
 # --- inetd style: minihttpd-inetd.socket (Accept=yes) and minihttpd -i ---------------------
 
 iurl=http://127.0.0.1:8081
+# Each instance reads the file afresh: the access log it writes is the file's, now.
+sed -i 's|^access_log = .*|access_log = "/var/log/minihttpd/access.log"|' "$conf"
 iget() { curl -fsS --max-time 5 -o /dev/null "$iurl${1:-/}"; }
 icode() { curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$iurl$1"; }
 instances() { systemctl list-units --all --no-legend 'minihttpd-inetd@*' | grep -c . ; }
