@@ -11,7 +11,10 @@ src="$out/minihttpd-$version"
 rm -rf "$src"
 mkdir -p "$src"
 (cd "$top" && git ls-files -co --exclude-standard -z | xargs -0 tar -cf - --) | tar -C "$src" -xf -
-(cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 || {
+# Run from a test under `make check`, the outer make's MAKEFLAGS would carry its command
+# line (TEST_LOGS: the whole suite) into the package's own `make check` of unit tests.
+(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b) \
+	>"$out/build.log" 2>&1 || {
 	tail -n 40 "$out/build.log"
 	exit 1
 }
