@@ -497,7 +497,9 @@ static void test_mpm_sections(void)
 		snprintf(text, sizeof(text), "document_root = \"htdocs\"\nmpm = \"%s\"\n", mpm);
 		conf = load(text);
 		ok(conf != NULL, "%s: loads with no section (%s)", mpm, conf ? "" : err);
-		for (const struct mpm_option *o = m && conf ? m->options : NULL; o && o->name; o++) {
+		/* Freeing the first config may have unloaded the module: ask the new one. */
+		m = conf ? conf->mpm_handle->mod : NULL;
+		for (const struct mpm_option *o = m ? m->options : NULL; o && o->name; o++) {
 			if (o->allow_auto)
 				ok(field(conf->mpm_conf, o) > 0, "%s: %s \"auto\" is derived", mpm, o->name);
 			else
