@@ -5,33 +5,12 @@
 # a higher version, as a rebuild would be), and has systemd-lab run deb_e2e.sh: install,
 # serve, reload with an MPM switch, upgrade keeping a conffile edit, purge. Prints TAP;
 # skips without the lab, root or dpkg-buildpackage and debhelper.
-#
-# SYSTEMD_LAB=/path/to/systemd-lab overrides where the lab is looked for (default:
-# ../shared/tools/systemd-lab next to the source tree); SYSTEMD_LAB=no skips.
+# SYSTEMD_LAB: see lab.sh.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-if [ -n "${SYSTEMD_LAB:-}" ]; then
-	lab=$SYSTEMD_LAB
-	from="from SYSTEMD_LAB"
-else
-	lab=$top_srcdir/../shared/tools/systemd-lab
-	from="the default beside the source tree; SYSTEMD_LAB=/path/to/systemd-lab sets another"
-fi
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
-
-[ "$lab" != no ] || skip "SYSTEMD_LAB=no"
-[ -x "$lab" ] || skip "systemd-lab not found at $lab ($from)"
-[ "$(id -u)" = 0 ] || skip "systemd-lab needs root"
+# The lab, skip() and bail().
+. "$here/lab.sh"
 command -v dpkg-buildpackage >/dev/null && [ -e /usr/share/perl5/Debian/Debhelper/Dh_Lib.pm ] ||
 	skip "dpkg-buildpackage or debhelper missing (scripts/install-deps.sh installs them)"
 [ -d "$top_srcdir/.git" ] || [ -f "$top_srcdir/.git" ] ||

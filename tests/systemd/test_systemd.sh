@@ -6,34 +6,13 @@
 # e2e.sh there (systemctl start/reload/stop, MPM switches, a broken file, log rotation,
 # socket activation, journalctl). Prints TAP; skips when systemd-lab is absent, when not
 # root, or when no container can be booted.
-#
-# SYSTEMD_LAB=/path/to/systemd-lab overrides where the tool is looked for
-# (default: ../shared/tools/systemd-lab next to the source tree); SYSTEMD_LAB=no skips.
+# SYSTEMD_LAB: see lab.sh.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-if [ -n "${SYSTEMD_LAB:-}" ]; then
-	lab=$SYSTEMD_LAB
-	from="from SYSTEMD_LAB"
-else
-	lab=$top_srcdir/../shared/tools/systemd-lab
-	from="the default beside the source tree; SYSTEMD_LAB=/path/to/systemd-lab sets another"
-fi
-
-skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
-}
-bail() {
-	echo "Bail out! $*"
-	exit 1
-}
-
-[ "$lab" != no ] || skip "SYSTEMD_LAB=no"
-[ -x "$lab" ] || skip "systemd-lab not found at $lab ($from)"
+# The lab, skip() and bail().
+. "$here/lab.sh"
 echo "# systemd-lab: $lab ($from)"
-[ "$(id -u)" = 0 ] || skip "systemd-lab needs root"
 
 work=$(mktemp -d /tmp/minihttpd-systemd.XXXXXX) || bail "mktemp failed"
 trap 'rm -rf "$work"' EXIT INT TERM
