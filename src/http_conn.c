@@ -811,6 +811,11 @@ void conn_drain(struct conn *c)
 	if (c->draining)
 		return;
 	c->draining = true;
-	if (c->state == S_HEAD && (!c->io || c->io->in_len == 0))
+	/*
+	 * Only a connection idle between requests gets the short grace. A fresh one keeps
+	 * its header timeout: its client has connected to send a request, which is on its
+	 * way by definition, and closing before reading it would answer with a reset.
+	 */
+	if (c->state == S_HEAD && c->requests > 0 && (!c->io || c->io->in_len == 0))
 		set_timer(c, CONN_T_KEEPALIVE);
 }

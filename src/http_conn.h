@@ -81,7 +81,9 @@ void conn_expire(struct conn *c);
 
 /*
  * The generation stops: the request in progress is answered with "Connection: close",
- * an idle connection gets a short grace for a request already on its way, then closes.
+ * a connection idle between requests gets a short grace for a request already on its
+ * way, then closes. A fresh connection keeps its header timeout: it was accepted before
+ * the stop, and its first request is on its way by definition.
  */
 void conn_drain(struct conn *c);
 

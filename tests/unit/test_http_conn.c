@@ -590,6 +590,21 @@ static void test_drain(void)
 	size_t got = 0;
 	struct answer a;
 
+	/* Fresh: no request yet, but one is on its way: the header timeout stands. */
+	struct pair fresh = open_pair(UNIX_PAIR, 0);
+	conn_run(fresh.c);
+	conn_drain(fresh.c);
+	ok(deadline_is(fresh.c, CONN_T_HEADER, HEADER_S * 1000),
+	   "drain of a fresh connection: header_timeout (%d s) stands", HEADER_S);
+	send_str(&fresh, GET("/a.txt"));
+	conn_run(fresh.c);
+	read_now(fresh.cli, out, &got, sizeof(out) - 1);
+	out[got] = '\0';
+	ok(strstr(out, "200 OK") && strstr(out, "Connection: close"),
+	   "drain of a fresh connection: its request is answered with Connection: close");
+	close_pair(&fresh);
+	got = 0;
+
 	/* Idle: the keep-alive wait shrinks to the grace, then expiry closes it. */
 	send_str(&p, GET("/a.txt"));
 	conn_run(p.c);
