@@ -17,25 +17,17 @@
 /* "a.b.c.d:port" or "[v6]:port" of a filled address, NONE for length 0. */
 static const char *A(const struct sockaddr_storage *ss, socklen_t len)
 {
-	static char ring[4][INET6_ADDRSTRLEN + 16];
+	static char ring[4][ADDR_TEXT_MAX];
 	static unsigned k;
-	char *b = ring[k++ % 4], ip[INET6_ADDRSTRLEN];
+	char *b = ring[k++ % 4];
 
 	if (len == 0)
 		return NONE;
-	if (ss->ss_family == AF_INET && len == sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *s = (const void *)ss;
-
-		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
-		snprintf(b, sizeof(ring[0]), "%s:%u", ip, ntohs(s->sin_port));
-	} else if (ss->ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *s = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
-		snprintf(b, sizeof(ring[0]), "[%s]:%u", ip, ntohs(s->sin6_port));
-	} else {
-		snprintf(b, sizeof(ring[0]), "<family %d, length %u>", ss->ss_family, (unsigned)len);
-	}
+	/* The length is part of the answer: only the family's own counts as an address. */
+	if ((ss->ss_family == AF_INET && len == sizeof(struct sockaddr_in)) ||
+	    (ss->ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6)))
+		return addr_format_port((const struct sockaddr *)ss, b, sizeof(ring[0]));
+	snprintf(b, sizeof(ring[0]), "<family %d, length %u>", ss->ss_family, (unsigned)len);
 	return b;
 }
 
