@@ -26,6 +26,7 @@
 #include "inetd.h"
 #include "log.h"
 #include "privs.h"
+#include "stderr_msg.h"
 
 static bool same_file(int a, int b)
 {
@@ -71,7 +72,7 @@ static int fail(const char *fmt, ...)
 	va_end(ap);
 	log_msg(LOG_ERR, "%s", msg);
 	if (fstat(2, &st) == 0 && !S_ISSOCK(st.st_mode))
-		fprintf(stderr, "minihttpd: %s\n", msg);
+		stderr_msg(LOG_ERR, "%s", msg);
 	return 1;
 }
 
