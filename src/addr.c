@@ -187,6 +187,23 @@ bool addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr 
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
+bool addr_overlap(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && (x->sin_addr.s_addr == htonl(INADDR_ANY) ||
+						      y->sin_addr.s_addr == htonl(INADDR_ANY));
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port && (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) ||
+							IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
+	}
+	return false;
+}
+
 const char *addr_format(const struct sockaddr *sa, char *buf, size_t len)
 {
 	const void *a = NULL;

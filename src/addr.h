@@ -54,6 +54,12 @@ bool addr_equal(const struct sockaddr *a, socklen_t alen, const struct sockaddr 
 		socklen_t blen);
 
 /*
+ * Whether binding both fails: one family, one port, and one of them the wildcard.
+ * [::] is bound IPV6_V6ONLY (listen.c), so it does not cover 0.0.0.0.
+ */
+bool addr_overlap(const struct sockaddr *a, const struct sockaddr *b);
+
+/*
  * The address alone ("192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1") into buf, for a
  * client in a log line; "-" when sa is not IP (a UNIX socket's peer). Returns buf.
  */

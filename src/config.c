@@ -84,24 +84,6 @@ int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return -1;
 }
 
-/*
- * Whether binding both fails: one port, one family, one of them the wildcard. [::] is
- * bound IPV6_V6ONLY (listen.c), so it does not cover 0.0.0.0.
- */
-static bool listen_overlap(const struct listen_addr *a, const struct listen_addr *b)
-{
-	if (a->ss.ss_family != b->ss.ss_family)
-		return false;
-	if (a->ss.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-		return x->sin_port == y->sin_port && (x->sin_addr.s_addr == htonl(INADDR_ANY) ||
-						      y->sin_addr.s_addr == htonl(INADDR_ANY));
-	}
-	const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-	return x->sin6_port == y->sin6_port && (IN6_IS_ADDR_UNSPECIFIED(&x->sin6_addr) ||
-						IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr));
-}
-
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	struct sockaddr_storage ss;
@@ -571,7 +553,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 					 conf->file, line_of("listen"), la->text);
 				return -1;
 			}
-			if (listen_overlap(o, la)) {
+			if (addr_overlap((const struct sockaddr *)&o->ss,
+					 (const struct sockaddr *)&la->ss)) {
 				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" overlaps \"%s\" (a "
 					 "wildcard address covers the other on the same port)",
 					 conf->file, line_of("listen"), la->text, o->text);
