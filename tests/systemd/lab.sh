@@ -26,3 +26,22 @@ bail() {
 [ "$lab" != no ] || skip "SYSTEMD_LAB=no"
 [ -x "$lab" ] || skip "systemd-lab not found at $lab ($from)"
 [ "$(id -u)" = 0 ] || skip "systemd-lab needs root"
+
+# lab_started RC: after `"$lab" run ... >"$work/out" 2>"$work/err"` exited RC, skips when
+# no container could be booted and bails when it ended before any test ran.
+lab_started() {
+	grep -q '^\(not \)\{0,1\}ok ' "$work/out" && return 0
+	sed 's/^/# /' "$work/err" | tail -n 30
+	case $1 in
+	125) skip "systemd-lab could not boot a container (exit 125)" ;;
+	124) bail "systemd-lab timed out before any test ran" ;;
+	*) bail "systemd-lab exited $1 before any test ran" ;;
+	esac
+}
+
+# lab_finished RC: bails unless the test inside the container printed its plan.
+lab_finished() {
+	grep -q '^1\.\.[0-9]' "$work/out" && return 0
+	sed 's/^/# /' "$work/err" | tail -n 30
+	bail "the test inside the container did not finish (exit $1)"
+}
