@@ -8,7 +8,9 @@
  * in the file, so a file whose mpm_dir differs from the one scanned is parsed a second
  * time with that directory's modules.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 #include "config.h"
 #include "mpm_load.h"
 #include "mpm_options.h"
+#include "location.h"
+#include "site_options.h"
 
 #ifndef MPM_DIR
 #define MPM_DIR "/usr/local/lib/minihttpd/mpm"
@@ -34,14 +38,75 @@ static char *confdir;	/* the directory relative paths are resolved against */
 /* The file being parsed: it is parsed from memory, so libconfuse knows no file name. */
 static const char *parsing;
 
+/*
+ * The text libconfuse parses is the file with its includes spliced in, so its line
+ * numbers are mapped back: a segment per stretch of one file's lines, in order.
+ */
+struct segment {
+	int start;		/* first line of the parsed text in this segment */
+	const char *file;
+	int first;		/* that line's number in file */
+};
+static struct segment *segs;
+static size_t nsegs;
+static char **files;		/* the names segments point to */
+static size_t nfiles;
+
+/* Where each `server` and `location` block opens, in the order they are written. */
+enum { SEC_SERVER, SEC_LOCATION, SEC_KINDS };
+static int *sec_lines[SEC_KINDS];
+static size_t nsec_lines[SEC_KINDS], sec_closed[SEC_KINDS];
+/* And per parsed section: its opening line (in the parsed text). */
+static struct { cfg_t *sec; int line; } *opened;
+static size_t nopened;
+
+static void where(int line, const char **file, int *fline)
+{
+	*file = parsing ? parsing : "(config)";
+	*fline = line;
+	for (size_t i = 0; i < nsegs && segs[i].start <= line; i++) {
+		*file = segs[i].file;
+		*fline = segs[i].first + (line - segs[i].start);
+	}
+}
+
+static const char *where_file(int line)
+{
+	const char *f;
+	int l;
+
+	where(line, &f, &l);
+	return f;
+}
+
+static int where_line(int line)
+{
+	const char *f;
+	int l;
+
+	where(line, &f, &l);
+	return l;
+}
+
+/* "FILE:LINE" arguments for a line of the parsed text (0: the main file, not in it). */
+#define AT(line) where_file(line), where_line(line)
+
 static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[512];
-	const char *file = parsing ? parsing : "(config)";
+	const char *file;
+	int line;
 
 	if (errbuf[0])
 		return;		/* the first error is the one worth reading */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* libconfuse's words for a second `server "x"` or a second `location "/x"`. */
+	if (strncmp(msg, "found duplicate title '", 23) == 0 && msg[strlen(msg) - 1] == '\'') {
+		char title[400];
+		snprintf(title, sizeof(title), "%.*s", (int)strlen(msg) - 24, msg + 23);
+		snprintf(msg, sizeof(msg), "\"%s\" is given twice: a server's name, or a location's "
+			 "pattern in the same block", title);
+	}
 	/* An option of the file's top level inside a section: its "}" came too late. */
 	if (cfg && cfg->name && strcmp(cfg->name, "root") != 0 &&
 	    strncmp(msg, "no such option", 14) == 0) {
@@ -49,8 +114,9 @@ static void on_error(cfg_t *cfg, const char *fmt, va_list ap)
 		snprintf(msg + used, sizeof(msg) - used, " in section \"%s\" (is its \"}\" "
 			 "missing above this line?)", cfg->name);
 	}
-	if (cfg && cfg->line > 0)
-		snprintf(errbuf, errcap, "%s:%d: %s", file, cfg->line, msg);
+	where(cfg ? cfg->line : 0, &file, &line);
+	if (line > 0)
+		snprintf(errbuf, errcap, "%s:%d: %s", file, line, msg);
 	else
 		snprintf(errbuf, errcap, "%s: %s", file, msg);
 }
@@ -464,13 +530,282 @@ static bool unclosed_brace(const char *text, int *line, char *name, size_t namel
 	return true;
 }
 
+static bool push(void **arr, size_t *n, size_t size)
+{
+	void *p = realloc(*arr, (*n + 1) * size);
+
+	if (!p)
+		return false;
+	*arr = p;
+	(*n)++;
+	return true;
+}
+
+static bool add_segment(int start, const char *file, int first)
+{
+	if (!push((void **)&segs, &nsegs, sizeof(*segs)))
+		return false;
+	segs[nsegs - 1] = (struct segment){ start, file, first };
+	return true;
+}
+
+static bool word_at(const char *text, const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (p == text || strchr(" \t\r\n{}", p[-1])) && strncmp(p, word, n) == 0 &&
+	       (p[n] == ' ' || p[n] == '\t' || p[n] == '"');
+}
+
+#define INCLUDE_DEPTH 8
+
+static int expand(const char *file, int depth, FILE *out, int *oline);
+
+/* `include "GLOB"` at line fline of file: the files it names, in sorted order. */
+static int include_glob(const char *file, int fline, const char *pattern, int depth, FILE *out,
+			int *oline)
+{
+	char *path = absolute(pattern);
+	glob_t g;
+	int rc = 0;
+
+	if (!path)
+		return -1;
+	int grc = glob(path, GLOB_ERR, NULL, &g);
+	if (grc == GLOB_NOMATCH && !strpbrk(path, "*?[")) {
+		snprintf(errbuf, errcap, "%s:%d: include: %s: %s", file, fline, path,
+			 strerror(ENOENT));
+		rc = -1;
+	} else if (grc != 0 && grc != GLOB_NOMATCH) {
+		snprintf(errbuf, errcap, "%s:%d: include: %s: cannot be read", file, fline, path);
+		rc = -1;
+	} else if (grc == 0 && depth >= INCLUDE_DEPTH) {
+		snprintf(errbuf, errcap, "%s:%d: include: more than %d levels deep (does a file "
+			 "include itself?)", file, fline, INCLUDE_DEPTH);
+		rc = -1;
+	}
+	for (size_t i = 0; rc == 0 && grc == 0 && i < g.gl_pathc; i++) {
+		fputc('\n', out);
+		(*oline)++;
+		rc = expand(g.gl_pathv[i], depth + 1, out, oline);
+		fputc('\n', out);
+		(*oline)++;
+		if (rc == 0 && !add_segment(*oline, file, fline))
+			rc = -1;
+	}
+	if (grc == 0)
+		globfree(&g);
+	free(path);
+	return rc;
+}
+
+/*
+ * Writes file's text, comments blanked (read_uncommented()), to out with each top-level
+ * `include "GLOB"` replaced by the files it names, recording the segments of the line map
+ * and where each server and location block opens. *oline: out's current line.
+ */
+static int expand(const char *file, int depth, FILE *out, int *oline)
+{
+	char *name = strdup(file);
+
+	if (!name || !push((void **)&files, &nfiles, sizeof(*files))) {
+		free(name);
+		return -1;
+	}
+	files[nfiles - 1] = name;
+	char *text = read_uncommented(name);
+	int line, fline = 1, braces = 0, rc = 0;
+	char open_name[64], quote = 0;
+
+	if (!text) {
+		snprintf(errbuf, errcap, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (unclosed_brace(text, &line, open_name, sizeof(open_name))) {
+		snprintf(errbuf, errcap, "%s:%d: \"%s {\" is not closed: a \"}\" is missing",
+			 name, line, open_name);
+		free(text);
+		return -1;
+	}
+	if (!add_segment(*oline, name, 1)) {
+		free(text);
+		return -1;
+	}
+	for (const char *p = text; *p && rc == 0; p++) {
+		if (*p == '\n') {
+			fline++;
+			(*oline)++;
+		}
+		if (quote) {
+			if (*p == '\\' && p[1])
+				fputc(*p++, out);
+			else if (*p == quote)
+				quote = 0;
+			fputc(*p, out);
+			continue;
+		}
+		if (*p == '"' || *p == '\'')
+			quote = *p;
+		else if (*p == '{')
+			braces++;
+		else if (*p == '}')
+			braces--;
+		for (int k = 0; k < SEC_KINDS; k++)
+			if (word_at(text, p, k == SEC_SERVER ? "server" : "location")) {
+				if (!push((void **)&sec_lines[k], &nsec_lines[k], sizeof(int)))
+					rc = -1;
+				else
+					sec_lines[k][nsec_lines[k] - 1] = *oline;
+			}
+		if (braces == 0 && word_at(text, p, "include")) {
+			const char *q = p + 7 + strspn(p + 7, " \t");
+			const char *e = *q == '"' ? strchr(q + 1, '"') : NULL;
+			if (!e || e == q + 1 || memchr(q, '\n', (size_t)(e - q))) {
+				snprintf(errbuf, errcap, "%s:%d: include: expected a quoted file name "
+					 "or glob: include \"conf.d/*.conf\"", name, fline);
+				rc = -1;
+				break;
+			}
+			char *pattern = strndup(q + 1, (size_t)(e - q - 1));
+			rc = pattern ? include_glob(name, fline, pattern, depth, out, oline) : -1;
+			free(pattern);
+			p = e;
+			continue;
+		}
+		fputc(*p, out);
+	}
+	free(text);
+	return rc;
+}
+
+static void text_state_free(void)
+{
+	free(segs);
+	segs = NULL;
+	nsegs = 0;
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+	files = NULL;
+	nfiles = 0;
+	for (int k = 0; k < SEC_KINDS; k++) {
+		free(sec_lines[k]);
+		sec_lines[k] = NULL;
+		nsec_lines[k] = sec_closed[k] = 0;
+	}
+	free(opened);
+	opened = NULL;
+	nopened = 0;
+}
+
+/* The opening line of a parsed server or location section (in the parsed text). */
+static int opened_at(const cfg_t *sec)
+{
+	for (size_t i = 0; i < nopened; i++)
+		if (opened[i].sec == sec)
+			return opened[i].line;
+	return 0;
+}
+
+/* As cfg_error(), at the parsed text's line. */
+static void error_at(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void error_at(int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (errbuf[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(errbuf, errcap, "%s:%d: %s", AT(line), msg);
+}
+
+/* libconfuse calls it on the parent as each server or location block closes. */
+static int section_closed(cfg_t *parent, cfg_opt_t *opt)
+{
+	int kind = strcmp(opt->name, "server") == 0 ? SEC_SERVER : SEC_LOCATION;
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	size_t k = sec_closed[kind]++;
+	int line = k < nsec_lines[kind] ? sec_lines[kind][k] : parent->line;
+
+	if (!push((void **)&opened, &nopened, sizeof(*opened)))
+		return -1;
+	opened[nopened - 1].sec = sec;
+	opened[nopened - 1].line = line;
+	if (kind == SEC_LOCATION) {
+		const char *why = location_pattern_problem(cfg_title(sec));
+		if (why) {
+			error_at(line, "location \"%s\" can never match: it %s", cfg_title(sec), why);
+			return -1;
+		}
+	} else if (cfg_size(sec, "document_root") == 0) {
+		error_at(line, "server \"%s\": document_root is required", cfg_title(sec));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_server_opt(cfg_t *sec, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_size(opt) ? cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1) : "";
+
+	if (strcmp(opt->name, "document_root") == 0)
+		return check_dir(sec, opt, &v);
+	if (strcmp(opt->name, "access_log") == 0 && strcmp(v, "off") != 0 && v[0] != '/' &&
+	    !v[0]) {
+		cfg_error(sec, "access_log: \"\" is not \"off\" or a file");
+		return -1;
+	}
+	return 0;
+}
+
+/* The option arrays of server and location blocks; free() both after cfg_init(). */
+static int site_sections(cfg_opt_t *top, size_t *ntop, const cfg_opt_t *core,
+			 cfg_opt_t **srv_out, cfg_opt_t **loc_out)
+{
+	size_t rows = site_options_count();
+	cfg_opt_t *loc = calloc(rows + 1, sizeof(*loc));
+	cfg_opt_t *srv = calloc(rows + 6, sizeof(*srv));
+
+	*srv_out = srv;
+	*loc_out = loc;
+	if (!loc || !srv)
+		return -1;
+	size_t n = site_options_append(SITE_LOCATION, NULL, loc);
+	loc[n] = (cfg_opt_t)CFG_END();
+	cfg_opt_t location = CFG_SEC("location", loc, CFGF_MULTI | CFGF_TITLE |
+				     CFGF_NO_TITLE_DUPES);
+	location.validcb = section_closed;
+
+	n = 0;
+	srv[n++] = (cfg_opt_t)CFG_STR_LIST("aliases", "{}", CFGF_NONE);
+	srv[n++] = (cfg_opt_t)CFG_STR("document_root", NULL, CFGF_NODEFAULT);
+	srv[n - 1].validcb = check_server_opt;
+	srv[n++] = (cfg_opt_t)CFG_STR("access_log", NULL, CFGF_NODEFAULT);
+	srv[n - 1].validcb = check_server_opt;
+	srv[n++] = (cfg_opt_t)CFG_BOOL("default", cfg_false, CFGF_NONE);
+	n += site_options_append(SITE_SERVER, NULL, srv + n);
+	srv[n++] = location;
+	srv[n] = (cfg_opt_t)CFG_END();
+
+	*ntop += site_options_append(SITE_TOP, core, top + *ntop);
+	top[(*ntop)++] = location;
+	cfg_opt_t server = CFG_SEC("server", srv, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	server.validcb = section_closed;
+	top[(*ntop)++] = server;
+	return 0;
+}
+
 /* Parses file with the core options plus one section per usable module of set. */
 static int parse_with(const char *file, const struct mpm_set *set, const char *dir,
 		      cfg_t **out)
 {
 	static cfg_opt_t core[] = { CORE_OPTS, CFG_END() };
-	size_t ncore = sizeof(core) / sizeof(core[0]) - 1;
-	cfg_opt_t *opts = calloc(ncore + set->n + 1, sizeof(*opts));
+	size_t ncore = sizeof(core) / sizeof(core[0]) - 1, ntop;
+	cfg_opt_t *opts = calloc(ncore + site_options_count() + 2 + set->n + 1, sizeof(*opts));
+	cfg_opt_t *srv = NULL, *loc = NULL;
 	int nsec;
 	cfg_t *cfg;
 
@@ -478,17 +813,22 @@ static int parse_with(const char *file, const struct mpm_set *set, const char *d
 	if (!opts)
 		return CFG_PARSE_ERROR;
 	memcpy(opts, core, ncore * sizeof(*opts));
-	nsec = mpm_options_sections(set, opts + ncore);
-	if (nsec < 0) {
+	ntop = ncore;
+	if (site_sections(opts, &ntop, core, &srv, &loc) < 0 ||
+	    (nsec = mpm_options_sections(set, opts + ntop)) < 0) {
+		free(srv);
+		free(loc);
 		free(opts);
 		return CFG_PARSE_ERROR;
 	}
-	opts[ncore + (size_t)nsec] = (cfg_opt_t)CFG_END();
+	opts[ntop + (size_t)nsec] = (cfg_opt_t)CFG_END();
 
 	scanned = set;
 	scanned_dir = dir;
 	cfg = cfg_init(opts, CFGF_NONE);
-	mpm_options_sections_free(opts + ncore, (size_t)nsec);
+	mpm_options_sections_free(opts + ntop, (size_t)nsec);
+	free(srv);
+	free(loc);
 	free(opts);
 	if (!cfg)
 		return CFG_PARSE_ERROR;
@@ -498,19 +838,22 @@ static int parse_with(const char *file, const struct mpm_set *set, const char *d
 
 	errbuf[0] = '\0';
 	memset(check_line, 0, sizeof(check_line));
+	text_state_free();
 	parsing = file;
-	char *text = read_uncommented(file);
-	int rc, line;
-	char name[64];
-	if (text && unclosed_brace(text, &line, name, sizeof(name))) {
-		snprintf(errbuf, errcap, "%s:%d: \"%s {\" is not closed: a \"}\" is missing",
-			 file, line, name);
+	char *text = NULL;
+	size_t len = 0;
+	int rc, oline = 1;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem || expand(file, 0, mem, &oline) < 0)
 		rc = CFG_PARSE_ERROR;
-	} else {
-		rc = text ? cfg_parse_buf(cfg, text) : CFG_FILE_ERROR;
-	}
-	if (rc == CFG_FILE_ERROR && !errbuf[0])
-		snprintf(errbuf, errcap, "%s: %s", file, strerror(errno));
+	else
+		rc = CFG_SUCCESS;
+	if (mem && fclose(mem) != 0)
+		rc = CFG_PARSE_ERROR;
+	if (rc == CFG_SUCCESS)
+		rc = cfg_parse_buf(cfg, text);
+	if (rc != CFG_SUCCESS && !errbuf[0])
+		snprintf(errbuf, errcap, "%s: cannot be read", file);
 	free(text);
 	*out = cfg;
 	return rc;
@@ -528,13 +871,113 @@ static char *strdup_list(cfg_t *cfg, const char *name, size_t *n, char ***out)
 	return (*out)[0] ? (*out)[0] : (char *)"";
 }
 
+/* The locations of sec (a server's, or the top level's) into s, from s's own options. */
+static int build_locations(struct site_set *set, cfg_t *sec, struct site *s)
+{
+	s->nlocs = cfg_size(sec, "location");
+	if (!(s->locs = site_alloc(set, (s->nlocs + 1) * sizeof(*s->locs))))
+		return -1;
+	for (size_t i = 0; i < s->nlocs; i++) {
+		cfg_t *ls = cfg_getnsec(sec, "location", (unsigned)i);
+		struct location *l = &s->locs[i];
+		int line = opened_at(ls);
+
+		l->pattern = site_strdup(set, cfg_title(ls));
+		l->file = site_strdup(set, where_file(line));
+		l->line = where_line(line);
+		if (!l->pattern || !l->file)
+			return -1;
+		l->glob = location_is_glob(l->pattern);
+		l->opts = s->opts;
+		if (site_options_apply(set, ls, SITE_LOCATION, &l->opts) < 0)
+			return -1;
+	}
+	site_sort_locations(s);
+	return 0;
+}
+
+/* The top level as site 0, then one site per server block, inheriting the top level. */
+static int build_sites(cfg_t *cfg, struct config *conf)
+{
+	struct site_set *set = &conf->sites;
+	struct site *top = site_add(set);
+	char err[512];
+	size_t which;
+	int default_line = 0;
+
+	if (!top || !(top->name = site_strdup(set, "")) ||
+	    !(top->document_root = site_strdup(set, conf->document_root)))
+		return -1;
+	top->is_default = true;
+	site_opts_defaults(&top->opts);
+	if (site_options_apply(set, cfg, SITE_TOP, &top->opts) < 0 ||
+	    build_locations(set, cfg, top) < 0)
+		return -1;
+	for (unsigned i = 0; i < cfg_size(cfg, "server"); i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "server", i);
+		int line = opened_at(sec);
+		struct site *s = site_add(set);
+		if (!s)
+			return -1;
+		s->name = site_strdup(set, cfg_title(sec));
+		s->file = site_strdup(set, where_file(line));
+		s->line = where_line(line);
+		s->document_root = absolute(cfg_getstr(sec, "document_root"));
+		if (!s->name || !s->file || !s->document_root)
+			return -1;
+		/* Owned by the set from here. */
+		char *root = site_strdup(set, s->document_root);
+		free(s->document_root);
+		if (!(s->document_root = root))
+			return -1;
+		if (cfg_size(sec, "access_log")) {
+			const char *al = cfg_getstr(sec, "access_log");
+			char *abs = strcmp(al, "off") == 0 ? strdup(al) : absolute(al);
+			s->access_log = abs ? site_strdup(set, abs) : NULL;
+			free(abs);
+			if (!s->access_log)
+				return -1;
+		}
+		s->naliases = cfg_size(sec, "aliases");
+		if (!(s->aliases = site_alloc(set, (s->naliases + 1) * sizeof(char *))))
+			return -1;
+		for (size_t a = 0; a < s->naliases; a++)
+			if (!(s->aliases[a] = site_strdup(set, cfg_getnstr(sec, "aliases",
+									    (unsigned)a))))
+				return -1;
+		if (cfg_getbool(sec, "default")) {
+			if (default_line) {
+				snprintf(errbuf, errcap, "%s:%d: server \"%s\": default = true is "
+					 "already set at %s:%d", AT(line), s->name, AT(default_line));
+				return -1;
+			}
+			default_line = line;
+			set->sites[0].is_default = false;
+			s->is_default = true;
+			set->default_site = s->id;
+		}
+		s->opts = set->sites[0].opts;
+		if (site_options_apply(set, sec, SITE_SERVER, &s->opts) < 0 ||
+		    build_locations(set, sec, s) < 0)
+			return -1;
+	}
+	if (site_set_index(set, &which, err, sizeof(err)) < 0) {
+		if (!strcmp(err, "out of memory"))
+			return -1;
+		snprintf(errbuf, errcap, "%s:%d: server \"%s\": %s", set->sites[which].file,
+			 set->sites[which].line, set->sites[which].name, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Copies the parsed values into conf; -1 with errbuf set on a cross-option problem. */
 static int convert(cfg_t *cfg, struct config *conf)
 {
 	conf->nlisten = cfg_size(cfg, "listen");
 	if (conf->nlisten == 0) {
-		snprintf(errbuf, errcap, "%s:%d: listen: at least one address is needed", conf->file,
-			 line_of("listen"));
+		snprintf(errbuf, errcap, "%s:%d: listen: at least one address is needed",
+			 AT(line_of("listen")));
 		return -1;
 	}
 	conf->listen = calloc(conf->nlisten, sizeof(*conf->listen));
@@ -550,14 +993,14 @@ static int convert(cfg_t *cfg, struct config *conf)
 			if (addr_equal((const struct sockaddr *)&o->ss, o->len,
 				       (const struct sockaddr *)&la->ss, la->len)) {
 				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" is given twice",
-					 conf->file, line_of("listen"), la->text);
+					 AT(line_of("listen")), la->text);
 				return -1;
 			}
 			if (addr_overlap((const struct sockaddr *)&o->ss,
 					 (const struct sockaddr *)&la->ss)) {
 				snprintf(errbuf, errcap, "%s:%d: listen: \"%s\" overlaps \"%s\" (a "
 					 "wildcard address covers the other on the same port)",
-					 conf->file, line_of("listen"), la->text, o->text);
+					 AT(line_of("listen")), la->text, o->text);
 				return -1;
 			}
 		}
@@ -610,7 +1053,7 @@ static int convert(cfg_t *cfg, struct config *conf)
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
 		snprintf(errbuf, errcap, "%s:%d: max_header_size (%zu) is smaller than "
-			 "max_request_line (%zu)", conf->file, a > b ? a : b, conf->max_header_size,
+			 "max_request_line (%zu)", AT(a > b ? a : b), conf->max_header_size,
 			 conf->max_request_line);
 		return -1;
 	}
@@ -618,7 +1061,7 @@ static int convert(cfg_t *cfg, struct config *conf)
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
 	    !conf->access_log || !conf->status_path || !conf->status_allow)
 		return -1;
-	return 0;
+	return build_sites(cfg, conf);
 }
 
 struct config *config_load(const char *path, const char *mpm_dir_override,
@@ -698,10 +1141,11 @@ struct config *config_load(const char *path, const char *mpm_dir_override,
 			goto oom;
 		goto fail;
 	}
-	cfg_free(cfg);
+	conf->parsed = cfg;
 	free(dir);
 	free(confdir);
 	confdir = NULL;
+	text_state_free();
 	return conf;
 oom:
 	snprintf(err, errlen, "%s: out of memory", path);
@@ -712,6 +1156,7 @@ fail:
 	free(dir);
 	free(confdir);
 	confdir = NULL;
+	text_state_free();
 	config_free(conf);
 	return NULL;
 }
@@ -742,5 +1187,8 @@ void config_free(struct config *conf)
 	free(conf->access_log);
 	free(conf->status_path);
 	free(conf->status_allow);
+	site_set_free(&conf->sites);
+	if (conf->parsed)
+		cfg_free(conf->parsed);
 	free(conf);
 }

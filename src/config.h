@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "site.h"
+
 struct addr_net;
 struct mpm_handle;
 
@@ -76,6 +78,9 @@ struct config {
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
 	void *mpm_conf;			/* its section as its conf struct (mpm_options.h) */
+
+	struct site_set sites;		/* the top level (sites[0]) and the server blocks */
+	cfg_t *parsed;			/* the parsed file, for -T */
 };
 
 /*
