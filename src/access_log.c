@@ -15,6 +15,22 @@
 #include "conn_ctx.h"
 #include "log.h"
 
+int access_log_open_sites(struct config *conf, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < conf->sites.n; i++) {
+		struct site *s = &conf->sites.sites[i];
+		if (!s->access_log || s->access_log[0] != '/')
+			continue;
+		s->log_fd = open(s->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (s->log_fd < 0) {
+			snprintf(err, errlen, "server \"%s\": access_log %s: %s", s->name,
+				 s->access_log, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int access_log_open(const struct config *conf, char *err, size_t errlen)
 {
 	if (conf->access_log[0] != '/')
@@ -106,7 +122,12 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 	struct line l;
 	char addr[ADDR_TEXT_MAX], num[64];
 
-	if (ctx->access_fd < 0 && !ctx->access_syslog)
+	/* A server block with its own access_log writes there instead. */
+	const struct site *site = req ? req->site : NULL;
+	int fd = site && site->access_log ? site->log_fd : ctx->access_fd;
+	bool to_syslog = !(site && site->access_log) && ctx->access_syslog;
+
+	if (fd < 0 && !to_syslog)
 		return;
 	l.len = (size_t)snprintf(l.p, sizeof(l.p), "%s - - [%s] \"",
 				 addr_format(peer, addr, sizeof(addr)), clf_time());
@@ -131,14 +152,14 @@ void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		put_escaped(&l, req ? &req->user_agent : &none, MAX_AGENT);
 		put(&l, "\"", 1);
 	}
-	if (ctx->access_syslog) {
+	if (to_syslog) {
 		log_access(l.p, l.len);
 		return;
 	}
 	put(&l, "\n", 1);
-	if (write(ctx->access_fd, l.p, l.len) < 0 &&
+	if (write(fd, l.p, l.len) < 0 &&
 	    !__atomic_exchange_n(&reported, true, __ATOMIC_RELAXED)) {
 		log_msg(LOG_ERR, "access log %s: %m (further errors not reported)",
-			ctx->conf->access_log);
+			fd == ctx->access_fd ? ctx->conf->access_log : site->access_log);
 	}
 }

@@ -22,6 +22,13 @@ struct config;
  */
 int access_log_open(const struct config *conf, char *err, size_t errlen);
 
+/*
+ * Opens the access_log of each server block that has one into its site's log_fd. Called
+ * by each generation's leader in its own copy of the config, before it drops privileges
+ * (so every generation, a SIGUSR1 one included, opens them anew), and by `-i`.
+ */
+int access_log_open_sites(struct config *conf, char *err, size_t errlen);
+
 /* req is NULL when the request could not be parsed; bytes counts the body only. */
 void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
 		      const struct http_request *req, int status, uint64_t bytes);

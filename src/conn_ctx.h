@@ -15,7 +15,8 @@
 
 struct conn_ctx {
 	const struct config *conf;
-	struct static_ctx st;
+	struct static_ctx st;		/* the top level's: site_st[0] */
+	struct static_ctx *site_st;	/* per site of conf->sites, by site id */
 	struct http_limits limits;
 	int access_fd;		/* access log file, -1 when off or to syslog */
 	bool access_syslog;

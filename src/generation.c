@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "access_log.h"
 #include "generation.h"
 #include "log.h"
 #include "mpm_load.h"
@@ -89,6 +90,9 @@ static void leader_main(struct generation *g, const struct listen_set *ls,
 	log_open(conf->syslog_ident, conf->syslog_facility, true);
 	log_role(LOG_LEADER, g->id);
 
+	/* The per-site logs: this process's copy of the config holds their descriptors. */
+	if (access_log_open_sites(g->conf, err, sizeof(err)) < 0)
+		leader_fail(report_fd, g->id, "", err);
 	if (privs_drop(conf, err, sizeof(err)) < 0)
 		leader_fail(report_fd, g->id, "dropping privileges: ", err);
 	if (engine_init(&eng, conf, conf->mpm_handle->mod, g->access_fd, sb, report_fd, err,

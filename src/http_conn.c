@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "http_site.h"
 #include "addr.h"
 #include "clock.h"
 #include "engine.h"
@@ -199,6 +200,25 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->st.hidden_files = conf->hidden_files;
 	ctx->st.default_type = conf->default_type;
 	ctx->st.mime = mime_load(conf->mime_types[0] ? conf->mime_types : NULL);
+	const struct site_set *sites = &conf->sites;
+	if (!(ctx->site_st = calloc(sites->n ? sites->n : 1, sizeof(*ctx->site_st)))) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		conn_ctx_free(ctx);
+		return -1;
+	}
+	ctx->site_st[0] = ctx->st;
+	for (size_t i = 1; i < sites->n; i++) {
+		const struct site *s = &sites->sites[i];
+		struct static_ctx *st = &ctx->site_st[i];
+		*st = ctx->st;
+		st->root_fd = open(s->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (st->root_fd < 0 || faccessat(st->root_fd, ".", X_OK, 0) < 0) {
+			snprintf(err, errlen, "server \"%s\": document_root %s: %s (for user %s)",
+				 s->name, s->document_root, strerror(errno), conf->user);
+			conn_ctx_free(ctx);
+			return -1;
+		}
+	}
 	ctx->limits.max_request_line = conf->max_request_line;
 	ctx->limits.max_head = conf->max_header_size;
 	ctx->limits.max_fields = conf->max_header_fields;
@@ -219,6 +239,10 @@ void conn_ctx_free(struct conn_ctx *ctx)
 {
 	if (ctx->st.root_fd >= 0)
 		close(ctx->st.root_fd);
+	for (size_t i = 1; ctx->site_st && i < ctx->conf->sites.n; i++)
+		if (ctx->site_st[i].root_fd > 0)
+			close(ctx->site_st[i].root_fd);
+	free(ctx->site_st);
 	mime_free((struct mime_table *)ctx->st.mime);
 	climit_destroy(ctx->climit);
 }
@@ -376,18 +400,29 @@ static void build_output(struct conn *c)
 	sb_set_state(c->w->slot, SB_WRITE);
 }
 
+static void refuse(struct conn *c, int status);
+
 static void respond(struct conn *c)
 {
 	struct conn_io *io = c->io;
 	struct http_reply *r = &io->reply;
 
+	char host[HOST_NAME_MAX_LEN + 2];
+	const struct site *site = http_site_of(&c->ctx->conf->sites, &io->req, host,
+					       sizeof(host));
+
+	if (!site) {
+		refuse(c, 400);
+		return;
+	}
+	io->req.site = site;
 	reply_init(r);
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
 		if (io->req.path.len != c->ctx->conf->status_path_len ||
 		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
-			static_serve(&c->ctx->st, &io->req, r);
+			http_site_serve(&c->ctx->site_st[site->id], site, host, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
 		break;

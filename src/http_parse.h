@@ -64,6 +64,9 @@ struct http_request {
 	struct http_str referer, user_agent;
 
 	size_t head_len;		/* bytes of the head, final CRLF included */
+	/* Set by the engine, not the parser: the virtual host serving it (site.h), whose
+	 * name is the access log's %v. NULL until chosen. */
+	const struct site *site;
 };
 
 /*

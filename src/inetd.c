@@ -193,7 +193,8 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 	}
 	/* Opened as the starting user, like the master does, before privileges go. */
 	access_fd = access_log_open(conf, err, sizeof(err));
-	if (access_fd == -2 || privs_drop(conf, err, sizeof(err)) < 0 ||
+	if (access_fd == -2 || access_log_open_sites(conf, err, sizeof(err)) < 0 ||
+	    privs_drop(conf, err, sizeof(err)) < 0 ||
 	    engine_init(&eng, conf, NULL, access_fd, NULL, -1, err, sizeof(err)) < 0) {
 		fail("-i: %s", err);
 		close(fd);

@@ -1,0 +1,35 @@
+/*
+ * http_site: what a request's virtual host and location add around static_serve(): the
+ * site chosen by Host (or the absolute-form target's authority), the location chosen by
+ * the cleaned path, and that location's redirect, index, directory_listing, fallback,
+ * headers and expires. No I/O but what static_serve() does.
+ */
+#ifndef MINIHTTPD_HTTP_SITE_H
+#define MINIHTTPD_HTTP_SITE_H
+
+#include "host.h"
+#include "http_parse.h"
+#include "http_response.h"
+#include "http_static.h"
+#include "site.h"
+
+/*
+ * The site for req, with its Host key written to key (HOST_NAME_MAX_LEN + 2 bytes); NULL
+ * when the Host must be refused with 400 (host_normalize()).
+ */
+const struct site *http_site_of(const struct site_set *set, const struct http_request *req,
+				char *key, size_t cap);
+
+/* Serves a GET or HEAD of req on site s, whose root and MIME setup are st. */
+void http_site_serve(const struct static_ctx *st, const struct site *s, const char *host,
+		     const struct http_request *req, struct http_reply *reply);
+
+/*
+ * A redirect's URL: tmpl with $PATH (the cleaned path after the location's literal
+ * beginning, percent-encoded), $QUERY (as sent) and $HOST (key) substituted. Returns its
+ * length, or -1 when it does not fit in cap.
+ */
+ssize_t http_site_redirect_url(const char *tmpl, const char *rest, const struct http_str *query,
+			       const char *host, char *out, size_t cap);
+
+#endif
