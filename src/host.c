@@ -70,6 +70,9 @@ ssize_t host_normalize(const char *p, size_t n, char *out, size_t cap)
 				if (label == 0)
 					return -400;	/* an empty label */
 				label = 0;
+				/* One final dot is the root's: "a." and "a.:80" are "a". */
+				if (i + 1 == n || p[i + 1] == ':')
+					continue;
 			} else if (name_byte(c)) {
 				if (++label > 63)
 					return -400;
@@ -82,9 +85,6 @@ ssize_t host_normalize(const char *p, size_t n, char *out, size_t cap)
 		}
 		if (o == 0)
 			return -400;
-		/* "a.:80" and "a." both end in the root's dot: the key is "a". */
-		if (out[o - 1] == '.')
-			o--;
 	}
 	if (!valid_port(p, i, n))
 		return -400;

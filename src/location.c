@@ -6,11 +6,11 @@
 
 #include "location.h"
 
-static const char wild[] = "*?[";
+static const char wildcards[] = "*?[";
 
 bool location_is_glob(const char *pattern)
 {
-	return pattern[strcspn(pattern, wild)] != '\0';
+	return pattern[strcspn(pattern, wildcards)] != '\0';
 }
 
 const char *location_pattern_problem(const char *pattern)
@@ -50,7 +50,7 @@ static size_t literal_total(const char *p)
 		if (*p == '[') {
 			const char *e = strchr(p + 2, ']');
 			p = e ? e : p + strlen(p) - 1;
-		} else if (!strchr(wild, *p)) {
+		} else if (!strchr(wildcards, *p)) {
 			n++;
 		}
 	}
@@ -59,16 +59,16 @@ static size_t literal_total(const char *p)
 
 int location_compare(const char *a, const char *b)
 {
-	size_t la = strcspn(a, wild), lb = strcspn(b, wild);
+	size_t la = strcspn(a, wildcards), lb = strcspn(b, wildcards);
 	bool ga = a[la] != '\0', gb = b[lb] != '\0';
 
 	if (la != lb)
 		return la > lb ? -1 : 1;
-	if (ga != gb)
-		return ga ? 1 : -1;
 	size_t ta = literal_total(a), tb = literal_total(b);
 	if (ta != tb)
 		return ta > tb ? -1 : 1;
+	if (ga != gb)
+		return ga ? 1 : -1;
 	return 0;
 }
 

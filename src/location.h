@@ -22,8 +22,8 @@ bool location_is_glob(const char *pattern);
 /*
  * Orders two patterns by the matching rule, most specific first (< 0: a before b): the
  * longer literal beginning (the bytes before the first wildcard) first; at equal length
- * a prefix before a glob; then more literal bytes in all. 0: equally specific (the one
- * written first is then tried first).
+ * the one with more literal bytes in all; then a prefix before a glob. 0: equally
+ * specific (the one written first is then tried first).
  */
 int location_compare(const char *a, const char *b);
 
