@@ -1192,3 +1192,44 @@ void config_free(struct config *conf)
 		cfg_free(conf->parsed);
 	free(conf);
 }
+
+static void print_locations(FILE *f, const struct site *s, const char *indent)
+{
+	char inner[16];
+
+	snprintf(inner, sizeof(inner), "%s\t", indent);
+	for (size_t i = 0; i < s->nlocs; i++) {
+		const struct location *l = &s->locs[i];
+		fprintf(f, "%slocation \"%s\" {\t# %s:%d\n", indent, l->pattern, l->file, l->line);
+		site_options_print(f, SITE_LOCATION, &l->opts, inner);
+		fprintf(f, "%s}\n", indent);
+	}
+}
+
+void config_print(const struct config *conf, FILE *f)
+{
+	const struct site_set *set = &conf->sites;
+
+	fprintf(f, "# minihttpd -T: the effective configuration of %s, its includes spliced "
+		"in and every default filled in\n", conf->file);
+	for (cfg_opt_t *o = conf->parsed->opts; o->name; o++)
+		if (o->type != CFGT_SEC && !site_options_has(o->name))
+			cfg_opt_print(o, f);
+	site_options_print(f, SITE_TOP, &set->sites[0].opts, "");
+	cfg_opt_t *mpm = cfg_getopt(conf->parsed, conf->mpm);
+	if (mpm)
+		cfg_opt_print(mpm, f);
+	print_locations(f, &set->sites[0], "");
+	for (size_t i = 1; i < set->n; i++) {
+		const struct site *s = &set->sites[i];
+		fprintf(f, "server \"%s\" {\t# %s:%d\n\taliases = {", s->name, s->file, s->line);
+		for (size_t a = 0; a < s->naliases; a++)
+			fprintf(f, "%s\"%s\"", a ? ", " : "", s->aliases[a]);
+		fprintf(f, "}\n\tdocument_root = \"%s\"\n\taccess_log = \"%s\"\n\tdefault = %s\n",
+			s->document_root, s->access_log ? s->access_log : conf->access_log,
+			s->is_default ? "true" : "false");
+		site_options_print(f, SITE_SERVER, &s->opts, "\t");
+		print_locations(f, s, "\t");
+		fputs("}\n", f);
+	}
+}

@@ -11,6 +11,7 @@
 #include <confuse.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "site.h"
@@ -91,6 +92,9 @@ struct config {
 struct config *config_load(const char *path, const char *mpm_dir_override,
 			   char *err, size_t errlen);
 void config_free(struct config *conf);
+
+/* minihttpd -T: every option, server and location with its effective value. */
+void config_print(const struct config *conf, FILE *f);
 
 /* For CFG_STR options with a fixed set of words: -1 and an error naming them otherwise. */
 int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,

@@ -33,13 +33,15 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: minihttpd [-F | -t [-q] | -S | -s signal | -i] [-f file] [-m dir] | -V | -h\n"
+		"usage: minihttpd [-F | -t [-q] | -T | -S | -s signal | -i] [-f file] [-m dir] | -V | -h\n"
 		"  -f file  configuration file (default " SYSCONFDIR "/minihttpd.conf)\n"
 		"  -F       stay in the foreground, log to stderr as well as syslog\n"
 		"  -i       serve the one connection on standard input and exit (inetd,\n"
 		"           systemd Accept=yes)\n"
 		"  -t       test the configuration and what it needs of the system, and exit\n"
 		"  -q       with -t: print only the problems\n"
+		"  -T       test as -t, then print the effective configuration (every server\n"
+		"           and location, includes spliced in, defaults filled in)\n"
 		"  -S       print the running server's status (its scoreboard) and exit\n"
 		"  -s signal  stop, reload or reopen (the access log) the running server; reload\n"
 		"           and reopen wait for its verdict: 0 once the new generation serves\n"
@@ -160,20 +162,21 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	bool test_only = false, status = false, quiet = false, inetd = false;
+	bool test_only = false, status = false, quiet = false, inetd = false, dump = false;
 	const char *action = NULL;
 	struct config *conf;
 	char err[1024];
 	int ch;
 
 	inetd_guard_stdio();
-	while ((ch = getopt_long(argc, argv, "f:Fim:tqSs:Vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:Fim:tTqSs:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': opts.conf_path = optarg; break;
 		case 'F': opts.foreground = true; break;
 		case 'i': inetd = true; break;
 		case 'm': opts.mpm_dir = optarg; break;
 		case 't': test_only = true; break;
+		case 'T': test_only = dump = true; break;
 		case 'q': quiet = true; break;
 		case 'S': status = true; break;
 		case 's': action = optarg; break;
@@ -221,6 +224,11 @@ int main(int argc, char **argv)
 			stderr_msg(LOG_ERR, "configuration file %s test failed", conf->file);
 		config_free(conf);
 		return 1;
+	}
+	if (dump) {
+		config_print(conf, stdout);
+		config_free(conf);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	if (test_only) {
 		if (!quiet)

@@ -330,6 +330,11 @@ static int validate(cfg_t *sec, cfg_opt_t *opt)
 	return 0;
 }
 
+bool site_options_has(const char *name)
+{
+	return row(name) != NULL;
+}
+
 size_t site_options_count(void)
 {
 	return NROWS;

@@ -37,6 +37,7 @@ struct site_option {
  */
 size_t site_options_append(unsigned scope, const cfg_opt_t *skip, cfg_opt_t *out);
 size_t site_options_count(void);
+bool site_options_has(const char *name);
 
 /* The defaults of a scope that sets nothing. */
 void site_opts_defaults(struct site_opts *o);
