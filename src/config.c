@@ -554,10 +554,17 @@ static bool word_at(const char *text, const char *p, const char *word)
 	size_t n = strlen(word);
 
 	return (p == text || strchr(" \t\r\n{}", p[-1])) && strncmp(p, word, n) == 0 &&
-	       (p[n] == ' ' || p[n] == '\t' || p[n] == '"');
+	       (p[n] == ' ' || p[n] == '\t' || p[n] == '"' || p[n] == '=');
 }
 
 #define INCLUDE_DEPTH 8
+
+/* A directory of the glob that does not exist names nothing; one unreadable is an error. */
+static int glob_error(const char *path, int err)
+{
+	(void)path;
+	return err != ENOENT && err != ENOTDIR;
+}
 
 static int expand(const char *file, int depth, FILE *out, int *oline);
 
@@ -571,7 +578,7 @@ static int include_glob(const char *file, int fline, const char *pattern, int de
 
 	if (!path)
 		return -1;
-	int grc = glob(path, GLOB_ERR, NULL, &g);
+	int grc = glob(path, 0, glob_error, &g);
 	if (grc == GLOB_NOMATCH && !strpbrk(path, "*?[")) {
 		snprintf(errbuf, errcap, "%s:%d: include: %s: %s", file, fline, path,
 			 strerror(ENOENT));
@@ -658,7 +665,10 @@ static int expand(const char *file, int depth, FILE *out, int *oline)
 					sec_lines[k][nsec_lines[k] - 1] = *oline;
 			}
 		if (braces == 0 && word_at(text, p, "include")) {
+			/* include "GLOB", or include = "GLOB" as libconfuse's options read. */
 			const char *q = p + 7 + strspn(p + 7, " \t");
+			if (*q == '=')
+				q += 1 + strspn(q + 1, " \t");
 			const char *e = *q == '"' ? strchr(q + 1, '"') : NULL;
 			if (!e || e == q + 1 || memchr(q, '\n', (size_t)(e - q))) {
 				snprintf(errbuf, errcap, "%s:%d: include: expected a quoted file name "

@@ -198,8 +198,16 @@ int config_check(const struct config *conf, bool with_pid_file, config_problem_f
 		can_write(&r, &master, "access_log", conf->access_log);
 	if (with_pid_file && conf->pid_file[0])
 		can_write(&r, &master, "pid_file", conf->pid_file);
-	if (worker(&r, &workers))
+	for (size_t i = 1; i < conf->sites.n; i++) {
+		const struct site *s = &conf->sites.sites[i];
+		if (s->access_log && s->access_log[0] == '/')
+			can_write(&r, &master, "access_log", s->access_log);
+	}
+	if (worker(&r, &workers)) {
 		can_enter(&r, &workers, "document_root", conf->document_root);
+		for (size_t i = 1; i < conf->sites.n; i++)
+			can_enter(&r, &workers, "document_root", conf->sites.sites[i].document_root);
+	}
 	return r.n;
 }
 
