@@ -26,6 +26,8 @@
 #   BASELINE=DIR: another built minihttpd tree (DIR/src/minihttpd, DIR/mpm/.libs), run
 #   as one more anchor ("baseline", event MPM, level-triggered), so that a change is
 #   measured before and after in the same interleaved run (SERVERS="" for just the two).
+#   MHD_VHOSTS=N: minihttpd (not the baseline) with N virtual hosts configured besides
+#   (bench/lib.sh), none of them named by the load's Host.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -168,7 +170,8 @@ start_floor() {
 start_baseline() {
 	local d=$work/baseline
 	mkdir -p "$d"
-	MPM_DIR=$BASELINE/mpm/.libs mhd_event_conf "$1" "$root" level >"$d/minihttpd.conf"
+	MHD_VHOSTS=0 MPM_DIR=$BASELINE/mpm/.libs mhd_event_conf "$1" "$root" level \
+		>"$d/minihttpd.conf"
 	taskset -c "$SERVER_CPU" "$BASELINE/src/minihttpd" -F -f "$d/minihttpd.conf" \
 		2>"$d/stderr" &
 }

@@ -98,7 +98,9 @@ median() {
 # mhd_event_conf PORT ROOT TRIGGER [BACKEND]: prints the config every event-MPM benchmark
 # runs: one process, access log off (MHD_ACCESS_LOG=PATH|syslog: on, combined format),
 # keep-alive connections that neither expire nor run out of requests during a run,
-# MPM_DIR's modules.
+# MPM_DIR's modules. MHD_VHOSTS=N: N server blocks more, on the same root, that the
+# benchmark's Host (127.0.0.1:PORT) names none of: the default server is then found
+# after every probe a lookup makes.
 mhd_event_conf() {
 	cat <<-EOF
 	mpm_dir = "$MPM_DIR"
@@ -119,4 +121,8 @@ mhd_event_conf() {
 	EOF
 	[ -z "${4:-}" ] || printf 'backend = "%s"\n' "$4"
 	echo "}"
+	for i in $(seq 1 "${MHD_VHOSTS:-0}"); do
+		printf 'server "site%d.example" {\n\taliases = {"*.site%d.example"}\n' "$i" "$i"
+		printf '\tdocument_root = "%s"\n}\n' "$2"
+	done
 }

@@ -209,7 +209,12 @@ static void reload(struct master *m, bool reopen_only)
 	struct listen_set next = {0};
 	int access_fd;
 
-	if (reopen_only && m->access_fd < 0) {
+	bool site_logs = false;
+	for (size_t i = 1; i < m->conf->sites.n; i++)
+		site_logs |= m->conf->sites.sites[i].access_log &&
+			     m->conf->sites.sites[i].access_log[0] == '/';
+	/* Per-site log files are opened by each new generation (access_log_open_sites). */
+	if (reopen_only && m->access_fd < 0 && !site_logs) {
 		log_msg(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
 		publish_verdict(m, NULL);
 		return;
