@@ -7,12 +7,13 @@ each other, a reload that adds and removes sites under load without a failed req
 and the thread lab MPM."""
 
 import os
+import signal
 import subprocess
 import threading
 import time
 
-from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, ok, parse_responses,
-                 per_mpm, reload, request, wait_for)
+from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, log_count, ok,
+                 parse_responses, per_mpm, reload, request, wait_for)
 
 LAB = NotApplicable("a lab MPM: thread stands for them, the engine is the same")
 TABLE = {"prefork": {}, "worker": {}, "event": {}, "thread": {},
@@ -191,6 +192,15 @@ def logs(s, mpm):
     ok(not any(marker + "b.example" in l for l in lines("a.log")) and
        not any(marker + "a.example" in l for l in lines("access.log")),
        "%s: and to no other" % mpm)
+
+    # Rotation: SIGUSR1 reopens a site's log as it does the main one.
+    os.rename(os.path.join(s.dir, "a.log"), os.path.join(s.dir, "a.log.1"))
+    n = log_count(s, "reopened")
+    s.signal(signal.SIGUSR1)
+    ok(wait_for(lambda: log_count(s, "reopened") > n, 15), "%s: SIGUSR1 reopens" % mpm)
+    ok(wait_for(lambda: get(s.port, "/?rotated", "a.example") and
+                any("/?rotated" in l for l in lines("a.log")), 10),
+       "%s: the site's log is written anew after a rotation" % mpm)
 
 
 def reload_under_load(s, mpm):
