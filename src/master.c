@@ -353,6 +353,17 @@ static void begin_stop(struct master *m, int signo)
 	stop_now(m, why);
 }
 
+/*
+ * A reload or reopen asked while stopping is not done; its verdict says so at once, so
+ * that `minihttpd -s reload` fails with the reason instead of waiting for none.
+ */
+static void refuse_while_stopping(struct master *m, int signo)
+{
+	log_msg(LOG_NOTICE, "SIG%s ignored: the server is stopping", sigabbrev_np(signo));
+	publish_verdict(m, m->stop_at ? "the server is stopping (shutdown_delay)" :
+			"the server is stopping");
+}
+
 static void master_signals(sigset_t *mask)
 {
 	sigemptyset(mask);
@@ -412,12 +423,11 @@ static int serve(struct master *m)
 			while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
 				switch (si.ssi_signo) {
 				case SIGHUP:
-					if (!m->stopping && !m->stop_at)
-						reload(m, false);
-					break;
 				case SIGUSR1:
 					if (!m->stopping && !m->stop_at)
-						reload(m, true);
+						reload(m, si.ssi_signo == SIGUSR1);
+					else
+						refuse_while_stopping(m, (int)si.ssi_signo);
 					break;
 				case SIGTERM:
 				case SIGINT:

@@ -6,9 +6,10 @@ accepts; after the delay the server refuses new connections and exits; a second 
 the delay stops it at once. With shutdown_delay = 0 SIGTERM stops accepting at once."""
 
 import signal
+import subprocess
 import time
 
-from mhd import (NotApplicable, Server, clean_log, done, ok, per_mpm, port_accepts, request,
+from mhd import (BINARY, NotApplicable, Server, clean_log, done, ok, per_mpm, port_accepts, request,
                  wait_for)
 
 SECTIONS = {
@@ -65,6 +66,10 @@ def scenario(mpm, section):
     ok(r and r.status == 200, "%s: in the delay: pages still 200" % mpm, r and r.status)
     ok(port_accepts(s.port), "%s: in the delay: the port accepts" % mpm)
     ok(time.monotonic() - t0 < DELAY, "%s: ... all within the delay" % mpm)
+    p = subprocess.run([BINARY, "-s", "reload", "-f", s.conf], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    ok(p.returncode == 1 and "stopping (shutdown_delay)" in p.stderr,
+       "%s: in the delay: -s reload fails at once, saying why" % mpm, (p.returncode, p.stderr))
     ok(wait_for(lambda: not port_accepts(s.port), DELAY + 5),
        "%s: after the delay: new connections refused" % mpm)
     ok(time.monotonic() - t0 >= DELAY - 0.2, "%s: ... not before the delay" % mpm,
