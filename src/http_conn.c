@@ -260,8 +260,9 @@ static bool trusted_proxy(const struct sockaddr *sa, void *arg)
  * Whether the connection on fd came in on a proxy_protocol listener. Only a config that
  * mixes both kinds costs a getsockname(): the local address is matched as bind() would,
  * a listener's wildcard address covering any address of its family and port (listeners
- * never overlap: config.c). A socket from systemd takes the option of the configured
- * address it equals.
+ * never overlap: config.c). So a socket from systemd (socket activation, where listen
+ * binds nothing) takes the option of the entry of its address, or of all entries when
+ * they agree, which is also what minihttpd -i's connection gets.
  */
 static bool wants_proxy_header(const struct config *conf, int fd)
 {
