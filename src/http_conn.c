@@ -488,6 +488,7 @@ static void build_output(struct conn *c)
 }
 
 static void refuse(struct conn *c, int status);
+
 /*
  * health_path: what a balancer polls, so it costs no file system access and no log line
  * (unless health_log). 503 from the master's SIGTERM on (scoreboard totals.stopping),
@@ -511,7 +512,6 @@ static void respond(struct conn *c)
 {
 	struct conn_io *io = c->io;
 	struct http_reply *r = &io->reply;
-
 	char host[HOST_NAME_MAX_LEN + 2];
 	const struct site *site = http_site_of(&c->ctx->conf->sites, &io->req, host,
 					       sizeof(host));
@@ -530,9 +530,6 @@ static void respond(struct conn *c)
 			health(c, r);
 		else if (io->req.path.len != c->ctx->conf->status_path_len ||
 			 !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r))
-			static_serve(&c->ctx->st, &io->req, r);
-		if (io->req.path.len != c->ctx->conf->status_path_len ||
-		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
 			http_site_serve(&c->ctx->site_st[site->id], site, host, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
