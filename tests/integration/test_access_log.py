@@ -3,7 +3,8 @@ a file written with one write(2) per request (strace, where it can attach), a bu
 file flushed within a second, at a reload and at a stop, stdout and stderr, JSON that
 Python's json module parses whatever bytes the request held, a %-format string with the
 request time, connection id and keep-alive count, a bad directive refused by -t at its
-line, and SIGUSR1's reopen with a buffer."""
+line, SIGUSR1's reopen with a buffer, and behind a PROXY header the client and the peer
+apart."""
 
 import json
 import os
@@ -197,6 +198,27 @@ for mpm, section in per_mpm(TABLE, "access log targets and formats"):
     ok(wait_for(lambda: any("/new" in l for l in lines(log)), 5),
        "%s: reopen: new lines go to the new file" % mpm)
     s.stop()
+
+# --- behind a balancer: the client from the PROXY header, the balancer as the peer -----------
+s = Server(mpm="event", extra='access_log_format = "json"')
+s.listen = ["127.0.0.1:%d proxy_protocol" % s.port]
+s.write_conf()
+started, err = s.start()
+ok(started, "proxy: starts with a proxy_protocol listener", err)
+c = Conn(s.port)
+c.send(b"PROXY TCP4 192.0.2.7 127.0.0.1 4321 80\r\nGET / HTTP/1.1\r\nHost: h\r\n"
+       b"Connection: close\r\n\r\n")
+r = c.response()
+c.close()
+log = os.path.join(s.dir, "access.log")
+ok(r and r.status == 200 and wait_for(lambda: len(lines(log)) == 1, 5), "proxy: served, logged")
+try:
+    o = json.loads(lines(log)[0]) if lines(log) else {}
+except ValueError:
+    o = {}
+ok(o.get("client") == "192.0.2.7" and o.get("peer") == "127.0.0.1",
+   "proxy: json client is the PROXY header's source, peer the balancer", lines(log))
+s.stop()
 
 # --- -t refuses a bad directive at its line -------------------------------------------------
 s = Server(mpm="event", extra='access_log_format = "%h %Q"')
