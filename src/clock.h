@@ -27,9 +27,10 @@ static inline int64_t clock_coarse_ms(void)
 }
 
 /*
- * Microseconds, for systemd's MONOTONIC_USEC= only (sd_notify(3)): systemd orders reload
- * cycles by comparing it with its own reading taken when it sent SIGHUP, and a reading
- * cut to milliseconds could come out earlier than that.
+ * Microseconds: for systemd's MONOTONIC_USEC= (sd_notify(3)), as systemd orders reload
+ * cycles by comparing it with its own reading taken when it sent SIGHUP and a reading cut
+ * to milliseconds could come out earlier than that; and for the access log's request
+ * time (%D), read twice per request only when the log format asks for it.
  */
 static inline int64_t clock_us(void)
 {

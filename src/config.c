@@ -276,8 +276,43 @@ static int check_facility(cfg_t *cfg, cfg_opt_t *opt, void *value)
 
 static int check_log_format(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	static const char *const names[] = {"common", "combined", NULL};
-	return config_check_word(cfg, opt, *(const char **)value, names);
+	struct log_format f;
+	char why[128];
+
+	if (log_format_compile(&f, *(const char **)value, why, sizeof(why)) < 0) {
+		cfg_error(cfg, "%s: %s", opt->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A size in bytes, with an optional k or m suffix: "64k". -1 when it is not one. */
+static long long parse_size(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	return *end ? -1 : v;
+}
+
+static int check_log_buffer(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	long long v = parse_size(*(const char **)value);
+
+	if (v != 0 && (v < LOG_LINE_MAX || v > 16 * 1024 * 1024)) {
+		cfg_error(cfg, "%s: \"%s\" is not 0 or a size from %dk to 16m", opt->name,
+			  *(const char **)value, LOG_LINE_MAX / 1024);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
@@ -390,8 +425,9 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("group", "www-data", CFGF_NONE), \
 	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \
 	CFG_STR("syslog_facility", "daemon", CFGF_NONE), \
-	CFG_STR("access_log", "syslog", CFGF_NONE), \
+	CFG_STR("access_log", "stderr", CFGF_NONE), \
 	CFG_STR("access_log_format", "combined", CFGF_NONE), \
+	CFG_STR("access_log_buffer", "0", CFGF_NONE), \
 	CFG_STR("file_cache", "auto", CFGF_NONE), \
 	CFG_STR("etag", "mtime-size", CFGF_NONE), \
 	CFG_INT("header_timeout", 20, CFGF_NONE), \
@@ -423,6 +459,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"mpm_dir", check_dir},
 	{"syslog_facility", check_facility},
 	{"access_log_format", check_log_format},
+	{"access_log_buffer", check_log_buffer},
 	{"file_cache", check_file_cache},
 	{"etag", check_etag},
 	{"header_timeout", check_positive},
@@ -1005,7 +1042,10 @@ static int build_sites(cfg_t *cfg, struct config *conf)
 			return -1;
 		if (cfg_size(sec, "access_log")) {
 			const char *al = cfg_getstr(sec, "access_log");
-			char *abs = strcmp(al, "off") == 0 ? strdup(al) : absolute(al);
+			/* The targets access_log takes; a file name is made absolute. */
+			bool word = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ||
+				    strcmp(al, "stdout") == 0 || strcmp(al, "stderr") == 0;
+			char *abs = word ? strdup(al) : absolute(al);
 			s->access_log = abs ? site_strdup(set, abs) : NULL;
 			free(abs);
 			if (!s->access_log)
@@ -1099,10 +1139,13 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->syslog_ident = strdup(cfg_getstr(cfg, "syslog_ident"));
 	conf->syslog_facility = facility_value(cfg_getstr(cfg, "syslog_facility"));
 	const char *al = cfg_getstr(cfg, "access_log");
-	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ?
+	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ||
+			   strcmp(al, "stdout") == 0 || strcmp(al, "stderr") == 0 ?
 		strdup(al) : absolute(al);
-	conf->access_log_format = strcmp(cfg_getstr(cfg, "access_log_format"), "common") == 0 ?
-		LOG_FORMAT_COMMON : LOG_FORMAT_COMBINED;
+	/* Both were checked when read. */
+	log_format_compile(&conf->access_log_format, cfg_getstr(cfg, "access_log_format"),
+			   errbuf, errcap);
+	conf->access_log_buffer = (size_t)parse_size(cfg_getstr(cfg, "access_log_buffer"));
 	const char *fc = cfg_getstr(cfg, "file_cache");
 	conf->file_cache = fc[1] == 'n' ? FILE_CACHE_ON : fc[1] == 'f' ? FILE_CACHE_OFF :
 			   FILE_CACHE_AUTO;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "log_format.h"
 #include "site.h"
 
 struct addr_net;
@@ -28,8 +29,6 @@ struct listen_addr {
 
 /* Which field a trusted proxy's client address is read from (client_address_header). */
 enum client_header { CLIENT_HEADER_XFF, CLIENT_HEADER_FORWARDED };
-
-enum access_log_format { LOG_FORMAT_COMMON, LOG_FORMAT_COMBINED };
 
 /* auto: on where a worker holds many connections (event loops), off where it holds one. */
 enum file_cache_mode { FILE_CACHE_AUTO, FILE_CACHE_ON, FILE_CACHE_OFF };
@@ -64,8 +63,9 @@ struct config {
 
 	char *syslog_ident;
 	int syslog_facility;		/* LOG_DAEMON ... */
-	char *access_log;		/* "off", "syslog" or an absolute path */
-	enum access_log_format access_log_format;
+	char *access_log;		/* "off", "syslog", "stdout", "stderr" or an absolute path */
+	struct log_format access_log_format;	/* compiled */
+	size_t access_log_buffer;	/* bytes per thread; 0: one write per line */
 	enum file_cache_mode file_cache;
 	int etag;			/* enum static_etag (http_static.h) */
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "access_log.h"
 #include "climit.h"
 #include "config.h"
 #include "http_parse.h"
@@ -18,8 +19,9 @@ struct conn_ctx {
 	struct static_ctx st;		/* the top level's: site_st[0] */
 	struct static_ctx *site_st;	/* per site of conf->sites, by site id */
 	struct http_limits limits;
-	int access_fd;		/* access log file, -1 when off or to syslog */
-	bool access_syslog;
+	struct access_sink access;	/* the access log */
+	struct access_sink *site_access;	/* per site id: its own access_log, else access */
+	bool site_logs;			/* some site logs on its own */
 	char server[48];	/* the Server field */
 	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
 };

@@ -75,6 +75,7 @@ struct conn_io {
 	bool body_chunked;
 	struct http_chunked chunked;
 	uint64_t sent;
+	int64_t start_us;		/* the request's first byte, when the log times it; 0 */
 	size_t head_out;		/* of sent, the response head's bytes (not logged) */
 	char out[OUT_CAP];
 	struct http_field *fields;
@@ -88,6 +89,7 @@ struct conn {
 	int64_t deadline;
 	int fd;
 	uint32_t requests;
+	uint32_t id;			/* in the process: the log's connection id */
 	uint8_t state;
 	uint8_t timer;
 	bool draining;
@@ -125,6 +127,7 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx) + IN_SLACK) + 15) &
 					   ~(uintptr_t)15);
 	io->in_len = io->pos = 0;
+	io->start_us = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
 	io->keep_alive = false;
@@ -240,8 +243,22 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->limits.max_request_line = conf->max_request_line;
 	ctx->limits.max_head = conf->max_header_size;
 	ctx->limits.max_fields = conf->max_header_fields;
-	ctx->access_fd = access_fd;
-	ctx->access_syslog = strcmp(conf->access_log, "syslog") == 0;
+	access_log_sink(&ctx->access, access_fd, conf->access_log, &conf->access_log_format,
+			conf->access_log_buffer);
+	if (!(ctx->site_access = calloc(sites->n ? sites->n : 1, sizeof(*ctx->site_access)))) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		conn_ctx_free(ctx);
+		return -1;
+	}
+	for (size_t i = 0; i < sites->n; i++) {
+		const struct site *s = &sites->sites[i];
+		ctx->site_access[i] = ctx->access;
+		if (i > 0 && s->access_log) {
+			access_log_sink(&ctx->site_access[i], s->log_fd, s->access_log,
+					&conf->access_log_format, conf->access_log_buffer);
+			ctx->site_logs |= s->log_fd >= 0;
+		}
+	}
 	snprintf(ctx->server, sizeof(ctx->server), "%s",
 		 conf->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION : PACKAGE_NAME);
 	if (conf->max_connections_per_client > 0 &&
@@ -261,6 +278,7 @@ void conn_ctx_free(struct conn_ctx *ctx)
 		if (ctx->site_st[i].root_fd > 0)
 			close(ctx->site_st[i].root_fd);
 	free(ctx->site_st);
+	free(ctx->site_access);
 	mime_free((struct mime_table *)ctx->st.mime);
 	climit_destroy(ctx->climit);
 }
@@ -272,6 +290,45 @@ void conn_ctx_reaped(const struct conn_ctx *ctx, pid_t pid, int status)
 }
 
 static void refuse_over_limit(struct conn *c);
+
+/* Connections made by this process: with the pid, an id unique in the server's life. */
+static uint32_t conn_seq;
+static __thread pid_t self_pid;
+
+static bool timed(const struct conn *c)
+{
+	return c->ctx->conf->access_log_format.needs_duration &&
+	       (c->ctx->access.fd >= 0 || c->ctx->access.syslog || c->ctx->site_logs);
+}
+
+static void log_response(struct conn *c, int status, uint64_t bytes)
+{
+	const struct conn_ctx *ctx = c->ctx;
+	const struct conn_io *io = c->io;
+	/* A server block with an access_log of its own logs there, and is %v. */
+	const struct site *site = io && io->have_req ? io->req.site : NULL;
+	const struct access_sink *sink = site ? &ctx->site_access[site->id] : &ctx->access;
+
+	if (sink->fd < 0 && !sink->syslog)
+		return;
+	if (!self_pid)
+		self_pid = getpid();
+	struct log_facts x = {
+		.client = conn_addrs(c).client,
+		.peer = &c->peer.sa,
+		.req = io && io->have_req ? &io->req : NULL,
+		.site = site && site->name[0] ? site->name : NULL,
+		.site_len = site ? strlen(site->name) : 0,
+		.time = time(NULL),
+		.status = status,
+		.bytes = bytes,
+		.conn_id = (uint64_t)self_pid << 32 | c->id,
+		.keepalive = io && io->have_req ? c->requests - 1 : c->requests,
+	};
+	if (io && io->start_us && timed(c))
+		x.duration_us = (uint64_t)(clock_us() - io->start_us);
+	access_log_write(sink, &x);
+}
 
 static bool trusted_proxy(const struct sockaddr *sa, void *arg)
 {
@@ -359,6 +416,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 	c->w = w;
 	c->fd = fd;
 	c->requests = 0;
+	c->id = __atomic_add_fetch(&conn_seq, 1, __ATOMIC_RELAXED);
 	c->state = S_HEAD;
 	c->draining = false;
 	c->drained = false;
@@ -800,6 +858,7 @@ static int step_head(struct conn *c)
 		if (n > 0) {
 			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
+				io->start_us = timed(c) ? clock_us() : 0;
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
 			}
@@ -931,8 +990,8 @@ static void finish_response(struct conn *c)
 
 	/* Log Format counts the body only (Apache's %b). */
 	if (!io->quiet)
-		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
-				 io->reply.status, io->sent > io->head_out ? io->sent - io->head_out : 0);
+		log_response(c, io->reply.status,
+			     io->sent > io->head_out ? io->sent - io->head_out : 0);
 	if (c->w->slot) {
 		sb_add(&c->w->slot->requests, 1);
 		sb_add(&c->w->slot->bytes, io->sent);
@@ -961,6 +1020,7 @@ static void finish_response(struct conn *c)
 	size_t left = io->in_len - io->pos;
 	memmove(io->in, io->in + io->pos, left);
 	io->in_len = left;
+	io->start_us = left && timed(c) ? clock_us() : 0;
 	io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
@@ -1069,8 +1129,7 @@ void conn_expire(struct conn *c)
 				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
 		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
-				 408, 0);
+		log_response(c, 408, 0);
 	}
 	closed(c);
 }

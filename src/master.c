@@ -220,8 +220,9 @@ static void reload(struct master *m, bool reopen_only)
 	for (size_t i = 1; i < m->conf->sites.n; i++)
 		site_logs |= m->conf->sites.sites[i].access_log &&
 			     m->conf->sites.sites[i].access_log[0] == '/';
-	/* Per-site log files are opened by each new generation (access_log_open_sites). */
-	if (reopen_only && m->access_fd < 0 && !site_logs) {
+	/* stdout, stderr and syslog's fallback to stderr have nothing to reopen either;
+	 * per-site log files are opened by each new generation (access_log_open_sites). */
+	if (reopen_only && m->conf->access_log[0] != '/' && !site_logs) {
 		log_msg(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
 		publish_verdict(m, NULL);
 		return;
