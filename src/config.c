@@ -203,7 +203,10 @@ static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
-/* Compared byte for byte with the request's path, still percent-encoded: so no '%'. */
+/*
+ * status_path, metrics_path: compared byte for byte with the request's path, still
+ * percent-encoded: so no '%'.
+ */
 static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *path = *(const char **)value;
@@ -214,8 +217,8 @@ static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	for (const char *p = path; *p && valid; p++)
 		valid = *p > ' ' && *p < 0x7f && !strchr("?#%", *p);
 	if (!valid) {
-		cfg_error(cfg, "status_path: \"%s\" must be \"\" (off) or a path starting with "
-			  "\"/\", without spaces, '?', '#' or '%%'", path);
+		cfg_error(cfg, "%s: \"%s\" must be \"\" (off) or a path starting with "
+			  "\"/\", without spaces, '?', '#' or '%%'", opt->name, path);
 		return -1;
 	}
 	return 0;
@@ -287,7 +290,8 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_workers", 1024, CFGF_NONE), \
 	CFG_INT("max_connections_per_client", 0, CFGF_NONE), \
 	CFG_STR("status_path", "", CFGF_NONE), \
-	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
+	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE), \
+	CFG_STR("metrics_path", "", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -313,6 +317,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
+	{"metrics_path", check_status_path},
 };
 
 /*
@@ -606,6 +611,15 @@ static int convert(cfg_t *cfg, struct config *conf)
 	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
 		addr_parse_cidr(cfg_getnstr(cfg, "status_allow", (unsigned)i),
 				&conf->status_allow[i], NULL, 0);
+	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
+	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
+	if (conf->metrics_path_len && conf->metrics_path_len == conf->status_path_len &&
+	    strcmp(conf->metrics_path, conf->status_path) == 0) {
+		int a = line_of("metrics_path"), b = line_of("status_path");
+		snprintf(errbuf, errcap, "%s:%d: metrics_path \"%s\" is also status_path",
+			 conf->file, a > b ? a : b, conf->metrics_path);
+		return -1;
+	}
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -616,7 +630,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 	}
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
-	    !conf->access_log || !conf->status_path || !conf->status_allow)
+	    !conf->access_log || !conf->status_path || !conf->status_allow ||
+	    !conf->metrics_path)
 		return -1;
 	return 0;
 }
@@ -742,5 +757,6 @@ void config_free(struct config *conf)
 	free(conf->access_log);
 	free(conf->status_path);
 	free(conf->status_allow);
+	free(conf->metrics_path);
 	free(conf);
 }

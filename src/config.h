@@ -73,6 +73,8 @@ struct config {
 	size_t status_path_len;		/* 0 when off: the engine compares it first */
 	struct addr_net *status_allow;	/* who may read it */
 	size_t nstatus_allow;
+	char *metrics_path;		/* Prometheus metrics (status_allow applies), "" when off */
+	size_t metrics_path_len;
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
 	void *mpm_conf;			/* its section as its conf struct (mpm_options.h) */

@@ -24,6 +24,7 @@
 #include "http_conn.h"
 #include "http_date.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
@@ -56,6 +57,7 @@ struct conn_io {
 	struct http_chunked chunked;
 	uint64_t sent;
 	size_t head_out;		/* of sent, the response head's bytes (not logged) */
+	int64_t started_us;		/* clock_us() at the request's first byte; 0: none */
 	char out[OUT_CAP];
 	struct http_field *fields;
 	char in[];
@@ -112,6 +114,7 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->have_req = false;
 	io->keep_alive = false;
 	io->sent = 0;
+	io->started_us = 0;
 	io->reply.fd = -1;
 	io->out_len = io->out_off = 0;
 	return io;
@@ -385,8 +388,10 @@ static void respond(struct conn *c)
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
-		if (io->req.path.len != c->ctx->conf->status_path_len ||
-		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
+		if ((io->req.path.len != c->ctx->conf->status_path_len ||
+		     !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r)) &&
+		    (io->req.path.len != c->ctx->conf->metrics_path_len ||
+		     !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r)))
 			static_serve(&c->ctx->st, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
@@ -540,6 +545,7 @@ static int step_head(struct conn *c)
 			if (io->in_len == 0) {
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
+				io->started_us = clock_us();
 			}
 			io->in_len += (size_t)n;
 			continue;
@@ -663,13 +669,22 @@ static void close_refused(struct conn *c)
 	closed(c);
 }
 
+/* Microseconds since the request's first byte (0 for a refusal before any). */
+static uint64_t request_us(const struct conn_io *io, int64_t now)
+{
+	return io->started_us && now > io->started_us ? (uint64_t)(now - io->started_us) : 0;
+}
+
 static void finish_response(struct conn *c)
 {
 	struct conn_io *io = c->io;
+	int64_t now = clock_us();
 
 	/* Log Format counts the body only (Apache's %b). */
 	access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, io->reply.status,
 			 io->sent > io->head_out ? io->sent - io->head_out : 0);
+	metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN,
+		       io->reply.status, io->sent, request_us(io, now));
 	if (c->w->slot) {
 		sb_add(&c->w->slot->requests, 1);
 		sb_add(&c->w->slot->bytes, io->sent);
@@ -701,6 +716,8 @@ static void finish_response(struct conn *c)
 	io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
+	/* A pipelined request waiting in the buffer starts now: its bytes came with this one's. */
+	io->started_us = left ? now : 0;
 	c->state = S_HEAD;
 	set_timer(c, left ? CONN_T_HEADER : CONN_T_KEEPALIVE);
 	sb_set_state(c->w->slot, left ? SB_READ : SB_KEEPALIVE);
@@ -800,8 +817,10 @@ void conn_expire(struct conn *c)
 				 "Date: %s\r\nServer: %s\r\nContent-Length: 0\r\n"
 				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
-		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t sent = send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, 408, 0);
+		metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN, 408,
+			       sent > 0 ? (uint64_t)sent : 0, request_us(io, clock_us()));
 	}
 	closed(c);
 }
