@@ -12,7 +12,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# openbsd-inetd's package starts and enables a system inetd: a build machine wants none
+# openbsd-inetd's package starts and enables a system inetd, and
+# prometheus-apache-exporter its service on port 9117: a build machine wants neither
 # listening. A policy-rc.d that refuses every start covers both sysvinit and systemd
 # (invoke-rc.d asks it); one already there (a container's) is left as it is.
 POLICY=/usr/sbin/policy-rc.d
@@ -21,9 +22,11 @@ if [ ! -e $POLICY ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee $POLICY >/dev/null
 	$SUDO chmod 755 $POLICY
 fi
-$SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd \
+	prometheus-apache-exporter >/dev/null
 if [ -d /run/systemd/system ]; then
 	$SUDO systemctl disable --now inetd.service >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now prometheus-apache-exporter.service >/dev/null 2>&1 || true
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
