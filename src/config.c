@@ -203,10 +203,7 @@ static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
-/*
- * status_path, metrics_path: compared byte for byte with the request's path, still
- * percent-encoded: so no '%'.
- */
+/* Compared byte for byte with the request's path, still percent-encoded: so no '%'. */
 static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *path = *(const char **)value;

@@ -56,8 +56,8 @@ struct conn_io {
 	bool body_chunked;
 	struct http_chunked chunked;
 	uint64_t sent;
+	int64_t start_us;		/* clock_us() at the request's first byte; 0: none */
 	size_t head_out;		/* of sent, the response head's bytes (not logged) */
-	int64_t started_us;		/* clock_us() at the request's first byte; 0: none */
 	char out[OUT_CAP];
 	struct http_field *fields;
 	char in[];
@@ -110,11 +110,11 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx) + IN_SLACK) + 15) &
 					   ~(uintptr_t)15);
 	io->in_len = io->pos = 0;
+	io->start_us = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
 	io->keep_alive = false;
 	io->sent = 0;
-	io->started_us = 0;
 	io->reply.fd = -1;
 	io->out_len = io->out_off = 0;
 	return io;
@@ -543,9 +543,9 @@ static int step_head(struct conn *c)
 		if (n > 0) {
 			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
+				io->start_us = clock_us();
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
-				io->started_us = clock_us();
 			}
 			io->in_len += (size_t)n;
 			continue;
@@ -672,7 +672,7 @@ static void close_refused(struct conn *c)
 /* Microseconds since the request's first byte (0 for a refusal before any). */
 static uint64_t request_us(const struct conn_io *io, int64_t now)
 {
-	return io->started_us && now > io->started_us ? (uint64_t)(now - io->started_us) : 0;
+	return io->start_us && now > io->start_us ? (uint64_t)(now - io->start_us) : 0;
 }
 
 static void finish_response(struct conn *c)
@@ -713,11 +713,11 @@ static void finish_response(struct conn *c)
 	size_t left = io->in_len - io->pos;
 	memmove(io->in, io->in + io->pos, left);
 	io->in_len = left;
+	/* A pipelined request waiting in the buffer starts now: its bytes came with this one's. */
+	io->start_us = left ? now : 0;
 	io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
-	/* A pipelined request waiting in the buffer starts now: its bytes came with this one's. */
-	io->started_us = left ? now : 0;
 	c->state = S_HEAD;
 	set_timer(c, left ? CONN_T_HEADER : CONN_T_KEEPALIVE);
 	sb_set_state(c->w->slot, left ? SB_READ : SB_KEEPALIVE);
