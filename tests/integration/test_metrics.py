@@ -1,7 +1,7 @@
 """metrics_path over real sockets, on prefork, worker and event: the exposition parses
 line by line (and passes `promtool check metrics` where the Debian prometheus package is
 installed), its counters move by exactly the requests made, by method, status class and
-code, the duration histogram is cumulative and counts every response, client-limit
+code (refusals of unreadable requests and the 408 of header_timeout included), the duration histogram is cumulative and counts every response, client-limit
 refusals and refused reloads are counted, the counters survive a reload that switches the
 MPM, and status_allow answers 403 outside it. Then a scrape with many idle connections
 open (its time printed, never asserted), and prometheus-apache-exporter reading the
@@ -215,6 +215,10 @@ def counting(mpm, s):
     raw = exchange(s.port, b"GET /index.html HTTP/1.1\r\n\r\n")
     ok(raw.startswith(b"HTTP/1.1 400 "), "%s: a request without Host refused" % mpm)
     count("other", "4xx", "400", len(raw))
+    # Half a head, then silence: 408 at header_timeout, also before any method was read.
+    raw = exchange(s.port, b"GET /index.html HTTP/1.1\r\nHost: x\r\n", timeout=15)
+    ok(raw.startswith(b"HTTP/1.1 408 "), "%s: half a head times out with 408" % mpm)
+    count("other", "4xx", "408", len(raw))
     made = sum(want_req.values())
 
     b, _ = scrape(s.port)
@@ -344,8 +348,8 @@ NEXT = {
 for mpm, nxt in per_mpm(NEXT, "metrics"):
     s = Server(mpm=mpm, files={"index.html": "<h1>hello</h1>\n"},
                extra='metrics_path = "%s"\nstatus_path = "%s"\nstatus_allow = {"127.0.0.1"}\n'
-                     'max_connections_per_client = 2\nkeepalive_timeout = 30'
-                     % (PATH, STATUS))
+                     'max_connections_per_client = 2\nkeepalive_timeout = 30\n'
+                     'header_timeout = 2' % (PATH, STATUS))
     s.mpm_now = mpm
     started, err = s.start(foreground=True)
     ok(started, "%s: starts with metrics_path" % mpm, err)
