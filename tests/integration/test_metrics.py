@@ -1,9 +1,10 @@
 """metrics_path over real sockets, on prefork, worker and event: the exposition parses
 line by line (and passes `promtool check metrics` where the Debian prometheus package is
 installed), its counters move by exactly the requests made, by method, status class and
-code (refusals of unreadable requests and the 408 of header_timeout included), the duration histogram is cumulative and counts every response, client-limit
-refusals and refused reloads are counted, the counters survive a reload that switches the
-MPM, and status_allow answers 403 outside it. Then a scrape with many idle connections
+code (refusals of unreadable requests and the 408 of header_timeout included), the
+duration histogram is cumulative and counts every response, client-limit refusals and
+refused reloads are counted, the counters survive a reload that switches the MPM, and
+status_allow answers 403 outside it. Then a scrape with many idle connections
 open (its time printed, never asserted), and prometheus-apache-exporter reading the
 status page's ?auto form, where it is installed."""
 
