@@ -270,8 +270,22 @@ def client_limit(mpm, s):
     is_(after.get(key, -1) - before.get(key, 0), 1, "%s: one client-limit refusal" % mpm)
     is_(after.get(code_key("503"), -1) - before.get(code_key("503"), 0), 1,
         "%s: and its 503 among the responses" % mpm)
-    is_(after.get('minihttpd_connections_refused_total{reason="proxy_protocol"}'), 0,
+    is_(after.get('minihttpd_connections_refused_total{reason="proxy_protocol"}', -1) -
+        before.get('minihttpd_connections_refused_total{reason="proxy_protocol"}', 0), 0,
         "%s: no PROXY refusal" % mpm)
+
+
+def proxy_refusal(mpm, s, pport):
+    """A request without its PROXY header on a proxy_protocol listener: closed, counted."""
+    before, _ = scrape(s.port)
+    raw = exchange(pport, b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+    is_(raw, b"", "%s: no PROXY header: closed unanswered" % mpm)
+    key = 'minihttpd_connections_refused_total{reason="proxy_protocol"}'
+    ok(wait_for(lambda: scrape(s.port)[0].get(key, -1) - before.get(key, 0) == 1, 10),
+       "%s: one PROXY-protocol refusal counted" % mpm)
+    after, _ = scrape(s.port)
+    is_(total_requests(after) - total_requests(before), 2,
+        "%s: and no response (only the scrapes')" % mpm)
 
 
 def wait_old_gone(s, leaders):
@@ -347,7 +361,9 @@ NEXT = {
 }
 
 for mpm, nxt in per_mpm(NEXT, "metrics"):
-    s = Server(mpm=mpm, files={"index.html": "<h1>hello</h1>\n"},
+    port, pport = free_port(), free_port()
+    s = Server(mpm=mpm, files={"index.html": "<h1>hello</h1>\n"}, port=port,
+               listen=["127.0.0.1:%d" % port, "127.0.0.1:%d proxy_protocol" % pport],
                extra='metrics_path = "%s"\nstatus_path = "%s"\nstatus_allow = {"127.0.0.1"}\n'
                      'max_connections_per_client = 2\nkeepalive_timeout = 30\n'
                      'header_timeout = 2' % (PATH, STATUS))
@@ -359,6 +375,7 @@ for mpm, nxt in per_mpm(NEXT, "metrics"):
     format_checks(mpm, s.port)
     counting(mpm, s)
     client_limit(mpm, s)
+    proxy_refusal(mpm, s, pport)
     refused_reload(mpm, s)
     across_reload(mpm, s, nxt)
     s.mpm_now = nxt
@@ -374,11 +391,14 @@ s = Server(mpm="prefork", extra='metrics_path = "metrics"')
 r = subprocess.run([BINARY, "-t", "-f", s.conf], capture_output=True, text=True, timeout=20)
 ok(r.returncode == 1 and "minihttpd.conf:" in r.stderr and "metrics_path" in r.stderr,
    "a metrics_path without a leading slash is refused with FILE:LINE", r.stderr)
-s.extra = 'status_path = "/s"\nmetrics_path = "/s"'
-s.write_conf()
-r = subprocess.run([BINARY, "-t", "-f", s.conf], capture_output=True, text=True, timeout=20)
-ok(r.returncode == 1 and "minihttpd.conf:" in r.stderr and "is also status_path" in r.stderr,
-   "a metrics_path equal to status_path is refused with FILE:LINE", r.stderr)
+for other in ("status_path", "health_path"):
+    s.extra = '%s = "/s"\nmetrics_path = "/s"' % other
+    s.write_conf()
+    r = subprocess.run([BINARY, "-t", "-f", s.conf], capture_output=True, text=True,
+                       timeout=20)
+    ok(r.returncode == 1 and "minihttpd.conf:" in r.stderr and
+       "metrics_path and %s are both" % other in r.stderr,
+       "a metrics_path equal to %s is refused with FILE:LINE" % other, r.stderr)
 s.cleanup()
 
 
