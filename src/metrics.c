@@ -194,8 +194,8 @@ size_t metrics_render(char *buf, size_t cap, const struct metrics_view *v)
 		"(SIGUSR1) that started a new generation.", m->reloads);
 	counter(&o, "minihttpd_reload_failures_total", "Reloads and reopenings refused: the "
 		"previous configuration kept serving.", m->reload_failures);
-	by_class_method(&o, "minihttpd_http_requests_total", "Responses sent (as the access log "
-			"records them), by request method and status class.", c->requests);
+	by_class_method(&o, "minihttpd_http_requests_total", "Responses sent, by request method "
+			"and status class.", c->requests);
 	by_class_method(&o, "minihttpd_http_response_bytes_total", "Bytes sent in responses, "
 			"heads included, by request method and status class.", c->bytes);
 	family(&o, "minihttpd_http_responses_total", "counter", "Responses sent, by status "

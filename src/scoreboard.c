@@ -192,7 +192,8 @@ static void add_slot(struct sb_summary *m, const struct sb_slot *c)
 	m->requests += c->requests;
 	m->bytes += c->bytes;
 	m->refused += c->refused;
-	m->states[finishing ? SB_GRACEFUL : c->state == SB_FREE ? SB_IDLE : c->state % SB_NSTATES]++;
+	unsigned st = finishing ? SB_GRACEFUL : c->state == SB_FREE ? SB_IDLE : c->state;
+	m->states[st < SB_NSTATES ? st : SB_IDLE]++;
 	for (size_t i = 0; i < SB_NCOUNTS; i++)
 		words(&m->counts)[i] += cwords(&c->counts)[i];
 }
