@@ -447,7 +447,8 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("health_path", "", CFGF_NONE), \
 	CFG_BOOL("health_log", cfg_false, CFGF_NONE), \
 	CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE), \
-	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE)
+	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE), \
+	CFG_STR("metrics_path", "", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -479,6 +480,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"health_path", check_status_path},
 	{"trusted_proxies", check_status_allow},
 	{"client_address_header", check_client_header},
+	{"metrics_path", check_status_path},
 };
 
 /*
@@ -1082,6 +1084,20 @@ static int build_sites(cfg_t *cfg, struct config *conf)
 		return -1;
 	}
 	return 0;
+
+/* Two of the engine's own paths that are one: the one it checks first would hide the other. */
+static int paths_clash(const struct config *conf, const char *na, const char *a,
+		       const char *nb, const char *b)
+{
+	int la, lb;
+
+	if (!a[0] || strcmp(a, b) != 0)
+		return 0;
+	la = line_of(na);
+	lb = line_of(nb);
+	snprintf(errbuf, errcap, "%s:%d: %s and %s are both \"%s\"",
+		 AT(la > lb ? la : lb), na, nb, a);
+	return -1;
 }
 
 /* Copies the parsed values into conf; -1 with errbuf set on a cross-option problem. */
@@ -1182,6 +1198,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->client_address_header = strcmp(cfg_getstr(cfg, "client_address_header"),
 					     "forwarded") == 0 ? CLIENT_HEADER_FORWARDED :
 					     CLIENT_HEADER_XFF;
+	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
+	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -1193,15 +1211,16 @@ static int convert(cfg_t *cfg, struct config *conf)
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
 	    !conf->access_log || !conf->status_path || !conf->status_allow ||
-	    !conf->health_path || !conf->trusted_proxies)
+	    !conf->health_path || !conf->trusted_proxies ||
+	    !conf->metrics_path)
 		return -1;
-	if (conf->health_path_len && conf->health_path_len == conf->status_path_len &&
-	    strcmp(conf->health_path, conf->status_path) == 0) {
-		int a = line_of("health_path"), b = line_of("status_path");
-		snprintf(errbuf, errcap, "%s:%d: health_path and status_path are both \"%s\"",
-			 AT(a > b ? a : b), conf->health_path);
+	if (paths_clash(conf, "health_path", conf->health_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "health_path",
+			conf->health_path) < 0)
 		return -1;
-	}
 	return build_sites(cfg, conf);
 }
 
@@ -1333,6 +1352,7 @@ void config_free(struct config *conf)
 		cfg_free(conf->parsed);
 	free(conf->health_path);
 	free(conf->trusted_proxies);
+	free(conf->metrics_path);
 	free(conf);
 }
 

@@ -87,6 +87,8 @@ struct config {
 	size_t status_path_len;		/* 0 when off: the engine compares it first */
 	struct addr_net *status_allow;	/* who may read it */
 	size_t nstatus_allow;
+	char *metrics_path;		/* Prometheus metrics (status_allow applies), "" when off */
+	size_t metrics_path_len;
 
 	char *health_path;		/* 200 "ok", 503 while stopping; "" when off */
 	size_t health_path_len;

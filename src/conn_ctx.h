@@ -21,7 +21,6 @@ struct conn_ctx {
 	struct http_limits limits;
 	struct access_sink access;	/* the access log */
 	struct access_sink *site_access;	/* per site id: its own access_log, else access */
-	bool site_logs;			/* some site logs on its own */
 	char server[48];	/* the Server field */
 	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
 };

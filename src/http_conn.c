@@ -32,6 +32,7 @@
 #include "http_conn.h"
 #include "http_date.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy_proto.h"
 #include "status.h"
 
@@ -75,7 +76,7 @@ struct conn_io {
 	bool body_chunked;
 	struct http_chunked chunked;
 	uint64_t sent;
-	int64_t start_us;		/* the request's first byte, when the log times it; 0 */
+	int64_t start_us;		/* clock_us() at the request's first byte; 0: none */
 	size_t head_out;		/* of sent, the response head's bytes (not logged) */
 	char out[OUT_CAP];
 	struct http_field *fields;
@@ -253,11 +254,9 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct site *s = &sites->sites[i];
 		ctx->site_access[i] = ctx->access;
-		if (i > 0 && s->access_log) {
+		if (i > 0 && s->access_log)
 			access_log_sink(&ctx->site_access[i], s->log_fd, s->access_log,
 					&conf->access_log_format, conf->access_log_buffer);
-			ctx->site_logs |= s->log_fd >= 0;
-		}
 	}
 	snprintf(ctx->server, sizeof(ctx->server), "%s",
 		 conf->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION : PACKAGE_NAME);
@@ -295,13 +294,8 @@ static void refuse_over_limit(struct conn *c);
 static uint32_t conn_seq;
 static __thread pid_t self_pid;
 
-static bool timed(const struct conn *c)
-{
-	return c->ctx->conf->access_log_format.needs_duration &&
-	       (c->ctx->access.fd >= 0 || c->ctx->access.syslog || c->ctx->site_logs);
-}
-
-static void log_response(struct conn *c, int status, uint64_t bytes)
+/* duration_us: request_us() of the request, which the metrics take anyway. */
+static void log_response(struct conn *c, int status, uint64_t bytes, uint64_t duration_us)
 {
 	const struct conn_ctx *ctx = c->ctx;
 	const struct conn_io *io = c->io;
@@ -324,9 +318,8 @@ static void log_response(struct conn *c, int status, uint64_t bytes)
 		.bytes = bytes,
 		.conn_id = (uint64_t)self_pid << 32 | c->id,
 		.keepalive = io && io->have_req ? c->requests - 1 : c->requests,
+		.duration_us = duration_us,
 	};
-	if (io && io->start_us && timed(c))
-		x.duration_us = (uint64_t)(clock_us() - io->start_us);
 	access_log_write(sink, &x);
 }
 
@@ -586,8 +579,10 @@ static void respond(struct conn *c)
 		if (io->req.path.len == c->ctx->conf->health_path_len &&
 		    memcmp(io->req.path.p, c->ctx->conf->health_path, io->req.path.len) == 0)
 			health(c, r);
-		else if (io->req.path.len != c->ctx->conf->status_path_len ||
-			 !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r))
+		else if ((io->req.path.len != c->ctx->conf->status_path_len ||
+			  !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)) &&
+			 (io->req.path.len != c->ctx->conf->metrics_path_len ||
+			  !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)))
 			http_site_serve(&c->ctx->site_st[site->id], site, host, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
@@ -690,6 +685,7 @@ static enum conn_want proxy_refuse(struct conn *c, int err)
 			err ? proxy_error_text(err) : "no complete PROXY header within "
 			"header_timeout", n, n == 1 ? "" : "s");
 	}
+	sb_count_proxy_refused(c->w->slot);
 	return closed(c);
 }
 
@@ -858,7 +854,7 @@ static int step_head(struct conn *c)
 		if (n > 0) {
 			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
-				io->start_us = timed(c) ? clock_us() : 0;
+				io->start_us = clock_us();
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
 			}
@@ -984,14 +980,24 @@ static void close_refused(struct conn *c)
 	closed(c);
 }
 
+/* Microseconds since the request's first byte (0 for a refusal before any). */
+static uint64_t request_us(const struct conn_io *io, int64_t now)
+{
+	return io->start_us && now > io->start_us ? (uint64_t)(now - io->start_us) : 0;
+}
+
 static void finish_response(struct conn *c)
 {
 	struct conn_io *io = c->io;
+	int64_t now = clock_us();
 
 	/* Log Format counts the body only (Apache's %b). */
 	if (!io->quiet)
 		log_response(c, io->reply.status,
-			     io->sent > io->head_out ? io->sent - io->head_out : 0);
+			     io->sent > io->head_out ? io->sent - io->head_out : 0,
+			     request_us(io, now));
+	metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN,
+		       io->reply.status, io->sent, request_us(io, now));
 	if (c->w->slot) {
 		sb_add(&c->w->slot->requests, 1);
 		sb_add(&c->w->slot->bytes, io->sent);
@@ -1020,7 +1026,8 @@ static void finish_response(struct conn *c)
 	size_t left = io->in_len - io->pos;
 	memmove(io->in, io->in + io->pos, left);
 	io->in_len = left;
-	io->start_us = left && timed(c) ? clock_us() : 0;
+	/* A pipelined request waiting in the buffer starts now: its bytes came with this one's. */
+	io->start_us = left ? now : 0;
 	io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
@@ -1128,8 +1135,11 @@ void conn_expire(struct conn *c)
 				 "Date: %s\r\nServer: %s\r\nContent-Length: 0\r\n"
 				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
-		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		log_response(c, 408, 0);
+		ssize_t sent = send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		uint64_t us = request_us(io, clock_us());
+		log_response(c, 408, 0, us);
+		metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN, 408,
+			       sent > 0 ? (uint64_t)sent : 0, us);
 	}
 	closed(c);
 }

@@ -5,9 +5,9 @@
  * closes the connection), and only then is the engine run. Errors are logged where the
  * config says, and also written to stderr, which by then is never the client.
  *
- * What does not apply: the pid file, the scoreboard (the status page answers 503), the
- * master's reloads and max_connections_per_client, whose table would be this process's
- * own and count this one connection.
+ * What does not apply: the pid file, the scoreboard (the status page and the metrics
+ * answer 503), the master's reloads and max_connections_per_client, whose table would be
+ * this process's own and count this one connection.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -42,7 +42,6 @@ static int add(struct log_format *f, enum kind k, char *err, size_t errlen)
 		return -1;
 	}
 	f->op[f->nops++] = (struct log_op){ .kind = (uint16_t)k };
-	f->needs_duration |= k == K_USEC || k == K_SEC || k == K_JSON;
 	return 0;
 }
 

@@ -33,7 +33,6 @@ struct log_op {
 
 struct log_format {
 	unsigned nops;
-	bool needs_duration;	/* %D, %T or json: the engine times the request */
 	struct log_op op[LOG_FORMAT_MAX_OPS];
 	char lit[LOG_FORMAT_MAX_TEXT];
 };
