@@ -1084,10 +1084,10 @@ static int build_sites(cfg_t *cfg, struct config *conf)
 		return -1;
 	}
 	return 0;
+}
 
 /* Two of the engine's own paths that are one: the one it checks first would hide the other. */
-static int paths_clash(const struct config *conf, const char *na, const char *a,
-		       const char *nb, const char *b)
+static int paths_clash(const char *na, const char *a, const char *nb, const char *b)
 {
 	int la, lb;
 
@@ -1214,11 +1214,11 @@ static int convert(cfg_t *cfg, struct config *conf)
 	    !conf->health_path || !conf->trusted_proxies ||
 	    !conf->metrics_path)
 		return -1;
-	if (paths_clash(conf, "health_path", conf->health_path, "status_path",
+	if (paths_clash("health_path", conf->health_path, "status_path",
 			conf->status_path) < 0 ||
-	    paths_clash(conf, "metrics_path", conf->metrics_path, "status_path",
+	    paths_clash("metrics_path", conf->metrics_path, "status_path",
 			conf->status_path) < 0 ||
-	    paths_clash(conf, "metrics_path", conf->metrics_path, "health_path",
+	    paths_clash("metrics_path", conf->metrics_path, "health_path",
 			conf->health_path) < 0)
 		return -1;
 	return build_sites(cfg, conf);
