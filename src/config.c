@@ -287,7 +287,8 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_workers", 1024, CFGF_NONE), \
 	CFG_INT("max_connections_per_client", 0, CFGF_NONE), \
 	CFG_STR("status_path", "", CFGF_NONE), \
-	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
+	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE), \
+	CONTENT_OPTS
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -313,6 +314,9 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
+	{"error_page", content_check_error_page},
+	{"auth_basic", content_check_realm},
+	{"auth_basic_file", content_check_auth_file},
 };
 
 /*
@@ -606,9 +610,14 @@ static int convert(cfg_t *cfg, struct config *conf)
 	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
 		addr_parse_cidr(cfg_getnstr(cfg, "status_allow", (unsigned)i),
 				&conf->status_allow[i], NULL, 0);
+	int a = line_of("auth_basic"), b = line_of("auth_basic_file");
+	if (content_policy_load(cfg, conf->file, a > b ? a : b, &conf->content, errbuf,
+				errcap) < 0)
+		return -1;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
-		int a = line_of("max_header_size"), b = line_of("max_request_line");
+		a = line_of("max_header_size");
+		b = line_of("max_request_line");
 		snprintf(errbuf, errcap, "%s:%d: max_header_size (%zu) is smaller than "
 			 "max_request_line (%zu)", conf->file, a > b ? a : b, conf->max_header_size,
 			 conf->max_request_line);
@@ -742,5 +751,6 @@ void config_free(struct config *conf)
 	free(conf->access_log);
 	free(conf->status_path);
 	free(conf->status_allow);
+	content_policy_free(&conf->content);
 	free(conf);
 }

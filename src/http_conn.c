@@ -18,8 +18,10 @@
 
 #include "access_log.h"
 #include "addr.h"
+#include "auth_basic.h"
 #include "clock.h"
 #include "engine.h"
+#include "error_pages.h"
 #include "file_cache.h"
 #include "http_conn.h"
 #include "http_date.h"
@@ -376,20 +378,37 @@ static void build_output(struct conn *c)
 	sb_set_state(c->w->slot, SB_WRITE);
 }
 
-static void respond(struct conn *c)
+/*
+ * The one place that says which content policy (content_policy.h) a request gets: today
+ * always the default server's, the top level of the configuration. Servers and
+ * locations pick theirs here; everything below receives the pointer.
+ */
+static const struct content_policy *policy_for(const struct conn *c, const struct http_request *req)
+{
+	return &c->ctx->conf->content;
+}
+
+/* A 4xx or 5xx answer gets the policy's page for it, if any (never a 304). */
+static void error_page(const struct conn *c, const struct content_policy *pol,
+		       struct http_reply *r)
+{
+	const char *uri = error_pages_find(pol->error_pages, r->status);
+
+	if (uri)
+		static_error_page(&c->ctx->st, uri, r);
+}
+
+/* The answer by method, once the request may have one. */
+static void answer(struct conn *c, const struct content_policy *pol, struct http_reply *r)
 {
 	struct conn_io *io = c->io;
-	struct http_reply *r = &io->reply;
 
-	reply_init(r);
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
 		if (io->req.path.len != c->ctx->conf->status_path_len ||
 		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
-			static_serve(&c->ctx->st, &io->req, r);
-		if (io->req.method == HTTP_HEAD)
-			r->no_body = true;
+			static_serve(&c->ctx->st, pol, &io->req, r);
 		break;
 	case HTTP_OPTIONS:
 		reply_header(r, "Allow: GET, HEAD, OPTIONS");
@@ -404,6 +423,20 @@ static void respond(struct conn *c)
 		reply_error(r, 405);
 		break;
 	}
+}
+
+static void respond(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct http_reply *r = &io->reply;
+	const struct content_policy *pol = policy_for(c, &io->req);
+
+	reply_init(r);
+	if (!pol->auth || auth_basic_check(pol->auth, &io->req, r))
+		answer(c, pol, r);
+	error_page(c, pol, r);
+	if (io->req.method == HTTP_HEAD)
+		r->no_body = true;
 	build_output(c);
 }
 

@@ -41,11 +41,22 @@ ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, b
  */
 bool static_path_hidden(const char *path, size_t len);
 
+struct content_policy;
+
 /*
  * Fills reply for a GET or HEAD of req->path. Never fails: errors become error replies.
- * A hidden path is 404, as if it did not exist, unless ctx->hidden_files.
+ * A hidden path is 404, as if it did not exist, unless ctx->hidden_files. pol (NULL:
+ * none) says whether precompressed siblings are served.
  */
-void static_serve(const struct static_ctx *ctx, const struct http_request *req,
-		  struct http_reply *reply);
+void static_serve(const struct static_ctx *ctx, const struct content_policy *pol,
+		  const struct http_request *req, struct http_reply *reply);
+
+/*
+ * Replaces the body of reply (an error) by the file at uri, a path under the root as a
+ * request would name it, keeping reply's status and other header lines; the page is
+ * looked up as a plain GET, so it never has an error page of its own. false (reply
+ * unchanged) when it cannot be served as a 200.
+ */
+bool static_error_page(const struct static_ctx *ctx, const char *uri, struct http_reply *reply);
 
 #endif
