@@ -87,7 +87,9 @@ int auth_basic_load(struct auth_basic *a, const char *realm, const char *file,
 	}
 	free(buf);
 	for (size_t i = 0; i < a->users.n; i++) {
-		if (!hash_with("", a->users.user[i].hash)) {
+		const char *h = hash_with("", a->users.user[i].hash);
+		/* A whole hash comes back as long as it is; a bare setting ("$6$") longer. */
+		if (!h || strlen(h) != strlen(a->users.user[i].hash)) {
 			snprintf(err, errlen, "%s: user \"%s\": crypt(3) cannot check this hash "
 				 "(malformed or unsupported)", file, a->users.user[i].name);
 			auth_basic_free(a);

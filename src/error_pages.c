@@ -46,7 +46,7 @@ int error_page_parse(const char *entry, unsigned char statuses[25], const char *
 		statuses[(v - ERROR_PAGE_MIN) / 8] |= (unsigned char)(1u << (v - ERROR_PAGE_MIN) % 8);
 		n++;
 	}
-	if (n == 0) {
+	if (n == 0 || !*p) {
 		snprintf(err, errlen, "\"%s\": expected \"STATUS... /PATH\", e.g. "
 			 "\"404 /errors/404.html\"", entry);
 		return -1;
