@@ -51,8 +51,10 @@ int error_page_parse(const char *entry, unsigned char statuses[25], const char *
 			 "\"404 /errors/404.html\"", entry);
 		return -1;
 	}
-	size_t len = strcspn(p, " \t");
-	bool valid = *p == '/' && p[len] == '\0';
+	size_t len = strcspn(p, " \t"), end = len;
+	while (blank(p[end]))
+		end++;
+	bool valid = *p == '/' && p[end] == '\0';
 	for (size_t i = 0; i < len && valid; i++)
 		valid = (unsigned char)p[i] > ' ' && p[i] != 0x7f && p[i] != '?' && p[i] != '#';
 	if (!valid) {
