@@ -13,10 +13,11 @@ import ctypes
 import ctypes.util
 import gzip
 import os
+import signal
 import subprocess
 
 from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, ok, parse_responses,
-                 per_mpm, request)
+                 per_mpm, reload, request, wait_for)
 
 TEXT = b"body { color: red; }\n" * 50
 GZ = gzip.compress(TEXT, mtime=0)
@@ -201,6 +202,23 @@ def auth(mpm):
     r = get(p, "/nothing")
     ok(r.status == 401 and r.body == b"log in first\n",
        "%s: the password comes first: a missing file is 401, not its 404" % mpm, r.status)
+
+    # The file is read with the configuration: a reload re-reads it, a bad one is refused.
+    with open(pw, "w") as f:
+        f.write("alice:%s\n" % hash_pw("$6$", "new pw"))
+    ok(reload(s), "%s: reload with a changed htpasswd" % mpm, s.stderr())
+    # The old generation may still take a connection while it stops accepting.
+    ok(wait_for(lambda: get(p, "/", Authorization=basic("alice", "new pw")).status == 200, 10),
+       "%s: ... the new password is taken" % mpm)
+    is_(get(p, "/", Authorization=basic("alice", "bcrypt pw")).status, 401,
+        "%s: ... the old one no more" % mpm)
+    with open(pw, "a") as f:
+        f.write("mallory:$apr1$abcdefgh$0123456789abcdef012345\n")
+    s.signal(signal.SIGHUP)
+    ok(wait_for(lambda: "reload failed" in s.stderr(), 15),
+       "%s: a reload to an htpasswd with $apr1$ is refused" % mpm, s.stderr()[-500:])
+    is_(get(p, "/", Authorization=basic("alice", "new pw")).status, 200,
+        "%s: ... and the old configuration keeps serving" % mpm)
     s.stop()
 
 
