@@ -233,6 +233,22 @@ static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
+/* The content options' checks take one value as a string (content_policy.h). */
+static int check_error_page(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_error_page(cfg, opt->name, *(const char **)value);
+}
+
+static int check_realm(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_realm(cfg, opt->name, *(const char **)value);
+}
+
+static int check_auth_file(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_auth_file(cfg, opt->name, *(const char **)value);
+}
+
 /* The mpm check needs the scanned set; set once per parse attempt. */
 static const struct mpm_set *scanned;
 static const char *scanned_dir;
@@ -314,9 +330,9 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
-	{"error_page", content_check_error_page},
-	{"auth_basic", content_check_realm},
-	{"auth_basic_file", content_check_auth_file},
+	{"error_page", check_error_page},
+	{"auth_basic", check_realm},
+	{"auth_basic_file", check_auth_file},
 };
 
 /*

@@ -13,46 +13,43 @@
 #include "content_policy.h"
 #include "error_pages.h"
 
-int content_check_error_page(cfg_t *cfg, cfg_opt_t *opt, void *value)
+int content_check_error_page(cfg_t *sec, const char *name, const char *value)
 {
 	unsigned char statuses[25];
 	const char *uri;
 	size_t len;
 	char err[512];
 
-	if (error_page_parse(*(const char **)value, statuses, &uri, &len, err, sizeof(err)) < 0) {
-		cfg_error(cfg, "error_page: %s", err);
+	if (error_page_parse(value, statuses, &uri, &len, err, sizeof(err)) < 0) {
+		cfg_error(sec, "%s: %s", name, err);
 		return -1;
 	}
 	return 0;
 }
 
-int content_check_realm(cfg_t *cfg, cfg_opt_t *opt, void *value)
+int content_check_realm(cfg_t *sec, const char *name, const char *realm)
 {
-	const char *realm = *(const char **)value;
-
 	if (realm[0] && !auth_basic_realm_ok(realm)) {
-		cfg_error(cfg, "auth_basic: \"%s\" must not contain '\"', '\\' or control "
-			  "characters", realm);
+		cfg_error(sec, "%s: \"%s\" must not contain '\"', '\\' or control "
+			  "characters", name, realm);
 		return -1;
 	}
 	return 0;
 }
 
-int content_check_auth_file(cfg_t *cfg, cfg_opt_t *opt, void *value)
+int content_check_auth_file(cfg_t *sec, const char *name, const char *file)
 {
-	const char *file = *(const char **)value;
 	struct auth_basic a;
 	char err[768];
 
-	if (!file[0])
+	if (!file[0] || strcmp(file, "off") == 0)
 		return 0;
 	if (file[0] != '/') {
-		cfg_error(cfg, "auth_basic_file: \"%s\" must be an absolute path", file);
+		cfg_error(sec, "%s: \"%s\" must be an absolute path", name, file);
 		return -1;
 	}
 	if (auth_basic_load(&a, "check", file, err, sizeof(err)) < 0) {
-		cfg_error(cfg, "auth_basic_file: %s", err);
+		cfg_error(sec, "%s: %s", name, err);
 		return -1;
 	}
 	auth_basic_free(&a);
@@ -68,6 +65,11 @@ int content_policy_load(cfg_t *sec, const char *file, int line, struct content_p
 	char msg[768];
 
 	memset(out, 0, sizeof(*out));
+	/* "off" says none, as "" does: for a scope that turns off what an outer one sets. */
+	if (strcmp(realm, "off") == 0)
+		realm = "";
+	if (strcmp(pwfile, "off") == 0)
+		pwfile = "";
 	out->precompressed = cfg_getbool(sec, "precompressed");
 	if (n > 0) {
 		if (!(out->error_pages = calloc(1, sizeof(*out->error_pages))))

@@ -30,14 +30,15 @@ struct content_policy {
 	CFG_STR("auth_basic_file", "", CFGF_NONE)
 
 /*
- * Validate callbacks for libconfuse (value: a const char **), run as each statement is
- * read so that an error names the line: an error_page entry's form and statuses; a
- * realm that a quoted-string cannot hold; an auth_basic_file's readability and every
- * line of it.
+ * The check of one value, run as libconfuse reads each statement (so cfg_error() names
+ * the line) in whatever section it is: 0, or -1 after cfg_error(). An error_page entry's
+ * form and statuses; a realm a quoted-string cannot hold; an auth_basic_file's
+ * readability and every line of it. Their signature is that of a row's check in a table
+ * of options: name is the option's.
  */
-int content_check_error_page(cfg_t *cfg, cfg_opt_t *opt, void *value);
-int content_check_realm(cfg_t *cfg, cfg_opt_t *opt, void *value);
-int content_check_auth_file(cfg_t *cfg, cfg_opt_t *opt, void *value);
+int content_check_error_page(cfg_t *sec, const char *name, const char *value);
+int content_check_realm(cfg_t *sec, const char *name, const char *realm);
+int content_check_auth_file(cfg_t *sec, const char *name, const char *file);
 
 /*
  * Fills out from section sec of file (line: where the section's auth options are, for an

@@ -275,6 +275,7 @@ check_t(s, 'auth_basic = "S"\nauth_basic_file = "%s/none"' % s.dir,
         "-t: an unreadable file", 1, "%s/none: No such file or directory" % s.dir)
 check_t(s, 'auth_basic_file = "%s"' % good, "-t: auth_basic_file alone", 1,
         "auth_basic is missing")
+check_t(s, 'auth_basic = "off"\nauth_basic_file = "off"', "-t: \"off\" for both: none", 0)
 check_t(s, 'auth_basic = "S\\"x"\nauth_basic_file = "%s"' % good,
         "-t: a realm with a quote", 1, "%s:%d: auth_basic" % (s.conf, conf_line))
 for entry, why in (("304 /x.html", "not in 400-599"), ("600 /x.html", "not in 400-599"),
