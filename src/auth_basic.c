@@ -2,10 +2,11 @@
  * auth_basic: the time an answer takes must not tell a client which part was wrong. An
  * unknown user is checked against a hash of the file all the same, and the result of
  * crypt_r is compared with the stored hash in time that depends only on their lengths.
- * crypt_r's state (32 KiB) is per thread and kept: every MPM serves from threads or
- * processes that each run one check at a time. A bcrypt check costs what its cost factor
- * says (about 50 ms at 10) on the worker that runs it, as in every server that checks
- * passwords in-line.
+ * crypt_r's state (32 KiB) is allocated for each check and wiped after it: a thread
+ * per connection (the thread MPM) would leak a kept one at its exit, and the state holds
+ * what was derived from the password. That costs microseconds beside the hash itself: a
+ * bcrypt check costs what its cost factor says (about 50 ms at 10) on the worker that
+ * runs it, as in every server that checks passwords in-line.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -23,19 +24,6 @@
 /* RFC 7617 leaves the length open; user-id and password together, as most servers. */
 #define CREDENTIALS_MAX 512
 
-static __thread struct crypt_data *crypt_state;
-
-/* crypt_r's answer for password against setting, or NULL (a failure, "*0"). */
-static const char *hash_with(const char *password, const char *setting)
-{
-	const char *h;
-
-	if (!crypt_state && !(crypt_state = calloc(1, sizeof(*crypt_state))))
-		return NULL;
-	h = crypt_r(password, setting, crypt_state);
-	return h && h[0] != '*' ? h : NULL;
-}
-
 /* Time depends on the lengths only, never on where a and b first differ. */
 static bool same_secret(const char *a, const char *b)
 {
@@ -45,6 +33,29 @@ static bool same_secret(const char *a, const char *b)
 	for (size_t i = 0; i < lb; i++)
 		diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
 	return diff == 0;
+}
+
+/*
+ * Whether password hashes to stored (its own setting) with crypt_r; *len, when not NULL,
+ * gets the length of the hash computed (0 on a failure, "*0").
+ */
+static bool hash_matches(const char *password, const char *stored, size_t *len)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	const char *h;
+	bool same;
+
+	if (len)
+		*len = 0;
+	if (!cd)
+		return false;
+	h = crypt_r(password, stored, cd);
+	same = h && h[0] != '*' && same_secret(h, stored);
+	if (len)
+		*len = h && h[0] != '*' ? strlen(h) : 0;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return same;
 }
 
 bool auth_basic_realm_ok(const char *realm)
@@ -87,9 +98,11 @@ int auth_basic_load(struct auth_basic *a, const char *realm, const char *file,
 	}
 	free(buf);
 	for (size_t i = 0; i < a->users.n; i++) {
-		const char *h = hash_with("", a->users.user[i].hash);
+		const char *stored = a->users.user[i].hash;
+		size_t got;
 		/* A whole hash comes back as long as it is; a bare setting ("$6$") longer. */
-		if (!h || strlen(h) != strlen(a->users.user[i].hash)) {
+		hash_matches("", stored, &got);
+		if (got != strlen(stored)) {
 			snprintf(err, errlen, "%s: user \"%s\": crypt(3) cannot check this hash "
 				 "(malformed or unsupported)", file, a->users.user[i].name);
 			auth_basic_free(a);
@@ -156,9 +169,8 @@ bool auth_basic_check(const struct auth_basic *a, const struct http_request *req
 		const char *stored = htpasswd_find(&a->users, cred, (size_t)(colon - cred));
 		/* An unknown user costs a check too: the time does not say who exists. */
 		const char *setting = stored ? stored : a->users.user[0].hash;
-		const char *got = hash_with(colon + 1, setting);
 
-		good = got && same_secret(got, setting) && stored;
+		good = hash_matches(colon + 1, setting, NULL) && stored;
 	}
 	explicit_bzero(buf, sizeof(buf));
 	if (good)
