@@ -1,7 +1,8 @@
 /*
  * http_static: answers GET and HEAD for files under the document root (RFC 9110 sections
  * 8, 13 and 14): path resolution that never leaves the root, directory redirects and index
- * files, MIME types, validators (Last-Modified, ETag), conditional requests and ranges.
+ * files, MIME types, validators (Last-Modified, ETag), conditional requests and ranges,
+ * precompressed siblings chosen by Accept-Encoding (section 12.5.3), error pages.
  * It opens files but does no socket I/O: the engine sends what the reply names.
  */
 #ifndef MINIHTTPD_HTTP_STATIC_H
