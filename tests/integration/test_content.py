@@ -69,21 +69,24 @@ def content_server(mpm):
         "stale.js": TEXT, "stale.js.gz": GZ,
         "dir/a.css.gz/x": "a directory named like a sibling\n", "dir/a.css": TEXT,
         "errors/404.html": "<p>branded 404</p>\n",
+        "site/index.html": TEXT, "site/index.html.gz": GZ, "live.css": TEXT,
+        "live.css.gz": GZ,
         "errors/dir/index.html": "x\n",
         "closed/x": "no index, no listing\n",
     }
     s = Server(mpm=mpm, files=files, extra="\n".join([
         "precompressed = true",
-        'error_page = {"404 405 /errors/404.html", "403 /errors/missing.html",'
+        'error_page = {"400 404 405 /errors/404.html", "403 /errors/missing.html",'
         ' "416 /errors/dir"}',
     ]))
     for name, t in (("a.css", OLD), ("a.css.gz", NEW), ("a.css.br", NEW), ("stale.js", NEW),
-                    ("stale.js.gz", OLD), ("dir/a.css", OLD)):
+                    ("stale.js.gz", OLD), ("dir/a.css", OLD), ("site/index.html", OLD),
+                    ("site/index.html.gz", NEW), ("live.css", OLD), ("live.css.gz", NEW)):
         os.utime(os.path.join(s.root, name), (t, t))
     return s
 
 
-def precompressed(mpm, p):
+def precompressed(mpm, p, root):
     ident = get(p, "/a.css")
     ok(ident.status == 200 and ident.body == TEXT and ident.header("content-encoding") is None,
        "%s: no Accept-Encoding: the original" % mpm, ident.headers)
@@ -142,6 +145,30 @@ def precompressed(mpm, p):
     r = get(p, "/a.css.gz")
     ok(r.status == 200 and r.body == GZ and r.header("content-encoding") is None,
        "%s: the sibling asked for by name is a file like any other" % mpm, r.headers)
+    r = request(p, "/a.css", method="HEAD", headers={"Accept-Encoding": "gzip"})
+    ok(r.status == 200 and r.header("content-length") == str(len(GZ)) and
+       r.header("content-encoding") == "gzip", "%s: HEAD: the sibling's length" % mpm,
+       r.headers)
+    r = get(p, "/site/", Accept_Encoding="gzip")
+    ok(r.status == 200 and r.body == GZ and r.header("content-encoding") == "gzip" and
+       r.header("content-type").startswith("text/html"),
+       "%s: an index file's sibling, with the index's type" % mpm, r.headers)
+
+    # Changes are seen at once, the file cache (on for event) included.
+    live = os.path.join(root, "live.css")
+    for _ in range(3):
+        get(p, "/live.css", Accept_Encoding="gzip")
+    gz2 = gzip.compress(TEXT + b"/* v2 */\n", mtime=0)
+    with open(live + ".gz", "wb") as f:
+        f.write(gz2)
+    os.utime(live + ".gz", (NEW + 10, NEW + 10))
+    r = get(p, "/live.css", Accept_Encoding="gzip")
+    ok(r.status == 200 and r.body == gz2, "%s: a rewritten sibling is served new" % mpm,
+       r.body[:20])
+    os.utime(live, (NEW + 20, NEW + 20))
+    r = get(p, "/live.css", Accept_Encoding="gzip")
+    ok(r.status == 200 and r.body == TEXT and r.header("content-encoding") is None,
+       "%s: a sibling the original outdated is no longer served" % mpm, r.headers)
 
 
 def error_pages(mpm, p):
@@ -161,6 +188,10 @@ def error_pages(mpm, p):
     r = get(p, "/index.html", Range="bytes=999-")
     ok(r.status == 416 and b"416" in r.body and r.header("content-range"),
        "%s: a page that is a directory: the built-in 416" % mpm, (r.status, r.body))
+    raw = exchange(p, b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    resps, _ = parse_responses(raw)
+    ok(resps and resps[0].status == 400 and b"branded" not in resps[0].body,
+       "%s: a request refused before it is understood: the built-in page" % mpm, raw[:200])
     lm = get(p, "/index.html").header("last-modified")
     raw = exchange(p, ("GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                        "If-Modified-Since: %s\r\n\r\n" % lm).encode())
@@ -227,7 +258,7 @@ for mpm, _ in per_mpm(MPMS, "content options"):
     started, err = s.start()
     ok(started, "%s: starts with precompressed and error_page" % mpm, err)
     if started:
-        precompressed(mpm, s.port)
+        precompressed(mpm, s.port, s.root)
         error_pages(mpm, s.port)
     s.stop()
     auth(mpm)
