@@ -208,7 +208,7 @@ def auth(mpm):
     with open(pw, "w") as f:
         f.write(HTPASSWD)
     s.write_conf(extra='auth_basic = "Staging"\nauth_basic_file = "%s"\n'
-                 'error_page = {"401 /denied.html"}' % pw)
+                 'error_page = {"401 /denied.html"}\nhealth_path = "/healthz"' % pw)
     started, err = s.start()
     ok(started, "%s: starts with auth_basic" % mpm, err)
     if not started:
@@ -218,6 +218,9 @@ def auth(mpm):
     ok(r.status == 401 and r.header("www-authenticate") == 'Basic realm="Staging", charset="UTF-8"',
        "%s: no credentials: 401 with WWW-Authenticate" % mpm, r.headers)
     is_(r.body, b"log in first\n", "%s: ... and the 401's error page" % mpm)
+    r = get(p, "/healthz")
+    ok(r.status == 200 and r.body == b"ok\n",
+       "%s: health_path answers a balancer without a password" % mpm, (r.status, r.body))
     for user, (_, password, _) in USERS.items():
         r = get(p, "/", Authorization=basic(user, password))
         ok(r.status == 200 and r.body == b"secret\n",
