@@ -71,7 +71,7 @@ struct conn {
 	uint8_t state;
 	uint8_t timer;
 	bool draining;
-	bool drained;		/* the last read came back short: the socket was empty */
+	bool drained;		/* a read of this conn_run() came back short: the socket was empty */
 	bool counted;		/* in ctx->climit: released when the connection ends */
 	bool refused;		/* over max_connections_per_client: closed without lingering */
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
@@ -632,12 +632,17 @@ static int flush_out(struct conn *c, bool more)
  * section 9.6), so no lingering; the last send is held (MSG_MORE) for close() to send
  * with its FIN in one segment.
  */
-static bool closes_at_once(const struct conn *c)
+static bool closes_at_once(struct conn *c)
 {
 	const struct conn_io *io = c->io;
+	char b;
 
-	return !io->keep_alive && io->have_req && !io->req.keep_alive &&
-	       io->pos == io->in_len && c->drained;
+	if (io->keep_alive || !io->have_req || io->req.keep_alive || io->pos != io->in_len)
+		return false;
+	/* A response of several turns: whether more input came must be looked at now. */
+	if (!c->drained && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+		c->drained = true;
+	return c->drained;
 }
 
 /*
@@ -773,6 +778,12 @@ static int step_linger(struct conn *c)
 
 enum conn_want conn_run(struct conn *c)
 {
+	/*
+	 * The driver may have taken an input event since the last run, while this one waited
+	 * to write or for its turn (http_conn.h): an earlier "the socket was empty" no longer
+	 * says that a byte still to read will raise another.
+	 */
+	c->drained = false;
 	for (;;) {
 		int rc;
 
