@@ -75,6 +75,7 @@ struct conn {
 	bool counted;		/* in ctx->climit: released when the connection ends */
 	bool refused;		/* over max_connections_per_client: closed without lingering */
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
+	uint32_t waited;	/* ms connected before accept(), counted until a first byte */
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in4;
@@ -167,12 +168,13 @@ static void set_timer(struct conn *c, enum conn_timer t)
 	case CONN_T_HEADER: ms = conf->header_timeout * 1000LL; break;
 	case CONN_T_KEEPALIVE: ms = conf->keepalive_timeout * 1000LL; break;
 	case CONN_T_SEND: ms = conf->send_timeout * 1000LL; break;
+	case CONN_T_FIRST: ms = conf->header_timeout * 1000LL - c->waited; break;
 	default: ms = LINGER_MS; break;
 	}
 	if (c->draining && t == CONN_T_KEEPALIVE && ms > DRAIN_GRACE_MS)
 		ms = DRAIN_GRACE_MS;
 	c->timer = (uint8_t)t;
-	c->deadline = clock_coarse_ms() + ms;
+	c->deadline = clock_coarse_deadline(ms > 0 ? ms : 0);
 }
 
 int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
@@ -252,6 +254,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 	c->draining = false;
 	c->drained = false;
 	c->write_budget = 0;
+	c->waited = 0;
 	c->counted = false;
 	c->refused = false;
 	memset(&c->peer, 0, sizeof(c->peer));
@@ -261,7 +264,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		memset(&c->peer, 0, sizeof(c->peer));
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	set_timer(c, CONN_T_HEADER);
+	set_timer(c, CONN_T_FIRST);
 	if (slot) {
 		sb_add(&slot->conns, 1);
 		__atomic_fetch_add(&slot->active, 1, __ATOMIC_RELAXED);
@@ -283,6 +286,13 @@ void *conn_extra(struct conn *c)
 void conn_set_write_budget(struct conn *c, uint32_t bytes)
 {
 	c->write_budget = bytes;
+}
+
+void conn_set_waited(struct conn *c, uint32_t ms)
+{
+	c->waited = ms;
+	if (c->timer == CONN_T_FIRST)
+		set_timer(c, CONN_T_FIRST);
 }
 
 int conn_fd(const struct conn *c)

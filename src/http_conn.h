@@ -58,6 +58,7 @@ enum conn_timer {
 	CONN_T_KEEPALIVE,	/* keepalive_timeout while idle */
 	CONN_T_SEND,		/* send_timeout without progress */
 	CONN_T_LINGER,		/* lingering close */
+	CONN_T_FIRST,		/* header_timeout less conn_set_waited() until a first byte */
 	CONN_T_COUNT
 };
 
@@ -81,6 +82,15 @@ int conn_fd(const struct conn *c);
  * without waiting for readiness.
  */
 void conn_set_write_budget(struct conn *c, uint32_t bytes);
+
+/*
+ * c was connected ms before it was accepted, and sent nothing meanwhile if it has sent
+ * nothing yet (TCP_DEFER_ACCEPT hands over such a connection only when its deferral
+ * ends): header_timeout counts them until its first byte. Call it before the first
+ * conn_run(), with the same ms for every connection of a loop, so that the FIFO of
+ * CONN_T_FIRST stays sorted.
+ */
+void conn_set_waited(struct conn *c, uint32_t ms);
 
 int64_t conn_deadline(const struct conn *c);
 enum conn_timer conn_timer_kind(const struct conn *c);

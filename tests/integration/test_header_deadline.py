@@ -10,7 +10,7 @@ import select
 import socket
 import time
 
-from mhd import Server, clean_log, done, ok, per_mpm
+from mhd import Server, clean_log, done, ok, per_mpm, request
 
 HEADER_TIMEOUT = 2
 SLACK = 0.3	# a wakeup on a loaded 2-core machine; the old lateness was up to 1 s
@@ -66,6 +66,10 @@ def scenario(tag, mpm, section, side_by_side):
     started, err = s.start()
     if not ok(started, "%s: starts" % tag, err):
         return
+    # The port accepts before the MPM has set up its listeners (event's TCP_DEFER_ACCEPT):
+    # one answered request says it has.
+    r = request(s.port, "/")
+    ok(r is not None and r.status == 200, "%s: serves" % tag)
     times = []
     if side_by_side:
         socks = []
