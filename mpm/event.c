@@ -7,7 +7,8 @@
  * new connection wakes one process, not all. Listeners stay level-triggered in both
  * trigger modes: an accept burst is bounded for fairness and must not strand the rest.
  * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
- * process is full, short of descriptors, or stopping. With TCP_DEFER_ACCEPT a connection
+ * process is full, short of descriptors, over its share of the generation's connections
+ * (EPOLLEXCLUSIVE favours the first waiter: worker_over_share()), or stopping. With TCP_DEFER_ACCEPT a connection
  * is accepted with its request already there: one wakeup per connection, not two.
  * backend = poll | select (event_backend.h) swap epoll out, to compare the three:
  * level-triggered only, and with no EPOLLEXCLUSIVE every process wakes for a connection.
@@ -70,6 +71,8 @@ struct loop {
 	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int64_t fd_pause_until;
 	bool accepting;		/* listeners are in the epoll set */
+	bool queue_empty;	/* the last accept burst ended on an empty queue */
+	bool over_share;	/* not accepting for balance (worker_over_share()) */
 	bool stopping;
 	bool full_logged;
 };
@@ -143,7 +146,8 @@ static void update_accepting(struct loop *l, int64_t now)
 		l->full_logged = false;
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
-	set_accepting(l, !l->stopping && !full && !l->fd_pause_until);
+	l->over_share = (l->queue_empty || !l->accepting) && worker_over_share(l->w);
+	set_accepting(l, !l->stopping && !full && !l->fd_pause_until && !l->over_share);
 }
 
 static void drop(struct loop *l, struct evc *e)
@@ -237,6 +241,7 @@ static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 		/* Level-triggered listeners would spin while short: stand back for a moment. */
 		if (fd == -2)
 			l->fd_pause_until = now + ACCEPT_PAUSE_MS;
+		l->queue_empty = fd == -1;
 		if (fd < 0)
 			break;
 		add_conn(l, fd, (struct sockaddr *)&peer, len);
@@ -323,9 +328,11 @@ static int serve(struct loop *l, int stop_fd)
 		if (l->stopping && l->nconns == 0)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
-		int n = evb_wait(l->ep, evs, MAX_EVENTS,
-				 conn_queue_timeout(&l->q, now, l->fd_pause_until ?
-						    l->fd_pause_until : INT64_MAX), &open_mask);
+		int64_t other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
+		if (l->over_share && now + WORKER_SHARE_RECHECK_MS < other)
+			other = now + WORKER_SHARE_RECHECK_MS;
+		int n = evb_wait(l->ep, evs, MAX_EVENTS, conn_queue_timeout(&l->q, now, other),
+				 &open_mask);
 		now = clock_coarse_ms();
 		if (n < 0) {
 			if (errno != EINTR) {

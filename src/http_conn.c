@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@
 #define REFUSAL_LOG_MS 10000
 #define DRAIN_GRACE_MS 1000
 #define IO_CACHE_MAX 64
+/* Bytes of buffers a thread frees past its cache before it returns them to the system. */
+#define IO_TRIM_BYTES (2 << 20)
 /* Input room past max_header_size, so a body can follow a head that fills the limit. */
 #define IN_SLACK 1024
 
@@ -86,22 +89,28 @@ struct conn {
 
 static __thread struct conn_io *io_cache;
 static __thread unsigned io_cached;
+static __thread size_t io_untrimmed;
 
 static size_t in_cap(const struct conn_ctx *ctx)
 {
 	return ctx->conf->max_header_size;
 }
 
+static size_t io_size(const struct conn_ctx *ctx)
+{
+	return sizeof(struct conn_io) + in_cap(ctx) + IN_SLACK +
+	       ctx->limits.max_fields * sizeof(struct http_field) + 16;
+}
+
 static struct conn_io *io_get(const struct conn_ctx *ctx)
 {
 	struct conn_io *io = io_cache;
-	size_t nf = ctx->limits.max_fields;
 
 	if (io) {
 		io_cache = io->next_free;
 		io_cached--;
 	} else {
-		io = malloc(sizeof(*io) + in_cap(ctx) + IN_SLACK + nf * sizeof(struct http_field) + 16);
+		io = malloc(io_size(ctx));
 		if (!io)
 			return NULL;
 	}
@@ -129,6 +138,16 @@ static void io_put(struct conn *c)
 		close(io->reply.fd);
 	if (io_cached >= IO_CACHE_MAX) {
 		free(io);
+		/*
+		 * Connections that held a head each (a burst, a flood of slow heads) leave free
+		 * memory that malloc keeps below any block still in use: past a bound it goes
+		 * back to the system, so that what a process keeps after them is bounded.
+		 */
+		io_untrimmed += io_size(c->ctx);
+		if (io_untrimmed >= IO_TRIM_BYTES) {
+			io_untrimmed = 0;
+			malloc_trim(0);
+		}
 		return;
 	}
 	io->next_free = io_cache;
