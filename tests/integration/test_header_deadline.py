@@ -31,6 +31,7 @@ MPMS = {
     "fork": [("fork", None, True)],
     # One connection at a time: the next is accepted only when the last one closed.
     "iterative": [("iterative", None, False)],
+    "uring": [("uring", None, True)],
 }
 
 

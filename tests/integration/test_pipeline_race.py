@@ -25,6 +25,8 @@ MPMS = {
     "thread": [("thread", None)],
     "fork": [("fork", None)],
     "iterative": [("iterative", None)],
+    # The proactor: completions instead of readiness, the same contract (http_conn.h).
+    "uring": [("uring", None)],
 }
 # Bytes of the first body read before the second request is sent; None: before the head.
 PHASES = [("before the first byte", None), ("after 10%", len(BIG) // 10),
