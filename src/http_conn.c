@@ -743,8 +743,11 @@ static int step_proxy(struct conn *c)
 		ssize_t n = read(c->fd, io->in + io->in_len, want);
 		if (n > 0) {
 			c->drained = (size_t)n < want;
-			if (io->in_len == 0)
+			if (io->in_len == 0) {
+				/* Its first byte: header_timeout from here, as for a head. */
+				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
+			}
 			io->in_len += (size_t)n;
 			continue;
 		}
