@@ -114,7 +114,7 @@ bool worker_over_share(const struct worker *w)
 		return false;
 	uint64_t share = conns / workers;
 	return __atomic_load_n(&w->slot->active, __ATOMIC_RELAXED) >
-	       share + share / 4 + WORKER_SHARE_SLACK;
+	       share + share / 8 + WORKER_SHARE_SLACK;
 }
 
 void worker_drain(struct worker *w)

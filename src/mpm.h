@@ -117,8 +117,8 @@ void worker_drain(struct worker *w);
  * an even share by an eighth and WORKER_SHARE_SLACK. A listener shared with
  * EPOLLEXCLUSIVE wakes the first waiting process for as long as it keeps up, so one
  * process would take every connection of a burst; a loop over its share stops
- * accepting (once the listener's queue is empty: a connection queued already woke
- * only it) and looks again every WORKER_SHARE_RECHECK_MS.
+ * accepting, and every WORKER_SHARE_RECHECK_MS meanwhile takes what waits in the queue
+ * (a connection queued before it stopped woke only it).
  */
 #define WORKER_SHARE_SLACK 8
 #define WORKER_SHARE_RECHECK_MS 50
