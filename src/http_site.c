@@ -115,7 +115,8 @@ static void add_headers(const struct site_opts *o, struct http_reply *reply)
 }
 
 void http_site_serve(const struct static_ctx *st, const struct site *s, const char *host,
-		     const struct http_request *req, struct http_reply *reply)
+		     const struct content_policy *pol, const struct http_request *req,
+		     struct http_reply *reply)
 {
 	char path[PATH_MAX + 2];
 	bool dir;
@@ -142,13 +143,13 @@ void http_site_serve(const struct static_ctx *st, const struct site *s, const ch
 	here.index = o->index;
 	here.nindex = o->nindex;
 	here.directory_listing = o->directory_listing;
-	static_serve(&here, req, reply);
+	static_serve(&here, pol, req, reply);
 	if (reply->status == 404 && o->fallback) {
 		struct http_request fb = *req;
 		fb.path = (struct http_str){ o->fallback, strlen(o->fallback) };
 		fb.range = fb.if_range = (struct http_str){ NULL, 0 };
 		reply_init(reply);
-		static_serve(&here, &fb, reply);
+		static_serve(&here, pol, &fb, reply);
 	}
 	add_headers(o, reply);
 }

@@ -22,7 +22,8 @@ const struct site *http_site_of(const struct site_set *set, const struct http_re
 
 /* Serves a GET or HEAD of req on site s, whose root and MIME setup are st. */
 void http_site_serve(const struct static_ctx *st, const struct site *s, const char *host,
-		     const struct http_request *req, struct http_reply *reply);
+		     const struct content_policy *pol, const struct http_request *req,
+		     struct http_reply *reply);
 
 /*
  * A redirect's URL: tmpl with $PATH (the cleaned path after the location's literal
