@@ -16,6 +16,7 @@
 struct conn_ctx {
 	const struct config *conf;
 	struct static_ctx st;
+	struct docroot root;	/* st.root; each process follows it on its own */
 	struct http_limits limits;
 	int access_fd;		/* access log file, -1 when off or to syslog */
 	bool access_syslog;

@@ -180,18 +180,9 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->conf = conf;
-	ctx->st.root_fd = open(conf->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ctx->st.root_fd < 0) {
-		snprintf(err, errlen, "document_root %s: %s", conf->document_root, strerror(errno));
+	if (docroot_open(&ctx->root, conf->document_root, err, errlen) < 0)
 		return -1;
-	}
-	/* O_PATH succeeds without read permission; serving needs search permission. */
-	if (faccessat(ctx->st.root_fd, ".", X_OK, 0) < 0) {
-		snprintf(err, errlen, "document_root %s: %s (for user %s)", conf->document_root,
-			 strerror(errno), conf->user);
-		close(ctx->st.root_fd);
-		return -1;
-	}
+	ctx->st.root = &ctx->root;
 	ctx->st.index = conf->index;
 	ctx->st.nindex = conf->nindex;
 	ctx->st.follow_symlinks = conf->follow_symlinks;
@@ -217,8 +208,7 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 
 void conn_ctx_free(struct conn_ctx *ctx)
 {
-	if (ctx->st.root_fd >= 0)
-		close(ctx->st.root_fd);
+	docroot_close(&ctx->root);
 	mime_free((struct mime_table *)ctx->st.mime);
 	climit_destroy(ctx->climit);
 }
