@@ -84,13 +84,47 @@ int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return -1;
 }
 
+/*
+ * "ADDR:PORT" or "ADDR:PORT proxy_protocol" (nginx's spelling) into *la; -1 with err.
+ * la->text is the address alone, which names the listener in logs.
+ */
+static int parse_listen(const char *text, struct listen_addr *la, char *err, size_t errlen)
+{
+	const char *sp = strchr(text, ' ');
+	size_t alen = sp ? (size_t)(sp - text) : strlen(text);
+
+	memset(la, 0, sizeof(*la));
+	if (!(la->text = strndup(text, alen))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (addr_parse_hostport(la->text, &la->ss, &la->len, err, errlen) < 0)
+		return -1;
+	for (const char *p = sp; p && *p;) {
+		size_t n;
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 14 && strncmp(p, "proxy_protocol", n) == 0)
+			la->proxy_protocol = true;
+		else if (n > 0) {
+			snprintf(err, errlen, "\"%s\": \"%.*s\" is not a listener option (known: "
+				 "proxy_protocol)", text, (int)n, p);
+			return -1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct listen_addr la;
 	char err[512];
+	int rc = parse_listen(*(const char **)value, &la, err, sizeof(err));
 
-	if (addr_parse_hostport(*(const char **)value, &ss, &len, err, sizeof(err)) < 0) {
+	free(la.text);
+	if (rc < 0) {
 		cfg_error(cfg, "listen: %s", err);
 		return -1;
 	}
@@ -176,13 +210,62 @@ static int check_facility(cfg_t *cfg, cfg_opt_t *opt, void *value)
 
 static int check_log_format(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	static const char *const names[] = {"common", "combined", NULL};
-	return config_check_word(cfg, opt, *(const char **)value, names);
+	struct log_format f;
+	char why[128];
+
+	if (log_format_compile(&f, *(const char **)value, why, sizeof(why)) < 0) {
+		cfg_error(cfg, "%s: %s", opt->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A size in bytes, with an optional k or m suffix: "64k". -1 when it is not one. */
+static long long parse_size(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	return *end ? -1 : v;
+}
+
+static int check_log_buffer(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	long long v = parse_size(*(const char **)value);
+
+	if (v != 0 && (v < LOG_LINE_MAX || v > 16 * 1024 * 1024)) {
+		cfg_error(cfg, "%s: \"%s\" is not 0 or a size from %dk to 16m", opt->name,
+			  *(const char **)value, LOG_LINE_MAX / 1024);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	static const char *const names[] = {"deny", "allow", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
+/* In the order of enum static_etag. */
+static const char *const etag_words[] = {"mtime-size", "inode-mtime-size", "off", NULL};
+
+static int check_etag(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return config_check_word(cfg, opt, *(const char **)value, etag_words);
+}
+
+static int check_client_header(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"x-forwarded-for", "forwarded", NULL};
 	return config_check_word(cfg, opt, *(const char **)value, names);
 }
 
@@ -203,7 +286,10 @@ static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
-/* Compared byte for byte with the request's path, still percent-encoded: so no '%'. */
+/*
+ * status_path, health_path: compared byte for byte with the request's path, still
+ * percent-encoded: so no '%'.
+ */
 static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *path = *(const char **)value;
@@ -214,20 +300,21 @@ static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	for (const char *p = path; *p && valid; p++)
 		valid = *p > ' ' && *p < 0x7f && !strchr("?#%", *p);
 	if (!valid) {
-		cfg_error(cfg, "status_path: \"%s\" must be \"\" (off) or a path starting with "
-			  "\"/\", without spaces, '?', '#' or '%%'", path);
+		cfg_error(cfg, "%s: \"%s\" must be \"\" (off) or a path starting with "
+			  "\"/\", without spaces, '?', '#' or '%%'", opt->name, path);
 		return -1;
 	}
 	return 0;
 }
 
+/* status_allow, trusted_proxies: address blocks. */
 static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	struct addr_net net;
 	char err[512];
 
 	if (addr_parse_cidr(*(const char **)value, &net, err, sizeof(err)) < 0) {
-		cfg_error(cfg, "status_allow: %s", err);
+		cfg_error(cfg, "%s: %s", opt->name, err);
 		return -1;
 	}
 	return 0;
@@ -272,13 +359,16 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("group", "www-data", CFGF_NONE), \
 	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \
 	CFG_STR("syslog_facility", "daemon", CFGF_NONE), \
-	CFG_STR("access_log", "syslog", CFGF_NONE), \
+	CFG_STR("access_log", "stderr", CFGF_NONE), \
 	CFG_STR("access_log_format", "combined", CFGF_NONE), \
+	CFG_STR("access_log_buffer", "0", CFGF_NONE), \
 	CFG_STR("file_cache", "auto", CFGF_NONE), \
+	CFG_STR("etag", "mtime-size", CFGF_NONE), \
 	CFG_INT("header_timeout", 20, CFGF_NONE), \
 	CFG_INT("keepalive_timeout", 5, CFGF_NONE), \
 	CFG_INT("send_timeout", 60, CFGF_NONE), \
 	CFG_INT("graceful_timeout", 30, CFGF_NONE), \
+	CFG_INT("shutdown_delay", 0, CFGF_NONE), \
 	CFG_INT("max_request_line", 8190, CFGF_NONE), \
 	CFG_INT("max_header_size", 16384, CFGF_NONE), \
 	CFG_INT("max_header_fields", 100, CFGF_NONE), \
@@ -287,7 +377,12 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_workers", 1024, CFGF_NONE), \
 	CFG_INT("max_connections_per_client", 0, CFGF_NONE), \
 	CFG_STR("status_path", "", CFGF_NONE), \
-	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
+	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE), \
+	CFG_STR("health_path", "", CFGF_NONE), \
+	CFG_BOOL("health_log", cfg_false, CFGF_NONE), \
+	CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE), \
+	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE), \
+	CFG_STR("metrics_path", "", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -299,11 +394,14 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"mpm_dir", check_dir},
 	{"syslog_facility", check_facility},
 	{"access_log_format", check_log_format},
+	{"access_log_buffer", check_log_buffer},
 	{"file_cache", check_file_cache},
+	{"etag", check_etag},
 	{"header_timeout", check_positive},
 	{"keepalive_timeout", check_nonneg},
 	{"send_timeout", check_positive},
 	{"graceful_timeout", check_positive},
+	{"shutdown_delay", check_nonneg},
 	{"max_request_line", check_size},
 	{"max_header_size", check_size},
 	{"max_header_fields", check_positive},
@@ -313,6 +411,10 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
+	{"health_path", check_status_path},
+	{"trusted_proxies", check_status_allow},
+	{"client_address_header", check_client_header},
+	{"metrics_path", check_status_path},
 };
 
 /*
@@ -528,6 +630,21 @@ static char *strdup_list(cfg_t *cfg, const char *name, size_t *n, char ***out)
 	return (*out)[0] ? (*out)[0] : (char *)"";
 }
 
+/* Two of the engine's own paths that are one: the one it checks first would hide the other. */
+static int paths_clash(const struct config *conf, const char *na, const char *a,
+		       const char *nb, const char *b)
+{
+	int la, lb;
+
+	if (!a[0] || strcmp(a, b) != 0)
+		return 0;
+	la = line_of(na);
+	lb = line_of(nb);
+	snprintf(errbuf, errcap, "%s:%d: %s and %s are both \"%s\"", conf->file,
+		 la > lb ? la : lb, na, nb, a);
+	return -1;
+}
+
 /* Copies the parsed values into conf; -1 with errbuf set on a cross-option problem. */
 static int convert(cfg_t *cfg, struct config *conf)
 {
@@ -542,9 +659,11 @@ static int convert(cfg_t *cfg, struct config *conf)
 		return -1;
 	for (size_t i = 0; i < conf->nlisten; i++) {
 		struct listen_addr *la = &conf->listen[i];
-		la->text = strdup(cfg_getnstr(cfg, "listen", (unsigned)i));
-		if (!la->text || addr_parse_hostport(la->text, &la->ss, &la->len, NULL, 0) < 0)
+		char err[512];
+		if (parse_listen(cfg_getnstr(cfg, "listen", (unsigned)i), la, err,
+				 sizeof(err)) < 0)
 			return -1;
+		conf->nproxy_listen += la->proxy_protocol;
 		for (size_t j = 0; j < i; j++) {
 			const struct listen_addr *o = &conf->listen[j];
 			if (addr_equal((const struct sockaddr *)&o->ss, o->len,
@@ -581,17 +700,24 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->syslog_ident = strdup(cfg_getstr(cfg, "syslog_ident"));
 	conf->syslog_facility = facility_value(cfg_getstr(cfg, "syslog_facility"));
 	const char *al = cfg_getstr(cfg, "access_log");
-	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ?
+	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ||
+			   strcmp(al, "stdout") == 0 || strcmp(al, "stderr") == 0 ?
 		strdup(al) : absolute(al);
-	conf->access_log_format = strcmp(cfg_getstr(cfg, "access_log_format"), "common") == 0 ?
-		LOG_FORMAT_COMMON : LOG_FORMAT_COMBINED;
+	/* Both were checked when read. */
+	log_format_compile(&conf->access_log_format, cfg_getstr(cfg, "access_log_format"),
+			   errbuf, errcap);
+	conf->access_log_buffer = (size_t)parse_size(cfg_getstr(cfg, "access_log_buffer"));
 	const char *fc = cfg_getstr(cfg, "file_cache");
 	conf->file_cache = fc[1] == 'n' ? FILE_CACHE_ON : fc[1] == 'f' ? FILE_CACHE_OFF :
 			   FILE_CACHE_AUTO;
+	for (conf->etag = 0; strcmp(etag_words[conf->etag], cfg_getstr(cfg, "etag")) != 0;
+	     conf->etag++)
+		;
 	conf->header_timeout = (int)cfg_getint(cfg, "header_timeout");
 	conf->keepalive_timeout = (int)cfg_getint(cfg, "keepalive_timeout");
 	conf->send_timeout = (int)cfg_getint(cfg, "send_timeout");
 	conf->graceful_timeout = (int)cfg_getint(cfg, "graceful_timeout");
+	conf->shutdown_delay = (int)cfg_getint(cfg, "shutdown_delay");
 	conf->max_request_line = (size_t)cfg_getint(cfg, "max_request_line");
 	conf->max_header_size = (size_t)cfg_getint(cfg, "max_header_size");
 	conf->max_header_fields = (unsigned)cfg_getint(cfg, "max_header_fields");
@@ -606,6 +732,19 @@ static int convert(cfg_t *cfg, struct config *conf)
 	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
 		addr_parse_cidr(cfg_getnstr(cfg, "status_allow", (unsigned)i),
 				&conf->status_allow[i], NULL, 0);
+	conf->health_path = strdup(cfg_getstr(cfg, "health_path"));
+	conf->health_path_len = conf->health_path ? strlen(conf->health_path) : 0;
+	conf->health_log = cfg_getbool(cfg, "health_log");
+	conf->ntrusted_proxies = cfg_size(cfg, "trusted_proxies");
+	conf->trusted_proxies = calloc(conf->ntrusted_proxies + 1, sizeof(*conf->trusted_proxies));
+	for (size_t i = 0; conf->trusted_proxies && i < conf->ntrusted_proxies; i++)
+		addr_parse_cidr(cfg_getnstr(cfg, "trusted_proxies", (unsigned)i),
+				&conf->trusted_proxies[i], NULL, 0);
+	conf->client_address_header = strcmp(cfg_getstr(cfg, "client_address_header"),
+					     "forwarded") == 0 ? CLIENT_HEADER_FORWARDED :
+					     CLIENT_HEADER_XFF;
+	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
+	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -616,7 +755,16 @@ static int convert(cfg_t *cfg, struct config *conf)
 	}
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
-	    !conf->access_log || !conf->status_path || !conf->status_allow)
+	    !conf->access_log || !conf->status_path || !conf->status_allow ||
+	    !conf->health_path || !conf->trusted_proxies ||
+	    !conf->metrics_path)
+		return -1;
+	if (paths_clash(conf, "health_path", conf->health_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "health_path",
+			conf->health_path) < 0)
 		return -1;
 	return 0;
 }
@@ -742,5 +890,8 @@ void config_free(struct config *conf)
 	free(conf->access_log);
 	free(conf->status_path);
 	free(conf->status_allow);
+	free(conf->health_path);
+	free(conf->trusted_proxies);
+	free(conf->metrics_path);
 	free(conf);
 }
