@@ -17,7 +17,9 @@
 struct conn_ctx {
 	const struct config *conf;
 	struct static_ctx st;		/* the top level's: site_st[0] */
+	struct docroot root;	/* st.root; each process follows it on its own */
 	struct static_ctx *site_st;	/* per site of conf->sites, by site id */
+	struct docroot *site_root;	/* the server blocks' roots, by site id (0: root) */
 	struct http_limits limits;
 	struct access_sink access;	/* the access log */
 	struct access_sink *site_access;	/* per site id: its own access_log, else access */
