@@ -125,6 +125,9 @@ void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen
  */
 #define ACCEPT_PAUSE_MS 100
 int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
+/* The same policy for an accept the module did otherwise (io_uring): res is its result,
+ * a descriptor or -errno. */
+int mpm_accepted(int res);
 /* Waits on every listener and accepts one connection; -1 when stop_fd or SIGTERM came. */
 int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
 		    socklen_t *len);
