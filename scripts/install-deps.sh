@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
-# sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
-# `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
-# tests/integration/test_inetd.py, which runs its own inetd in the foreground (the system's
-# is kept from starting, below); debhelper, fakeroot and lintian build and check the Debian
-# package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh). Benchmarks have their
-# own list: bench/README.md.
+# sudo available). liburing-dev builds the uring MPM (configure skips it without);
+# clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and `make fuzz`; valgrind
+# for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
+# tests/integration/test_inetd.py, which runs its own inetd in the foreground (the
+# system's is kept from starting, below); debhelper, fakeroot and lintian build and check
+# the Debian package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh).
+# Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -27,7 +28,7 @@ if [ -d /run/systemd/system ]; then
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libconfuse-dev libsystemd-dev libcap-dev \
+	libconfuse-dev libsystemd-dev libcap-dev liburing-dev \
 	python3 curl mandoc ca-certificates \
 	clang libclang-rt-14-dev valgrind \
 	debhelper dpkg-dev fakeroot lintian >/dev/null
