@@ -98,13 +98,15 @@ median() {
 # mhd_event_conf PORT ROOT TRIGGER [BACKEND]: prints the config every event-MPM benchmark
 # runs: one process, access log off (MHD_ACCESS_LOG=PATH|syslog: on, combined format),
 # keep-alive connections that neither expire nor run out of requests during a run,
-# MPM_DIR's modules.
+# MPM_DIR's modules. TRIGGER "uring": the same with the uring MPM (the proactor).
 mhd_event_conf() {
+	local mpm=event
+	[ "$3" = uring ] && mpm=uring
 	cat <<-EOF
 	mpm_dir = "$MPM_DIR"
 	listen = {"127.0.0.1:$1"}
 	document_root = "$2"
-	mpm = "event"
+	mpm = "$mpm"
 	pid_file = ""
 	user = "nobody"
 	group = "nogroup"
@@ -112,11 +114,11 @@ mhd_event_conf() {
 	access_log_format = "combined"
 	keepalive_timeout = 300
 	max_keepalive_requests = 1000000
-	event {
+	$mpm {
 		processes = 1
 		max_connections = 20000
-		trigger = "$3"
 	EOF
+	[ "$mpm" = uring ] || printf 'trigger = "%s"\n' "$3"
 	[ -z "${4:-}" ] || printf 'backend = "%s"\n' "$4"
 	echo "}"
 }
