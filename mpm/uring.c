@@ -108,6 +108,7 @@ struct loop {
 	int stop_fd, cache_fd;
 	bool stopping;
 	bool full_logged;
+	bool pipe_failing;	/* the last pipe could not be made (logged) */
 };
 
 static const struct mpm_option options[] = {
@@ -367,8 +368,12 @@ static bool arm_send(struct loop *l, struct urc *u)
 	}
 	if (!o.len && u->pipe[0] < 0) {
 		int rc = pipe_get(l, u);
+		/* Short of descriptors, every large file would fail alike: one line per episode. */
+		if (rc < 0 && !l->pipe_failing)
+			log_msg(LOG_ERR, "uring: no pipe to send a file through (%s): closing such "
+				"connections until one can be made", strerror(-rc));
+		l->pipe_failing = rc < 0;
 		if (rc < 0) {
-			log_msg(LOG_ERR, "uring: a pipe for connection %d: %s", fd, strerror(-rc));
 			conn_sent(c, rc);
 			return false;
 		}
