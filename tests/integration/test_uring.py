@@ -53,14 +53,20 @@ def run_forbidden(err, *args):
 
 # --- io_uring forbidden or absent ------------------------------------------------------
 
-s = Server(mpm="uring", mpm_section="uring {\n processes = 1\n}\n")
+s = Server(mpm="uring")
 for err, why in ((errno.EPERM, "forbidden"), (errno.ENOSYS, "has no io_uring")):
     rc, out = run_forbidden(err, "-t", "-f", s.conf)
     ok(rc != 0 and why in out and 'mpm = "event"' in out,
        "-t with io_uring_setup failing %s: refused, naming the cause and mpm = \"event\""
        % errno.errorcode[err], out)
+# Without a uring section the problem is the file's; with one, at the line closing it.
+ok(out.startswith("minihttpd: %s: io_uring" % s.conf), "-t names the file", out)
+s.mpm_section = "uring {\n processes = 1\n}\n"
+s.write_conf()
 rc, out = run_forbidden(errno.EPERM, "-t", "-f", s.conf)
-ok(s.conf in out, "-t names the file", out)
+closing = s.conf_text().splitlines().index("}") + 1
+ok(("%s:%d: io_uring" % (s.conf, closing)) in out,
+   "-t names the section's line", out)
 rc, out = run_forbidden(errno.EPERM, "-t", "-f", Server(mpm="event").conf)
 is_(rc, 0, "-t of an event configuration under the same filter passes (the filter works)")
 
