@@ -6,8 +6,10 @@
 # for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
 # tests/integration/test_inetd.py, which runs its own inetd in the foreground (the
 # system's is kept from starting, below); debhelper, fakeroot and lintian build and check
-# the Debian package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh).
-# Benchmarks have their own list: bench/README.md.
+# the Debian package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh); haproxy
+# and nginx for tests/integration/test_fleet.py and test_fleet_nginx.py, which run their
+# own in the foreground (the system's are kept from starting, as inetd's). Benchmarks have
+# their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -22,9 +24,11 @@ if [ ! -e $POLICY ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee $POLICY >/dev/null
 	$SUDO chmod 755 $POLICY
 fi
-$SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd haproxy nginx \
+	>/dev/null
 if [ -d /run/systemd/system ]; then
-	$SUDO systemctl disable --now inetd.service >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now inetd.service haproxy.service nginx.service >/dev/null 2>&1 ||
+		true
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \

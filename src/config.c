@@ -84,13 +84,47 @@ int config_check_word(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return -1;
 }
 
+/*
+ * "ADDR:PORT" or "ADDR:PORT proxy_protocol" (nginx's spelling) into *la; -1 with err.
+ * la->text is the address alone, which names the listener in logs.
+ */
+static int parse_listen(const char *text, struct listen_addr *la, char *err, size_t errlen)
+{
+	const char *sp = strchr(text, ' ');
+	size_t alen = sp ? (size_t)(sp - text) : strlen(text);
+
+	memset(la, 0, sizeof(*la));
+	if (!(la->text = strndup(text, alen))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (addr_parse_hostport(la->text, &la->ss, &la->len, err, errlen) < 0)
+		return -1;
+	for (const char *p = sp; p && *p;) {
+		size_t n;
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 14 && strncmp(p, "proxy_protocol", n) == 0)
+			la->proxy_protocol = true;
+		else if (n > 0) {
+			snprintf(err, errlen, "\"%s\": \"%.*s\" is not a listener option (known: "
+				 "proxy_protocol)", text, (int)n, p);
+			return -1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 static int check_listen(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct listen_addr la;
 	char err[512];
+	int rc = parse_listen(*(const char **)value, &la, err, sizeof(err));
 
-	if (addr_parse_hostport(*(const char **)value, &ss, &len, err, sizeof(err)) < 0) {
+	free(la.text);
+	if (rc < 0) {
 		cfg_error(cfg, "listen: %s", err);
 		return -1;
 	}
@@ -186,6 +220,20 @@ static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return config_check_word(cfg, opt, *(const char **)value, names);
 }
 
+/* In the order of enum static_etag. */
+static const char *const etag_words[] = {"mtime-size", "inode-mtime-size", "off", NULL};
+
+static int check_etag(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return config_check_word(cfg, opt, *(const char **)value, etag_words);
+}
+
+static int check_client_header(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	static const char *const names[] = {"x-forwarded-for", "forwarded", NULL};
+	return config_check_word(cfg, opt, *(const char **)value, names);
+}
+
 static int check_file_cache(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	static const char *const names[] = {"auto", "on", "off", NULL};
@@ -203,7 +251,10 @@ static int check_index(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
-/* Compared byte for byte with the request's path, still percent-encoded: so no '%'. */
+/*
+ * status_path, health_path: compared byte for byte with the request's path, still
+ * percent-encoded: so no '%'.
+ */
 static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	const char *path = *(const char **)value;
@@ -214,20 +265,21 @@ static int check_status_path(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	for (const char *p = path; *p && valid; p++)
 		valid = *p > ' ' && *p < 0x7f && !strchr("?#%", *p);
 	if (!valid) {
-		cfg_error(cfg, "status_path: \"%s\" must be \"\" (off) or a path starting with "
-			  "\"/\", without spaces, '?', '#' or '%%'", path);
+		cfg_error(cfg, "%s: \"%s\" must be \"\" (off) or a path starting with "
+			  "\"/\", without spaces, '?', '#' or '%%'", opt->name, path);
 		return -1;
 	}
 	return 0;
 }
 
+/* status_allow, trusted_proxies: address blocks. */
 static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	struct addr_net net;
 	char err[512];
 
 	if (addr_parse_cidr(*(const char **)value, &net, err, sizeof(err)) < 0) {
-		cfg_error(cfg, "status_allow: %s", err);
+		cfg_error(cfg, "%s: %s", opt->name, err);
 		return -1;
 	}
 	return 0;
@@ -275,10 +327,12 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("access_log", "syslog", CFGF_NONE), \
 	CFG_STR("access_log_format", "combined", CFGF_NONE), \
 	CFG_STR("file_cache", "auto", CFGF_NONE), \
+	CFG_STR("etag", "mtime-size", CFGF_NONE), \
 	CFG_INT("header_timeout", 20, CFGF_NONE), \
 	CFG_INT("keepalive_timeout", 5, CFGF_NONE), \
 	CFG_INT("send_timeout", 60, CFGF_NONE), \
 	CFG_INT("graceful_timeout", 30, CFGF_NONE), \
+	CFG_INT("shutdown_delay", 0, CFGF_NONE), \
 	CFG_INT("max_request_line", 8190, CFGF_NONE), \
 	CFG_INT("max_header_size", 16384, CFGF_NONE), \
 	CFG_INT("max_header_fields", 100, CFGF_NONE), \
@@ -287,7 +341,11 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_INT("max_workers", 1024, CFGF_NONE), \
 	CFG_INT("max_connections_per_client", 0, CFGF_NONE), \
 	CFG_STR("status_path", "", CFGF_NONE), \
-	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE)
+	CFG_STR_LIST("status_allow", "{\"127.0.0.1\", \"::1\"}", CFGF_NONE), \
+	CFG_STR("health_path", "", CFGF_NONE), \
+	CFG_BOOL("health_log", cfg_false, CFGF_NONE), \
+	CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE), \
+	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -300,10 +358,12 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"syslog_facility", check_facility},
 	{"access_log_format", check_log_format},
 	{"file_cache", check_file_cache},
+	{"etag", check_etag},
 	{"header_timeout", check_positive},
 	{"keepalive_timeout", check_nonneg},
 	{"send_timeout", check_positive},
 	{"graceful_timeout", check_positive},
+	{"shutdown_delay", check_nonneg},
 	{"max_request_line", check_size},
 	{"max_header_size", check_size},
 	{"max_header_fields", check_positive},
@@ -313,6 +373,9 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"max_connections_per_client", check_per_client},
 	{"status_path", check_status_path},
 	{"status_allow", check_status_allow},
+	{"health_path", check_status_path},
+	{"trusted_proxies", check_status_allow},
+	{"client_address_header", check_client_header},
 };
 
 /*
@@ -542,9 +605,11 @@ static int convert(cfg_t *cfg, struct config *conf)
 		return -1;
 	for (size_t i = 0; i < conf->nlisten; i++) {
 		struct listen_addr *la = &conf->listen[i];
-		la->text = strdup(cfg_getnstr(cfg, "listen", (unsigned)i));
-		if (!la->text || addr_parse_hostport(la->text, &la->ss, &la->len, NULL, 0) < 0)
+		char err[512];
+		if (parse_listen(cfg_getnstr(cfg, "listen", (unsigned)i), la, err,
+				 sizeof(err)) < 0)
 			return -1;
+		conf->nproxy_listen += la->proxy_protocol;
 		for (size_t j = 0; j < i; j++) {
 			const struct listen_addr *o = &conf->listen[j];
 			if (addr_equal((const struct sockaddr *)&o->ss, o->len,
@@ -588,10 +653,14 @@ static int convert(cfg_t *cfg, struct config *conf)
 	const char *fc = cfg_getstr(cfg, "file_cache");
 	conf->file_cache = fc[1] == 'n' ? FILE_CACHE_ON : fc[1] == 'f' ? FILE_CACHE_OFF :
 			   FILE_CACHE_AUTO;
+	for (conf->etag = 0; strcmp(etag_words[conf->etag], cfg_getstr(cfg, "etag")) != 0;
+	     conf->etag++)
+		;
 	conf->header_timeout = (int)cfg_getint(cfg, "header_timeout");
 	conf->keepalive_timeout = (int)cfg_getint(cfg, "keepalive_timeout");
 	conf->send_timeout = (int)cfg_getint(cfg, "send_timeout");
 	conf->graceful_timeout = (int)cfg_getint(cfg, "graceful_timeout");
+	conf->shutdown_delay = (int)cfg_getint(cfg, "shutdown_delay");
 	conf->max_request_line = (size_t)cfg_getint(cfg, "max_request_line");
 	conf->max_header_size = (size_t)cfg_getint(cfg, "max_header_size");
 	conf->max_header_fields = (unsigned)cfg_getint(cfg, "max_header_fields");
@@ -606,6 +675,17 @@ static int convert(cfg_t *cfg, struct config *conf)
 	for (size_t i = 0; conf->status_allow && i < conf->nstatus_allow; i++)
 		addr_parse_cidr(cfg_getnstr(cfg, "status_allow", (unsigned)i),
 				&conf->status_allow[i], NULL, 0);
+	conf->health_path = strdup(cfg_getstr(cfg, "health_path"));
+	conf->health_path_len = conf->health_path ? strlen(conf->health_path) : 0;
+	conf->health_log = cfg_getbool(cfg, "health_log");
+	conf->ntrusted_proxies = cfg_size(cfg, "trusted_proxies");
+	conf->trusted_proxies = calloc(conf->ntrusted_proxies + 1, sizeof(*conf->trusted_proxies));
+	for (size_t i = 0; conf->trusted_proxies && i < conf->ntrusted_proxies; i++)
+		addr_parse_cidr(cfg_getnstr(cfg, "trusted_proxies", (unsigned)i),
+				&conf->trusted_proxies[i], NULL, 0);
+	conf->client_address_header = strcmp(cfg_getstr(cfg, "client_address_header"),
+					     "forwarded") == 0 ? CLIENT_HEADER_FORWARDED :
+					     CLIENT_HEADER_XFF;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -616,8 +696,16 @@ static int convert(cfg_t *cfg, struct config *conf)
 	}
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
-	    !conf->access_log || !conf->status_path || !conf->status_allow)
+	    !conf->access_log || !conf->status_path || !conf->status_allow ||
+	    !conf->health_path || !conf->trusted_proxies)
 		return -1;
+	if (conf->health_path_len && conf->health_path_len == conf->status_path_len &&
+	    strcmp(conf->health_path, conf->status_path) == 0) {
+		int a = line_of("health_path"), b = line_of("status_path");
+		snprintf(errbuf, errcap, "%s:%d: health_path and status_path are both \"%s\"",
+			 conf->file, a > b ? a : b, conf->health_path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -742,5 +830,7 @@ void config_free(struct config *conf)
 	free(conf->access_log);
 	free(conf->status_path);
 	free(conf->status_allow);
+	free(conf->health_path);
+	free(conf->trusted_proxies);
 	free(conf);
 }

@@ -17,10 +17,14 @@ struct addr_net;
 struct mpm_handle;
 
 struct listen_addr {
-	char *text;			/* as written: "0.0.0.0:8080", "[::1]:80" */
+	char *text;			/* the address as written: "0.0.0.0:8080", "[::1]:80" */
 	struct sockaddr_storage ss;
 	socklen_t len;
+	bool proxy_protocol;		/* "ADDR:PORT proxy_protocol": a PROXY header first */
 };
+
+/* Which field a trusted proxy's client address is read from (client_address_header). */
+enum client_header { CLIENT_HEADER_XFF, CLIENT_HEADER_FORWARDED };
 
 enum access_log_format { LOG_FORMAT_COMMON, LOG_FORMAT_COMBINED };
 
@@ -33,6 +37,11 @@ struct config {
 	struct listen_addr *listen;
 	size_t nlisten;
 	int listen_backlog;
+	size_t nproxy_listen;		/* of listen, those with proxy_protocol */
+
+	struct addr_net *trusted_proxies;	/* peers whose client_address_header is believed */
+	size_t ntrusted_proxies;
+	enum client_header client_address_header;
 
 	char *document_root;		/* absolute */
 	char **index;
@@ -55,11 +64,13 @@ struct config {
 	char *access_log;		/* "off", "syslog" or an absolute path */
 	enum access_log_format access_log_format;
 	enum file_cache_mode file_cache;
+	int etag;			/* enum static_etag (http_static.h) */
 
 	int header_timeout;		/* seconds for a whole request head */
 	int keepalive_timeout;		/* idle seconds between requests */
 	int send_timeout;		/* seconds without progress while sending */
 	int graceful_timeout;		/* seconds a stopping generation may take */
+	int shutdown_delay;		/* seconds from SIGTERM to stopping, health 503 meanwhile */
 
 	size_t max_request_line;
 	size_t max_header_size;
@@ -73,6 +84,10 @@ struct config {
 	size_t status_path_len;		/* 0 when off: the engine compares it first */
 	struct addr_net *status_allow;	/* who may read it */
 	size_t nstatus_allow;
+
+	char *health_path;		/* 200 "ok", 503 while stopping; "" when off */
+	size_t health_path_len;
+	bool health_log;		/* health checks in the access log */
 
 	struct mpm_handle *mpm_handle;	/* the loaded module of `mpm` */
 	void *mpm_conf;			/* its section as its conf struct (mpm_options.h) */

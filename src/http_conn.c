@@ -2,6 +2,12 @@
  * http_conn: the per-connection state machine. Request bodies are read and discarded
  * before answering, so a client that sends a body and only then reads can never deadlock
  * against us, and the next pipelined request starts exactly where the body ended.
+ *
+ * On a proxy_protocol listener the connection starts in S_PROXY: the balancer's PROXY
+ * header is read before any HTTP, within header_timeout like a head, and a connection
+ * without a valid one is closed with nothing more read or written. Its source address is
+ * then the connection's client, counted for max_connections_per_client in place of the
+ * balancer's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +27,11 @@
 #include "clock.h"
 #include "engine.h"
 #include "file_cache.h"
+#include "forwarded.h"
 #include "http_conn.h"
 #include "http_date.h"
 #include "log.h"
+#include "proxy_proto.h"
 #include "status.h"
 
 #define OUT_CAP 16384		/* a head plus a small file leave in one send() */
@@ -36,8 +44,17 @@
 
 /* A cached file is a memory body (http_static): it must fit after the largest head. */
 _Static_assert(FILE_CACHE_MAX_SIZE + REPLY_HDR_MAX + 512 <= OUT_CAP, "cached file too large");
+/* The input buffer is at least 256 + IN_SLACK bytes (max_header_size >= 256). */
+_Static_assert(PROXY_HEADER_MAX <= 256 + IN_SLACK, "no room for a PROXY header");
 
-enum state { S_HEAD, S_CONTINUE, S_BODY, S_WRITE, S_LINGER, S_CLOSED };
+enum state { S_PROXY, S_HEAD, S_CONTINUE, S_BODY, S_WRITE, S_LINGER, S_CLOSED };
+
+union conn_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+	struct sockaddr_storage ss;
+};
 
 /* What a connection holds only while a request is in progress. */
 struct conn_io {
@@ -49,6 +66,8 @@ struct conn_io {
 	bool have_req;
 	bool keep_alive;
 	struct http_reply reply;
+	bool quiet;			/* a health check, kept out of the access log */
+	union conn_addr client;		/* the request's client: conn's, or a trusted proxy's word */
 	size_t out_len, out_off;
 	int64_t body_left;		/* Content-Length bytes still to discard */
 	int64_t body_seen;
@@ -81,11 +100,8 @@ struct conn {
 	const char *rx;		/* completion: received bytes not yet consumed */
 	size_t rx_len;
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in4;
-		struct sockaddr_in6 in6;
-	} peer;
+	union conn_addr peer;	/* the socket's */
+	union conn_addr client;	/* the PROXY header's source, else the peer */
 	_Alignas(16) unsigned char extra[];
 };
 
@@ -117,6 +133,7 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
 	io->keep_alive = false;
+	io->quiet = false;
 	io->sent = 0;
 	io->reply.fd = -1;
 	io->out_len = io->out_off = 0;
@@ -205,6 +222,7 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->st.hidden_files = conf->hidden_files;
 	ctx->st.default_type = conf->default_type;
 	ctx->st.mime = mime_load(conf->mime_types[0] ? conf->mime_types : NULL);
+	ctx->st.etag = (enum static_etag)conf->etag;
 	ctx->limits.max_request_line = conf->max_request_line;
 	ctx->limits.max_head = conf->max_header_size;
 	ctx->limits.max_fields = conf->max_header_fields;
@@ -268,6 +286,75 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t want)
 	return n;
 }
 
+static bool trusted_proxy(const struct sockaddr *sa, void *arg)
+{
+	const struct config *conf = arg;
+
+	return addr_match(conf->trusted_proxies, conf->ntrusted_proxies, sa);
+}
+
+/*
+ * Whether the connection on fd came in on a proxy_protocol listener. Only a config that
+ * mixes both kinds costs a getsockname(): the local address is matched as bind() would,
+ * a listener's wildcard address covering any address of its family and port (listeners
+ * never overlap: config.c). So a socket from systemd (socket activation, where listen
+ * binds nothing) takes the option of the entry of its address, or of all entries when
+ * they agree, which is also what minihttpd -i's connection gets.
+ */
+static bool wants_proxy_header(const struct config *conf, int fd)
+{
+	union conn_addr local;
+
+	if (conf->nproxy_listen == 0 || conf->nproxy_listen == conf->nlisten)
+		return conf->nproxy_listen > 0;
+	if (getsockname(fd, &local.sa, &(socklen_t){ sizeof(local) }) < 0)
+		return false;
+	for (size_t i = 0; i < conf->nlisten; i++) {
+		const struct listen_addr *la = &conf->listen[i];
+		const union conn_addr *l = (const union conn_addr *)&la->ss;
+		if (la->ss.ss_family != local.sa.sa_family)
+			continue;
+		if (local.sa.sa_family == AF_INET && l->in4.sin_port == local.in4.sin_port &&
+		    (l->in4.sin_addr.s_addr == htonl(INADDR_ANY) ||
+		     l->in4.sin_addr.s_addr == local.in4.sin_addr.s_addr))
+			return la->proxy_protocol;
+		if (local.sa.sa_family == AF_INET6 && l->in6.sin6_port == local.in6.sin6_port &&
+		    (IN6_IS_ADDR_UNSPECIFIED(&l->in6.sin6_addr) ||
+		     IN6_ARE_ADDR_EQUAL(&l->in6.sin6_addr, &local.in6.sin6_addr)))
+			return la->proxy_protocol;
+	}
+	return false;
+}
+
+/*
+ * Takes the connection's max_connections_per_client slot under its client address. A
+ * trusted proxy's own connections are not counted: they carry many clients' requests,
+ * and limiting them would limit every client behind it (per-client limits behind an
+ * HTTP proxy need the PROXY protocol, which gives each client its own connection).
+ */
+static void count_client(struct conn *c)
+{
+	const struct conn_ctx *ctx = c->ctx;
+	enum climit_verdict v;
+
+	if (!ctx->climit || trusted_proxy(&c->client.sa, (void *)ctx->conf))
+		return;
+	v = climit_acquire(ctx->climit, &c->client.sa);
+	c->counted = v == CLIMIT_COUNTED;
+	if (v == CLIMIT_OVER)
+		refuse_over_limit(c);
+}
+
+struct conn_addrs conn_addrs(const struct conn *c)
+{
+	const struct conn_io *io = c->io;
+
+	return (struct conn_addrs){
+		.client = io && io->have_req ? &io->client.sa : &c->client.sa,
+		.peer = &c->peer.sa,
+	};
+}
+
 struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		      socklen_t peerlen, size_t extra)
 {
@@ -301,6 +388,9 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	else if (getpeername(fd, &c->peer.sa, &(socklen_t){ sizeof(c->peer) }) < 0)
 		memset(&c->peer, 0, sizeof(c->peer));
+	c->client = c->peer;
+	if (wants_proxy_header(ctx->conf, fd))
+		c->state = S_PROXY;
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	set_timer(c, CONN_T_HEADER);
@@ -308,12 +398,9 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		sb_add(&slot->conns, 1);
 		__atomic_fetch_add(&slot->active, 1, __ATOMIC_RELAXED);
 	}
-	if (ctx->climit) {
-		enum climit_verdict v = climit_acquire(ctx->climit, &c->peer.sa);
-		c->counted = v == CLIMIT_COUNTED;
-		if (v == CLIMIT_OVER)
-			refuse_over_limit(c);
-	}
+	/* Behind a PROXY header the client is known only once it is read (proxy_accept()). */
+	if (c->state == S_HEAD)
+		count_client(c);
 	return c;
 }
 
@@ -425,7 +512,7 @@ void conn_free(struct conn *c)
 		return;
 	closed(c);
 	if (c->counted)
-		climit_release(c->ctx->climit, &c->peer.sa);
+		climit_release(c->ctx->climit, &c->client.sa);
 	/* The worker's last connection closed: it waits for the next (idle on the board). */
 	if (c->w->slot && __atomic_sub_fetch(&c->w->slot->active, 1, __ATOMIC_RELAXED) == 0 &&
 	    !c->w->draining)
@@ -484,6 +571,25 @@ static void build_output(struct conn *c)
 	sb_set_state(c->w->slot, SB_WRITE);
 }
 
+/*
+ * health_path: what a balancer polls, so it costs no file system access and no log line
+ * (unless health_log). 503 from the master's SIGTERM on (scoreboard totals.stopping),
+ * while shutdown_delay still serves everything else: the balancer takes the server out
+ * before it stops accepting.
+ */
+static void health(struct conn *c, struct http_reply *r)
+{
+	const struct scoreboard *sb = c->w->env->engine->sb;
+	bool stopping = sb && __atomic_load_n(&sb->totals.stopping, __ATOMIC_RELAXED);
+
+	c->io->quiet = !c->ctx->conf->health_log;
+	reply_header(r, "Content-Type: text/plain");
+	reply_header(r, "Cache-Control: no-store");
+	r->status = stopping ? 503 : 200;
+	r->body = stopping ? "stopping\n" : "ok\n";
+	r->len = (off_t)strlen(r->body);
+}
+
 static void respond(struct conn *c)
 {
 	struct conn_io *io = c->io;
@@ -493,8 +599,11 @@ static void respond(struct conn *c)
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
-		if (io->req.path.len != c->ctx->conf->status_path_len ||
-		    !status_serve(c->ctx->conf, c->w->slot, &io->req, &c->peer.sa, r))
+		if (io->req.path.len == c->ctx->conf->health_path_len &&
+		    memcmp(io->req.path.p, c->ctx->conf->health_path, io->req.path.len) == 0)
+			health(c, r);
+		else if (io->req.path.len != c->ctx->conf->status_path_len ||
+			 !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r))
 			static_serve(&c->ctx->st, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
@@ -536,30 +645,87 @@ static void refuse(struct conn *c, int status)
  * REFUSAL_LOG_MS per process, with the count since, so that a flood cannot fill the
  * journal.
  */
+/* A kind of refusal that a flood could repeat: logged at most once per REFUSAL_LOG_MS. */
+struct refusal_log {
+	int64_t next;
+	unsigned unlogged;
+};
+
+/* Counts one refusal; when one is due to be logged, returns how many it stands for. */
+static unsigned refusal_due(struct refusal_log *g)
+{
+	int64_t now = clock_coarse_ms(), due = __atomic_load_n(&g->next, __ATOMIC_RELAXED);
+	unsigned n = __atomic_add_fetch(&g->unlogged, 1, __ATOMIC_RELAXED);
+
+	if (now >= due && __atomic_compare_exchange_n(&g->next, &due, now + REFUSAL_LOG_MS, false,
+						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		__atomic_sub_fetch(&g->unlogged, n, __ATOMIC_RELAXED);
+		return n;
+	}
+	return 0;
+}
+
 static void refuse_over_limit(struct conn *c)
 {
-	static int64_t next_log;
-	static unsigned unlogged;
-	int64_t now = clock_coarse_ms(), due = __atomic_load_n(&next_log, __ATOMIC_RELAXED);
-	unsigned n = __atomic_add_fetch(&unlogged, 1, __ATOMIC_RELAXED);
+	static struct refusal_log gate;
+	unsigned n = refusal_due(&gate);
 
-	if (now >= due && __atomic_compare_exchange_n(&next_log, &due, now + REFUSAL_LOG_MS, false,
-						      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+	if (n) {
 		char addr[ADDR_TEXT_MAX];
-		__atomic_sub_fetch(&unlogged, n, __ATOMIC_RELAXED);
 		log_msg(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
 			"503 (%u refusal%s in this process since the last such message)",
-			addr_format(&c->peer.sa, addr, sizeof(addr)),
+			addr_format(&c->client.sa, addr, sizeof(addr)),
 			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
 	if (c->w->slot)
 		sb_add(&c->w->slot->refused, 1);
 	c->refused = true;
-	if (!(c->io = io_get(c->ctx))) {
+	if (!c->io && !(c->io = io_get(c->ctx))) {
 		closed(c);
 		return;
 	}
 	refuse(c, 503);
+}
+
+/*
+ * A PROXY header missing, malformed (err: its proxy_parse() error) or slower than
+ * header_timeout (err 0): the connection is closed, nothing more is read or written. The
+ * peer is a balancer (or something posing as one), so an answer in HTTP would be noise
+ * in its stream. Logged once per episode, like the client-limit refusals.
+ */
+static enum conn_want proxy_refuse(struct conn *c, int err)
+{
+	static struct refusal_log gate;
+	unsigned n = refusal_due(&gate);
+
+	if (n) {
+		char addr[ADDR_TEXT_MAX];
+		log_msg(LOG_WARNING, "connection from %s refused: %s on a proxy_protocol listener "
+			"(%u refusal%s in this process since the last such message)",
+			addr_format_port(&c->peer.sa, addr, sizeof(addr)),
+			err ? proxy_error_text(err) : "no complete PROXY header within "
+			"header_timeout", n, n == 1 ? "" : "s");
+	}
+	return closed(c);
+}
+
+/*
+ * The request's client: the connection's, or for a trusted proxy the one its forwarding
+ * field names (forwarded.h: walked right to left past trusted hops).
+ */
+static void request_client(struct conn *c)
+{
+	const struct config *conf = c->ctx->conf;
+	struct conn_io *io = c->io;
+	socklen_t len;
+
+	io->client = c->client;
+	if (conf->ntrusted_proxies == 0)
+		return;
+	forwarded_client(conf->client_address_header == CLIENT_HEADER_FORWARDED ?
+			 FORWARDED_RFC7239 : FORWARDED_XFF, io->req.fields, io->req.nfields,
+			 &c->client.sa, sizeof(c->client), trusted_proxy, (void *)conf,
+			 &io->client.ss, &len);
 }
 
 static void start_request(struct conn *c, size_t head_len)
@@ -569,6 +735,8 @@ static void start_request(struct conn *c, size_t head_len)
 	struct http_request *req = &io->req;
 
 	io->have_req = true;
+	io->quiet = false;
+	request_client(c);
 	io->pos = head_len;
 	io->sent = 0;
 	c->requests++;
@@ -605,6 +773,64 @@ static void start_request(struct conn *c, size_t head_len)
 		c->state = S_CONTINUE;
 	} else {
 		c->state = S_BODY;
+	}
+}
+
+/*
+ * The header is complete (len bytes): the HTTP head starts after it. Its source is the
+ * client from now on, and takes the client's max_connections_per_client slot.
+ */
+static void proxy_accept(struct conn *c, const struct proxy_header *h, size_t len)
+{
+	struct conn_io *io = c->io;
+
+	memmove(io->in, io->in + len, io->in_len - len);
+	io->in_len -= len;
+	if (h->command == PROXY_CMD_PROXY && h->src_len > 0) {
+		memset(&c->client, 0, sizeof(c->client));
+		memcpy(&c->client, &h->src, h->src_len);
+	}
+	c->state = S_HEAD;
+	count_client(c);
+}
+
+/* Returns -1 to go on with the new state, or what to wait for. */
+static int step_proxy(struct conn *c)
+{
+	const struct conn_ctx *ctx = c->ctx;
+	struct conn_io *io = c->io;
+
+	if (!io && !(io = c->io = io_get(ctx)))
+		return closed(c);
+	for (;;) {
+		if (io->in_len > 0) {
+			struct proxy_header h;
+			ssize_t r = proxy_parse(io->in, io->in_len, &h);
+			if (r < 0)
+				return proxy_refuse(c, (int)-r);
+			if (r > 0) {
+				proxy_accept(c, &h, (size_t)r);
+				return -1;
+			}
+		}
+		if (c->drained) {
+			c->drained = false;
+			return CONN_WANT_READ;
+		}
+		/* The head may follow in the same segment: room for both, as step_head has. */
+		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(ctx) + IN_SLACK - io->in_len);
+		if (n > 0) {
+			if (io->in_len == 0)
+				sb_set_state(c->w->slot, SB_READ);
+			io->in_len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return CONN_WANT_READ;
+		/* Closed before a whole header: refused like a malformed one, if it sent any. */
+		return io->in_len ? proxy_refuse(c, 0) : closed(c);
 	}
 }
 
@@ -774,8 +1000,9 @@ static void finish_response(struct conn *c)
 	struct conn_io *io = c->io;
 
 	/* Log Format counts the body only (Apache's %b). */
-	access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, io->reply.status,
-			 io->sent > io->head_out ? io->sent - io->head_out : 0);
+	if (!io->quiet)
+		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
+				 io->reply.status, io->sent > io->head_out ? io->sent - io->head_out : 0);
 	if (c->w->slot) {
 		sb_add(&c->w->slot->requests, 1);
 		sb_add(&c->w->slot->bytes, io->sent);
@@ -885,6 +1112,7 @@ enum conn_want conn_run(struct conn *c)
 		int rc;
 
 		switch (c->state) {
+		case S_PROXY: rc = step_proxy(c); break;
 		case S_HEAD: rc = step_head(c); break;
 		case S_CONTINUE: rc = step_continue(c); break;
 		case S_BODY: rc = step_body(c); break;
@@ -901,6 +1129,10 @@ void conn_expire(struct conn *c)
 {
 	struct conn_io *io = c->io;
 
+	if (c->state == S_PROXY) {
+		proxy_refuse(c, 0);
+		return;
+	}
 	if (io && ((c->state == S_HEAD && io->in_len > 0) || c->state == S_BODY)) {
 		char timeout[256];
 		/* RFC 9110 6.6.1: a 4xx carries Date like any other. */
@@ -909,7 +1141,8 @@ void conn_expire(struct conn *c)
 				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
 		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		access_log_write(c->ctx, &c->peer.sa, io->have_req ? &io->req : NULL, 408, 0);
+		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
+				 408, 0);
 	}
 	closed(c);
 }

@@ -65,6 +65,18 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		      socklen_t peerlen, size_t extra);
 enum conn_want conn_run(struct conn *c);
 void *conn_extra(struct conn *c);
+
+/*
+ * The addresses a response is accounted to. client: the real client, what the access
+ * log, status_allow and max_connections_per_client use: the PROXY header's source on a
+ * proxy_protocol listener, then, for a peer in trusted_proxies, the request's
+ * client_address_header walked right to left past trusted hops. peer: the socket's
+ * other end (a balancer), for the log format's %{peer}a. Valid until conn_run() goes on.
+ */
+struct conn_addrs {
+	const struct sockaddr *client, *peer;
+};
+struct conn_addrs conn_addrs(const struct conn *c);
 int conn_fd(const struct conn *c);
 
 /*

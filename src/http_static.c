@@ -15,7 +15,10 @@
  *    device) is 404, like nginx: it does not confirm the name exists. Files are opened
  *    O_NONBLOCK so that a FIFO cannot stall the worker before fstat rejects it.
  *  - A "text/..." type without parameters gets "; charset=utf-8".
- *  - The ETag is strong: "inode-size-mtime_ns", all in hex.
+ *  - The ETag is strong: "mtime_ns-size" in hex by default, the same on every replica
+ *    that holds the same files with their mtimes (the inode differs from host to host,
+ *    which is why Apache dropped it from its default); "inode-mtime_ns-size" or none when
+ *    configured (etag). Without one, no entity-tag matches but "*".
  *  - A malformed entity-tag list matches nothing (If-Match: 412, If-None-Match: served).
  *  - Requests for several ranges get the whole representation (200), which RFC 9110
  *    section 14.2 allows, or 416 when none of them is satisfiable.
@@ -407,10 +410,17 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	time_t now = time(NULL);
 	/* Section 8.8.2.1: a modification time in the future is replaced by now. */
 	time_t lm = st->st_mtim.tv_sec < now ? st->st_mtim.tv_sec : now;
-	int n = snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx\"",
-			 (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
-			 (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
-			 (unsigned long long)st->st_mtim.tv_nsec);
+	unsigned long long mtime = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+				   (unsigned long long)st->st_mtim.tv_nsec;
+	int n = 0;
+
+	if (ctx->etag == ETAG_MTIME_SIZE)
+		n = snprintf(etag, sizeof(etag), "\"%llx-%llx\"", mtime,
+			     (unsigned long long)st->st_size);
+	else if (ctx->etag == ETAG_INODE_MTIME_SIZE)
+		n = snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx\"",
+			     (unsigned long long)st->st_ino, mtime, (unsigned long long)st->st_size);
+	etag[n] = '\0';
 	size_t etag_len = (size_t)n;
 	off_t off = 0, len = st->st_size;
 
@@ -428,7 +438,8 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 		reply->status = 304;
 		reply->no_body = true;
 		reply->len = 0;
-		reply_header(reply, "ETag: %s", etag);
+		if (etag_len)
+			reply_header(reply, "ETag: %s", etag);
 		reply_header(reply, "Last-Modified: %s", lm_str);
 		return;
 	}
@@ -456,7 +467,8 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	reply->status = status;
 	content_type(ctx, reply, name, name_len);
 	reply_header(reply, "Last-Modified: %s", lm_str);
-	reply_header(reply, "ETag: %s", etag);
+	if (etag_len)
+		reply_header(reply, "ETag: %s", etag);
 	reply_header(reply, "Accept-Ranges: bytes");
 	reply->fd = fd;
 	reply->off = off;

@@ -15,6 +15,9 @@
 #include "http_response.h"
 #include "mime.h"
 
+/* What the ETag is made of (the etag option): the default agrees across replicas. */
+enum static_etag { ETAG_MTIME_SIZE, ETAG_INODE_MTIME_SIZE, ETAG_OFF };
+
 struct static_ctx {
 	int root_fd;			/* the document root, opened O_PATH | O_DIRECTORY */
 	char *const *index;		/* index file names, tried in order */
@@ -24,6 +27,7 @@ struct static_ctx {
 	bool hidden_files;		/* serve and list names starting with '.' */
 	const char *default_type;	/* for unknown extensions */
 	const struct mime_table *mime;
+	enum static_etag etag;
 };
 
 /*

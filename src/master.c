@@ -49,6 +49,7 @@ struct master {
 	int pid_fd;
 	char *pid_path;
 	bool stopping;
+	int64_t stop_at;		/* SIGTERM came: stop then (shutdown_delay); 0: not */
 	int64_t stop_deadline;
 	int64_t restart_after;		/* a crashed generation is replaced no sooner */
 };
@@ -58,12 +59,18 @@ static void notify_status(struct master *m, const char *extra)
 {
 	struct sb_summary s;
 
+	char delay[96] = "";
+
 	sb_summarize(m->sb, &s);
+	if (m->stop_at)
+		snprintf(delay, sizeof(delay), "; stopping in %lld s (shutdown_delay): health "
+			 "checks fail, still serving", (long long)((m->stop_at - clock_ms() + 999) /
+							    1000));
 	sd_notifyf(0, "%sSTATUS=mpm %s, generation %u: %llu requests, %llu connections open, "
-		   "%u busy and %u idle workers%s%s", extra, m->conf->mpm, s.generation,
+		   "%u busy and %u idle workers%s%s%s", extra, m->conf->mpm, s.generation,
 		   (unsigned long long)s.requests, (unsigned long long)s.active, s.busy, s.idle,
 		   s.saturated ? ", saturated" : "",
-		   m->reload_failed ? "; last reload FAILED, see the log" : "");
+		   m->reload_failed ? "; last reload FAILED, see the log" : "", delay);
 }
 
 static void config_release(struct master *m, struct config *conf)
@@ -297,18 +304,14 @@ done:
 	publish_verdict(m, why);
 }
 
-static void begin_stop(struct master *m, int signo)
+/* The graceful stop: generations drain, the listeners refuse new clients. */
+static void stop_now(struct master *m, const char *why)
 {
-	if (m->stopping) {
-		log_msg(LOG_WARNING, "second SIG%s: stopping now", sigabbrev_np(signo));
-		for (struct generation *g = m->gens; g; g = g->next)
-			kill(-g->pgid, SIGKILL);
-		return;
-	}
-	log_msg(LOG_NOTICE, "SIG%s: stopping gracefully (at most %d s)", sigabbrev_np(signo),
+	log_msg(LOG_NOTICE, "%s: stopping gracefully (at most %d s)", why,
 		m->conf->graceful_timeout);
-	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping: draining, no new connections");
 	m->stopping = true;
+	m->stop_at = 0;
 	for (struct generation *g = m->gens; g; g = g->next)
 		stop_generation(m, g);
 	/*
@@ -318,6 +321,47 @@ static void begin_stop(struct master *m, int signo)
 	if (!m->socket_activated)
 		for (size_t i = 0; i < m->ls.n; i++)
 			shutdown(m->ls.l[i].fd, SHUT_RDWR);
+}
+
+/*
+ * SIGTERM, SIGINT, SIGQUIT. With shutdown_delay, the server first goes on serving while
+ * health_path answers 503 (the scoreboard's stopping flag), so that a balancer takes it
+ * out of its pool before connections are refused; then it stops as without. A second
+ * signal, in the delay or in the drain, kills every generation at once.
+ */
+static void begin_stop(struct master *m, int signo)
+{
+	if (m->stopping || m->stop_at) {
+		log_msg(LOG_WARNING, "second SIG%s: stopping now", sigabbrev_np(signo));
+		if (!m->stopping)
+			stop_now(m, "shutdown_delay cut short");
+		for (struct generation *g = m->gens; g; g = g->next)
+			kill(-g->pgid, SIGKILL);
+		return;
+	}
+	__atomic_store_n(&m->sb->totals.stopping, 1, __ATOMIC_RELAXED);
+	if (m->conf->shutdown_delay > 0) {
+		log_msg(LOG_NOTICE, "SIG%s: health_path answers 503; still serving for %d s "
+			"(shutdown_delay), then stopping", sigabbrev_np(signo),
+			m->conf->shutdown_delay);
+		m->stop_at = clock_ms() + m->conf->shutdown_delay * 1000LL;
+		notify_status(m, "STOPPING=1\n");
+		return;
+	}
+	char why[16];
+	snprintf(why, sizeof(why), "SIG%s", sigabbrev_np(signo));
+	stop_now(m, why);
+}
+
+/*
+ * A reload or reopen asked while stopping is not done; its verdict says so at once, so
+ * that `minihttpd -s reload` fails with the reason instead of waiting for none.
+ */
+static void refuse_while_stopping(struct master *m, int signo)
+{
+	log_msg(LOG_NOTICE, "SIG%s ignored: the server is stopping", sigabbrev_np(signo));
+	publish_verdict(m, m->stop_at ? "the server is stopping (shutdown_delay)" :
+			"the server is stopping");
 }
 
 static void master_signals(sigset_t *mask)
@@ -367,7 +411,8 @@ static int serve(struct master *m)
 {
 	while (!m->stopping || m->gens) {
 		struct pollfd pfd = { .fd = m->sigfd, .events = POLLIN };
-		int rc = poll(&pfd, 1, 1000);
+		int64_t wait = m->stop_at ? m->stop_at - clock_ms() : 1000;
+		int rc = poll(&pfd, 1, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait);
 
 		if (rc < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %m");
@@ -378,12 +423,11 @@ static int serve(struct master *m)
 			while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
 				switch (si.ssi_signo) {
 				case SIGHUP:
-					if (!m->stopping)
-						reload(m, false);
-					break;
 				case SIGUSR1:
-					if (!m->stopping)
-						reload(m, true);
+					if (!m->stopping && !m->stop_at)
+						reload(m, si.ssi_signo == SIGUSR1);
+					else
+						refuse_while_stopping(m, (int)si.ssi_signo);
 					break;
 				case SIGTERM:
 				case SIGINT:
@@ -395,6 +439,8 @@ static int serve(struct master *m)
 				}
 			}
 		}
+		if (m->stop_at && clock_ms() >= m->stop_at)
+			stop_now(m, "shutdown_delay over");
 		reap(m);
 		sweep(m);
 		if (rc == 0 && !m->stopping)

@@ -34,7 +34,7 @@ enum sb_state {
 
 #define SB_MEMFD_NAME "minihttpd-scoreboard"
 #define SB_MAGIC 0x5342484dU	/* "MHBS" */
-#define SB_LAYOUT 4		/* changes with any change of the structs below */
+#define SB_LAYOUT 5		/* changes with any change of the structs below */
 #define SB_REQUEST_MAX 64	/* keeps a slot at two cache lines */
 #define SB_WHAT_MAX 96
 #define SB_VERDICT_MAX 512
@@ -63,6 +63,8 @@ struct sb_totals {
 	int64_t saturated_since;
 	uint64_t saturations;	/* episodes so far */
 	char saturated_what[SB_WHAT_MAX];
+	/* 1 from the master's SIGTERM on: health_path answers 503 (shutdown_delay). */
+	uint32_t stopping;
 	/* Counters of freed slots. */
 	uint64_t conns, requests, bytes, refused;
 	/* Frees: in progress in the low half, done in the high half (see sb_summarize). */

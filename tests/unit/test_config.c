@@ -100,6 +100,25 @@ static void test_errors(void)
 		     file);
 	expect_error("document_root = \"htdocs\"\nlisten = {\"0.0.0.0:8080\", \"*:8080\"}\n",
 		     "listen twice", "%s:2: listen: \"*:8080\" is given twice", file);
+	expect_error("document_root = \"htdocs\"\nlisten = {\"127.0.0.1:80 proxy\"}\n",
+		     "listen option unknown", "%s:2: listen: \"127.0.0.1:80 proxy\": \"proxy\" is "
+		     "not a listener option (known: proxy_protocol)", file);
+	expect_error("document_root = \"htdocs\"\nlisten = {\"*:80 proxy_protocol\", "
+		     "\"0.0.0.0:80\"}\n", "listen twice, one with proxy_protocol",
+		     "%s:2: listen: \"0.0.0.0:80\" is given twice", file);
+	expect_error("document_root = \"htdocs\"\ntrusted_proxies = {\"10.0.0.0/8\", \"x\"}\n",
+		     "trusted_proxies bad block", "%s:2: trusted_proxies: \"x\" is not an "
+		     "address or address/prefix (IPv4 or IPv6)", file);
+	expect_error("document_root = \"htdocs\"\nclient_address_header = \"x-real-ip\"\n",
+		     "bad client_address_header", "%s:2: client_address_header: \"x-real-ip\" is not "
+		     "one of x-forwarded-for, forwarded", file);
+	expect_error("document_root = \"htdocs\"\netag = \"inode\"\n", "bad etag",
+		     "%s:2: etag: \"inode\" is not one of mtime-size, inode-mtime-size, off", file);
+	expect_error("document_root = \"htdocs\"\nhealth_path = \"healthz\"\n", "bad health_path",
+		     "%s:2: health_path: \"healthz\" must be \"\" (off) or a path starting with "
+		     "\"/\", without spaces, '?', '#' or '%%'", file);
+	expect_error("document_root = \"htdocs\"\nshutdown_delay = -1\n", "negative shutdown_delay",
+		     "%s:2: shutdown_delay: must not be negative", file);
 	expect_error("document_root = \"htdocs\"\nstatus_allow = {\"::1\", \"10.0.0.0/33\"}\n",
 		     "status_allow bad prefix", "%s:2: status_allow: \"10.0.0.0/33\" is not an "
 		     "address or address/prefix (IPv4 or IPv6)", file);
@@ -277,6 +296,34 @@ static void test_valid(void)
 	write_file(file, "document_root = \"htdocs\"\naccess_log = \"syslog\"\n");
 	conf = config_load(file, NULL, err, sizeof(err));
 	ok(conf && strcmp(conf->access_log, "syslog") == 0, "access_log \"syslog\" is not a path");
+	config_free(conf);
+	write_file(file, "document_root = \"htdocs\"\n");
+	conf = config_load(file, NULL, err, sizeof(err));
+	ok(conf && conf->nproxy_listen == 0 && !conf->listen[0].proxy_protocol &&
+	   conf->ntrusted_proxies == 0 && conf->client_address_header == CLIENT_HEADER_XFF &&
+	   conf->etag == 0 && conf->shutdown_delay == 0 && conf->health_path_len == 0 &&
+	   !conf->health_log, "fleet options default: no PROXY, no trusted proxy, X-Forwarded-For, "
+	   "etag mtime-size, no delay, no health path");
+	config_free(conf);
+	write_file(file, "document_root = \"htdocs\"\n"
+		   "listen = {\"127.0.0.1:8080  proxy_protocol\", \"127.0.0.1:8081\"}\n"
+		   "trusted_proxies = {\"10.0.0.0/8\", \"::1\"}\n"
+		   "client_address_header = \"forwarded\"\netag = \"off\"\nshutdown_delay = 5\n"
+		   "health_path = \"/healthz\"\nhealth_log = true\n");
+	conf = config_load(file, NULL, err, sizeof(err));
+	ok(conf != NULL, "fleet options load (%s)", conf ? "" : err);
+	if (conf) {
+		ok(conf->listen[0].proxy_protocol && !conf->listen[1].proxy_protocol &&
+		   conf->nproxy_listen == 1, "proxy_protocol on the first listener only");
+		is_str(conf->listen[0].text, "127.0.0.1:8080", "the listener's text is its address");
+		is_int(conf->ntrusted_proxies, 2, "two trusted blocks");
+		is_int(conf->trusted_proxies[0].prefix, 8, "10.0.0.0/8");
+		is_int(conf->client_address_header, CLIENT_HEADER_FORWARDED, "forwarded");
+		is_int(conf->etag, 2, "etag off");
+		is_int(conf->shutdown_delay, 5, "shutdown_delay");
+		is_str(conf->health_path, "/healthz", "health_path");
+		ok(conf->health_log, "health_log");
+	}
 	config_free(conf);
 	write_file(file, "document_root = \"htdocs\"\nhidden_files = \"allow\"\n");
 	conf = config_load(file, NULL, err, sizeof(err));

@@ -5,8 +5,10 @@
  * wire: pipelined requests (whole, cut at every byte, fed a byte at a time) answered in
  * order, a large file through a tiny send buffer resumed after each CONN_WANT_WRITE, the
  * keep-alive limit and HTTP/1.0 vs 1.1 persistence, the timer of each state and what
- * expiry sends, draining, 100-continue, CONN_YIELD under a write budget, and the same
- * answers driven by completions (conn_set_completion) with receives and sends of every size.
+ * expiry sends, draining, 100-continue, CONN_YIELD under a write budget, a
+ * proxy_protocol listener's PROXY header (whole and cut at every byte, refused, expired),
+ * and the same answers driven by completions (conn_set_completion) with receives and
+ * sends of every size.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -873,6 +875,68 @@ static void test_completion(void)
 	   "completion: a large file sent from conn_output()'s file range, whole");
 }
 
+/* ---- PROXY protocol ---- */
+
+/* A v2 PROXY header from 192.0.2.7:4711, then the pipeline. */
+static size_t proxied_pipeline(char *buf, size_t cap)
+{
+	static const unsigned char v2[] = {
+		'\r', '\n', '\r', '\n', 0, '\r', '\n', 'Q', 'U', 'I', 'T', '\n', 0x21, 0x11, 0, 12,
+		192, 0, 2, 7, 127, 0, 0, 1, 0x12, 0x67, 0, 80,
+	};
+	static const char in[] = PIPELINE;
+
+	memcpy(buf, v2, sizeof(v2));
+	snprintf(buf + sizeof(v2), cap - sizeof(v2), "%s", in);
+	return sizeof(v2) + sizeof(in) - 1;
+}
+
+static void test_proxy(void)
+{
+	char in[512], out[4096], addr[ADDR_TEXT_MAX];
+	size_t len = proxied_pipeline(in, sizeof(in)), got;
+	bool all = true;
+	enum conn_want last;
+
+	/* Every listener takes the header: no getsockname() needed on a socket pair. */
+	conf->nproxy_listen = conf->nlisten;
+	got = drive_cuts(in, len, NULL, 0, out, sizeof(out), &last);
+	ok(pipeline_answered(out, got, "proxied"), "PROXY v2, then three requests: answered");
+	for (size_t cut = 1; cut < 28 + 8 && all; cut++) {
+		got = drive_cuts(in, len, &cut, 1, out, sizeof(out), &last);
+		all = pipeline_answered(out, got, "proxied, cut");
+		if (!all)
+			printf("#   cut at %zu\n", cut);
+	}
+	ok(all, "PROXY v2 cut at each byte of the header and the request's start: the same");
+
+	struct pair p = open_pair(UNIX_PAIR, 0);
+	send_all(p.cli, in, 20);
+	is_int(conn_run(p.c), CONN_WANT_READ, "half a header: the engine waits");
+	is_int(conn_timer_kind(p.c), CONN_T_HEADER, "  under header_timeout");
+	send_all(p.cli, in + 20, len - 20);
+	conn_run(p.c);
+	is_str(addr_format(conn_addrs(p.c).client, addr, sizeof(addr)), "192.0.2.7",
+	       "conn_addrs: the client is the header's source");
+	is_str(addr_format(conn_addrs(p.c).peer, addr, sizeof(addr)), "127.0.0.1",
+	       "conn_addrs: the peer is the socket's");
+	close_pair(&p);
+
+	p = open_pair(UNIX_PAIR, 0);
+	send_str(&p, GET("/a.txt"));
+	is_int(conn_run(p.c), CONN_DONE, "no header: closed at once");
+	ok(sees_eof(p.cli), "  nothing answered");
+	close_pair(&p);
+
+	p = open_pair(UNIX_PAIR, 0);
+	send_all(p.cli, in, 10);
+	conn_run(p.c);
+	conn_expire(p.c);
+	ok(sees_eof(p.cli), "a header slower than header_timeout: closed, no 408");
+	close_pair(&p);
+	conf->nproxy_listen = 0;
+}
+
 int main(void)
 {
 	setup();
@@ -884,6 +948,7 @@ int main(void)
 	test_continue();
 	test_yield();
 	test_completion();
+	test_proxy();
 	teardown();
 	return done_testing();
 }

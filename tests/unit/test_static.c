@@ -74,10 +74,10 @@ static void etag_of(const char *rel, char *out)
 
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
 	stat(p, &st);
-	snprintf(out, ETAG_MAX, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
-		 (unsigned long long)st.st_size,
+	/* The default, etag = "mtime-size": nothing in it differs between replicas. */
+	snprintf(out, ETAG_MAX, "\"%llx-%llx\"",
 		 (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-		 (unsigned long long)st.st_mtim.tv_nsec);
+		 (unsigned long long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size);
 }
 
 static void setup(void)
@@ -405,6 +405,40 @@ static void test_mime(void)
 }
 
 /* ---- static_serve ---- */
+
+/* etag: the inode only when asked, no ETag at all when off (Last-Modified still validates). */
+static void test_etag_modes(void)
+{
+	char p[PATH_MAX], want[ETAG_MAX];
+	struct http_request r;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/hello.txt", root);
+	stat(p, &st);
+	ctx.etag = ETAG_INODE_MTIME_SIZE;
+	snprintf(want, sizeof(want), "\"%llx-%llx-%llx\"", (unsigned long long)st.st_ino,
+		 (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+		 (unsigned long long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size);
+	is_int(get("/hello.txt"), 200, "etag inode-mtime-size: GET");
+	is_str(hdr("ETag"), want, "  ETag names the inode");
+	r = req(HTTP_GET, "/hello.txt");
+	r.if_none_match = S(etag_hello);
+	is_int(serve_req(&r), 200, "  the default's tag does not match it");
+	ctx.etag = ETAG_OFF;
+	is_int(get("/hello.txt"), 200, "etag off: GET");
+	ok(hdr("ETag") == NULL, "  no ETag");
+	is_str(hdr("Last-Modified"), LM0, "  Last-Modified still");
+	r = req(HTTP_GET, "/hello.txt");
+	r.if_none_match = S(etag_hello);
+	is_int(serve_req(&r), 200, "  no tag matches");
+	r = req(HTTP_GET, "/hello.txt");
+	r.if_none_match = S("*");
+	is_int(serve_req(&r), 304, "  but \"*\" does");
+	ok(hdr("ETag") == NULL, "  and its 304 has no ETag");
+	ctx.etag = ETAG_MTIME_SIZE;
+	is_int(get("/hello.txt"), 200, "etag mtime-size (default)");
+	is_str(hdr("ETag"), etag_hello, "  ETag is mtime-size");
+}
 
 static void test_basic(void)
 {
@@ -1064,6 +1098,7 @@ int main(void)
 	test_clean();
 	test_mime();
 	test_basic();
+	test_etag_modes();
 	test_errors();
 	test_traversal();
 	test_no_openat2();
