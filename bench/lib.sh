@@ -96,7 +96,8 @@ median() {
 }
 
 # mhd_event_conf PORT ROOT TRIGGER [BACKEND]: prints the config every event-MPM benchmark
-# runs: one process, access log off (MHD_ACCESS_LOG=PATH|syslog: on, combined format),
+# runs: one process, access log off (MHD_ACCESS_LOG=PATH|syslog: on, combined format or
+# MHD_ACCESS_LOG_FORMAT's; MHD_ACCESS_LOG_BUFFER=64k: buffered, for a tree that has it),
 # keep-alive connections that neither expire nor run out of requests during a run,
 # MPM_DIR's modules. TRIGGER "uring": the same with the uring MPM (the proactor).
 mhd_event_conf() {
@@ -111,7 +112,8 @@ mhd_event_conf() {
 	user = "nobody"
 	group = "nogroup"
 	access_log = "${MHD_ACCESS_LOG:-off}"
-	access_log_format = "combined"
+	access_log_format = "${MHD_ACCESS_LOG_FORMAT:-combined}"
+	$([ -z "${MHD_ACCESS_LOG_BUFFER:-}" ] || echo "access_log_buffer = $MHD_ACCESS_LOG_BUFFER")
 	keepalive_timeout = 300
 	max_keepalive_requests = 1000000
 	$mpm {

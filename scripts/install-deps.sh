@@ -8,15 +8,18 @@
 # system's is kept from starting, below); debhelper, fakeroot and lintian build and check
 # the Debian package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh); haproxy
 # and nginx for tests/integration/test_fleet.py and test_fleet_nginx.py, which run their
-# own in the foreground (the system's are kept from starting, as inetd's). Benchmarks have
-# their own list: bench/README.md.
+# own in the foreground (the system's are kept from starting, as inetd's);
+# prometheus-apache-exporter (3 MB) for tests/integration/test_metrics.py, which starts
+# it against the status page. That test also runs `promtool check metrics` where the
+# prometheus package is installed, but does not install it here: 96 MB for one check.
+# Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# openbsd-inetd's package starts and enables a system inetd: a build machine wants none
-# listening. A policy-rc.d that refuses every start covers both sysvinit and systemd
+# openbsd-inetd's, haproxy's, nginx's and prometheus-apache-exporter's packages start and
+# enable their services: a build machine wants none of them listening. A policy-rc.d that refuses every start covers both sysvinit and systemd
 # (invoke-rc.d asks it); one already there (a container's) is left as it is.
 POLICY=/usr/sbin/policy-rc.d
 if [ ! -e $POLICY ]; then
@@ -25,10 +28,10 @@ if [ ! -e $POLICY ]; then
 	$SUDO chmod 755 $POLICY
 fi
 $SUDO apt-get install -y -qq --no-install-recommends openbsd-inetd haproxy nginx \
-	>/dev/null
+	prometheus-apache-exporter >/dev/null
 if [ -d /run/systemd/system ]; then
-	$SUDO systemctl disable --now inetd.service haproxy.service nginx.service >/dev/null 2>&1 ||
-		true
+	$SUDO systemctl disable --now inetd.service haproxy.service nginx.service \
+		prometheus-apache-exporter.service >/dev/null 2>&1 || true
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \

@@ -1,29 +1,63 @@
 /*
- * access_log: one line per response in Common or Combined Log Format, appended to the
- * file the master opened (O_APPEND keeps lines whole across processes) or sent to syslog
- * at LOG_INFO. Errors writing it are reported once, not once per request.
+ * access_log: where access-log lines go, and how cheaply. A target is a file (appended
+ * with O_APPEND, so lines stay whole across processes), stdout or stderr (for containers),
+ * syslog (an explicit choice, at LOG_INFO, over the connection log.c opened once), or
+ * off. The master opens it, as its own user, so workers never need write access to it.
+ *
+ * Unbuffered, a line costs one write(2). Buffered (a file and `access_log_buffer` > 0),
+ * each thread appends its lines to a buffer of its own, lock-free, which is written out
+ * whole lines at a time: when full, at least once a second by a thread of the process,
+ * and when the worker ends (a stop, a reload's or a reopen's retirement, a normal exit).
+ * A worker killed by SIGKILL loses at most what its buffer held.
  */
 #ifndef MINIHTTPD_ACCESS_LOG_H
 #define MINIHTTPD_ACCESS_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "http_parse.h"
+#include "log_format.h"
 
 struct conn_ctx;
 struct config;
 
+/* One target as the workers write it. */
+struct access_sink {
+	int fd;				/* -1: syslog (when syslog is set) or off */
+	bool syslog;
+	size_t buffer;			/* bytes per thread; 0: one write per line */
+	const char *name;		/* the target as configured, for error messages */
+	const struct log_format *format;
+};
+
 /*
- * Opens the config's access log file for appending, as the caller's user (the master,
- * or `-i` before it drops privileges), so workers never need write access to it.
- * Returns the fd, -1 when access_log is not a file, -2 with err set on failure.
+ * Opens a target by its configured text: an absolute path, "stdout", "stderr", "syslog"
+ * or "off". Returns the descriptor to write (a duplicate for stdout and stderr; stderr's
+ * when the syslog socket is missing, said once here), -1 when there is none to write
+ * (syslog, off), -2 with err set on failure. Called by the master, as its user.
  */
+int access_log_open_target(const char *target, char *err, size_t errlen);
+
+/* access_log_open_target() of the config's access_log. */
 int access_log_open(const struct config *conf, char *err, size_t errlen);
 
-/* req is NULL when the request could not be parsed; bytes counts the body only. */
-void access_log_write(const struct conn_ctx *ctx, const struct sockaddr *peer,
-		      const struct http_request *req, int status, uint64_t bytes);
+/*
+ * Fills sink for fd (from access_log_open_target()) and the config's text, format and
+ * buffer size: buffered only when fd is a regular file, as a pipe keeps lines whole only
+ * up to PIPE_BUF per write.
+ */
+void access_log_sink(struct access_sink *sink, int fd, const char *target,
+		     const struct log_format *format, size_t buffer);
+
+/* Formats one response's line and sends it to sink. */
+void access_log_write(const struct access_sink *sink, const struct log_facts *facts);
+
+/* A formatted line (newline included) to sink. */
+void access_log_put(const struct access_sink *sink, const char *line, size_t len);
+
+/* Writes out and frees the calling thread's buffers: at the end of a worker. */
+void access_log_thread_end(void);
 
 #endif

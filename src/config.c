@@ -210,8 +210,43 @@ static int check_facility(cfg_t *cfg, cfg_opt_t *opt, void *value)
 
 static int check_log_format(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
-	static const char *const names[] = {"common", "combined", NULL};
-	return config_check_word(cfg, opt, *(const char **)value, names);
+	struct log_format f;
+	char why[128];
+
+	if (log_format_compile(&f, *(const char **)value, why, sizeof(why)) < 0) {
+		cfg_error(cfg, "%s: %s", opt->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* A size in bytes, with an optional k or m suffix: "64k". -1 when it is not one. */
+static long long parse_size(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	return *end ? -1 : v;
+}
+
+static int check_log_buffer(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	long long v = parse_size(*(const char **)value);
+
+	if (v != 0 && (v < LOG_LINE_MAX || v > 16 * 1024 * 1024)) {
+		cfg_error(cfg, "%s: \"%s\" is not 0 or a size from %dk to 16m", opt->name,
+			  *(const char **)value, LOG_LINE_MAX / 1024);
+		return -1;
+	}
+	return 0;
 }
 
 static int check_hidden_files(cfg_t *cfg, cfg_opt_t *opt, void *value)
@@ -324,8 +359,9 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("group", "www-data", CFGF_NONE), \
 	CFG_STR("syslog_ident", "minihttpd", CFGF_NONE), \
 	CFG_STR("syslog_facility", "daemon", CFGF_NONE), \
-	CFG_STR("access_log", "syslog", CFGF_NONE), \
+	CFG_STR("access_log", "stderr", CFGF_NONE), \
 	CFG_STR("access_log_format", "combined", CFGF_NONE), \
+	CFG_STR("access_log_buffer", "0", CFGF_NONE), \
 	CFG_STR("file_cache", "auto", CFGF_NONE), \
 	CFG_STR("etag", "mtime-size", CFGF_NONE), \
 	CFG_INT("header_timeout", 20, CFGF_NONE), \
@@ -345,7 +381,8 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_STR("health_path", "", CFGF_NONE), \
 	CFG_BOOL("health_log", cfg_false, CFGF_NONE), \
 	CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE), \
-	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE)
+	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE), \
+	CFG_STR("metrics_path", "", CFGF_NONE)
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -357,6 +394,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"mpm_dir", check_dir},
 	{"syslog_facility", check_facility},
 	{"access_log_format", check_log_format},
+	{"access_log_buffer", check_log_buffer},
 	{"file_cache", check_file_cache},
 	{"etag", check_etag},
 	{"header_timeout", check_positive},
@@ -376,6 +414,7 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"health_path", check_status_path},
 	{"trusted_proxies", check_status_allow},
 	{"client_address_header", check_client_header},
+	{"metrics_path", check_status_path},
 };
 
 /*
@@ -591,6 +630,21 @@ static char *strdup_list(cfg_t *cfg, const char *name, size_t *n, char ***out)
 	return (*out)[0] ? (*out)[0] : (char *)"";
 }
 
+/* Two of the engine's own paths that are one: the one it checks first would hide the other. */
+static int paths_clash(const struct config *conf, const char *na, const char *a,
+		       const char *nb, const char *b)
+{
+	int la, lb;
+
+	if (!a[0] || strcmp(a, b) != 0)
+		return 0;
+	la = line_of(na);
+	lb = line_of(nb);
+	snprintf(errbuf, errcap, "%s:%d: %s and %s are both \"%s\"", conf->file,
+		 la > lb ? la : lb, na, nb, a);
+	return -1;
+}
+
 /* Copies the parsed values into conf; -1 with errbuf set on a cross-option problem. */
 static int convert(cfg_t *cfg, struct config *conf)
 {
@@ -646,10 +700,13 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->syslog_ident = strdup(cfg_getstr(cfg, "syslog_ident"));
 	conf->syslog_facility = facility_value(cfg_getstr(cfg, "syslog_facility"));
 	const char *al = cfg_getstr(cfg, "access_log");
-	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ?
+	conf->access_log = strcmp(al, "off") == 0 || strcmp(al, "syslog") == 0 ||
+			   strcmp(al, "stdout") == 0 || strcmp(al, "stderr") == 0 ?
 		strdup(al) : absolute(al);
-	conf->access_log_format = strcmp(cfg_getstr(cfg, "access_log_format"), "common") == 0 ?
-		LOG_FORMAT_COMMON : LOG_FORMAT_COMBINED;
+	/* Both were checked when read. */
+	log_format_compile(&conf->access_log_format, cfg_getstr(cfg, "access_log_format"),
+			   errbuf, errcap);
+	conf->access_log_buffer = (size_t)parse_size(cfg_getstr(cfg, "access_log_buffer"));
 	const char *fc = cfg_getstr(cfg, "file_cache");
 	conf->file_cache = fc[1] == 'n' ? FILE_CACHE_ON : fc[1] == 'f' ? FILE_CACHE_OFF :
 			   FILE_CACHE_AUTO;
@@ -686,6 +743,8 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->client_address_header = strcmp(cfg_getstr(cfg, "client_address_header"),
 					     "forwarded") == 0 ? CLIENT_HEADER_FORWARDED :
 					     CLIENT_HEADER_XFF;
+	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
+	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -697,15 +756,16 @@ static int convert(cfg_t *cfg, struct config *conf)
 	if (!conf->default_type || !conf->mime_types || !conf->mpm || !conf->mpm_dir ||
 	    !conf->pid_file || !conf->user || !conf->group || !conf->syslog_ident ||
 	    !conf->access_log || !conf->status_path || !conf->status_allow ||
-	    !conf->health_path || !conf->trusted_proxies)
+	    !conf->health_path || !conf->trusted_proxies ||
+	    !conf->metrics_path)
 		return -1;
-	if (conf->health_path_len && conf->health_path_len == conf->status_path_len &&
-	    strcmp(conf->health_path, conf->status_path) == 0) {
-		int a = line_of("health_path"), b = line_of("status_path");
-		snprintf(errbuf, errcap, "%s:%d: health_path and status_path are both \"%s\"",
-			 conf->file, a > b ? a : b, conf->health_path);
+	if (paths_clash(conf, "health_path", conf->health_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "status_path",
+			conf->status_path) < 0 ||
+	    paths_clash(conf, "metrics_path", conf->metrics_path, "health_path",
+			conf->health_path) < 0)
 		return -1;
-	}
 	return 0;
 }
 
@@ -832,5 +892,6 @@ void config_free(struct config *conf)
 	free(conf->status_allow);
 	free(conf->health_path);
 	free(conf->trusted_proxies);
+	free(conf->metrics_path);
 	free(conf);
 }

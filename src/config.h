@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "log_format.h"
+
 struct addr_net;
 struct mpm_handle;
 
@@ -25,8 +27,6 @@ struct listen_addr {
 
 /* Which field a trusted proxy's client address is read from (client_address_header). */
 enum client_header { CLIENT_HEADER_XFF, CLIENT_HEADER_FORWARDED };
-
-enum access_log_format { LOG_FORMAT_COMMON, LOG_FORMAT_COMBINED };
 
 /* auto: on where a worker holds many connections (event loops), off where it holds one. */
 enum file_cache_mode { FILE_CACHE_AUTO, FILE_CACHE_ON, FILE_CACHE_OFF };
@@ -61,8 +61,9 @@ struct config {
 
 	char *syslog_ident;
 	int syslog_facility;		/* LOG_DAEMON ... */
-	char *access_log;		/* "off", "syslog" or an absolute path */
-	enum access_log_format access_log_format;
+	char *access_log;		/* "off", "syslog", "stdout", "stderr" or an absolute path */
+	struct log_format access_log_format;	/* compiled */
+	size_t access_log_buffer;	/* bytes per thread; 0: one write per line */
 	enum file_cache_mode file_cache;
 	int etag;			/* enum static_etag (http_static.h) */
 
@@ -84,6 +85,8 @@ struct config {
 	size_t status_path_len;		/* 0 when off: the engine compares it first */
 	struct addr_net *status_allow;	/* who may read it */
 	size_t nstatus_allow;
+	char *metrics_path;		/* Prometheus metrics (status_allow applies), "" when off */
+	size_t metrics_path_len;
 
 	char *health_path;		/* 200 "ok", 503 while stopping; "" when off */
 	size_t health_path_len;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "access_log.h"
 #include "climit.h"
 #include "config.h"
 #include "http_parse.h"
@@ -17,8 +18,7 @@ struct conn_ctx {
 	const struct config *conf;
 	struct static_ctx st;
 	struct http_limits limits;
-	int access_fd;		/* access log file, -1 when off or to syslog */
-	bool access_syslog;
+	struct access_sink access;	/* the access log */
 	char server[48];	/* the Server field */
 	struct climit *climit;	/* max_connections_per_client, shared by the generation; NULL: off */
 };

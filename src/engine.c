@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "engine.h"
 #include "file_cache.h"
 #include "http_conn.h"
@@ -85,6 +86,7 @@ struct worker *worker_begin(const struct mpm_env *env, int stop_fd)
 
 void worker_end(struct worker *w)
 {
+	access_log_thread_end();
 	file_cache_free();
 	conn_release_buffers();
 	sb_release(w->slot);

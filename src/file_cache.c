@@ -2,7 +2,8 @@
  * file_cache: a direct-mapped table keyed by (root, path). Any inotify event on a cached
  * file empties the whole table: changes are rare, refilling costs one read per hot file,
  * and it leaves no case (two writes within one timestamp tick, a name moved over the
- * file) where stale bytes could be compared equal and kept.
+ * file) where stale bytes could be compared equal and kept. A hit costs no system call
+ * while nothing changed: whether the inotify queue has events is a ready_flag.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include "clock.h"
 #include "file_cache.h"
 #include "log.h"
+#include "ready_flag.h"
 
 #define SLOTS 256
 #define VALID_MS 1000
@@ -34,6 +36,7 @@ struct entry {
 
 struct cache {
 	int ifd;
+	struct ready_flag *changed;	/* the inotify queue became readable; NULL: read it */
 	struct entry *slot[SLOTS];
 };
 
@@ -62,6 +65,14 @@ int file_cache_init(void)
 		free(cache);
 		cache = NULL;
 		return -1;
+	}
+	cache->changed = ready_flag_new(cache->ifd);
+	if (!cache->changed) {
+		static bool said;
+
+		if (!__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+			log_msg(LOG_INFO, "file cache: io_uring unavailable (%m): every hit reads "
+				"the inotify queue");
 	}
 	return cache->ifd;
 }
@@ -112,6 +123,7 @@ void file_cache_free(void)
 {
 	if (!cache)
 		return;
+	ready_flag_free(cache->changed);
 	drop_all();
 	close(cache->ifd);
 	free(cache);
@@ -143,9 +155,22 @@ const char *file_cache_get(int root_fd, const char *path, struct stat *st)
 	/*
 	 * A change made before this request arrived has already queued its event (inotify
 	 * queues it within the writer's system call), but an event loop reads the queue only
-	 * between batches: read it now, so a hit is never older than the request.
+	 * between batches: look at it now, so a hit is never older than the request. The
+	 * ready flag tells from memory whether there is anything to read (ready_flag.h says
+	 * why that is as fresh); without it, the queue is read.
 	 */
-	file_cache_notify();
+	if (!cache->changed) {
+		file_cache_notify();
+	} else if (ready_flag_fired(cache->changed)) {
+		file_cache_notify();
+		if (ready_flag_rearm(cache->changed) < 0) {
+			log_msg(LOG_WARNING, "file cache: io_uring: %m; every hit now reads the "
+				"inotify queue");
+			ready_flag_free(cache->changed);
+			cache->changed = NULL;
+			file_cache_notify();
+		}
+	}
 	e = find(root_fd, path, strlen(path), &i);
 	if (!e)
 		return NULL;

@@ -7,9 +7,10 @@
  * rename) are seen at once through inotify; changes elsewhere on the path (a directory
  * renamed, a symlink retargeted) within a second.
  *
- * The cache is off until a thread calls file_cache_init(); that thread must then call
- * file_cache_notify() whenever the returned descriptor is readable, before serving the
- * requests that arrived with it.
+ * The cache is off until a thread calls file_cache_init(); that thread should then call
+ * file_cache_notify() whenever the returned descriptor is readable, so that the queue is
+ * read when nothing looks up. A lookup sees every change queued before it by itself,
+ * without a system call where io_uring is available (ready_flag.h).
  */
 #ifndef MINIHTTPD_FILE_CACHE_H
 #define MINIHTTPD_FILE_CACHE_H

@@ -31,6 +31,7 @@
 #include "http_conn.h"
 #include "http_date.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy_proto.h"
 #include "status.h"
 
@@ -74,6 +75,7 @@ struct conn_io {
 	bool body_chunked;
 	struct http_chunked chunked;
 	uint64_t sent;
+	int64_t start_us;		/* clock_us() at the request's first byte; 0: none */
 	size_t head_out;		/* of sent, the response head's bytes (not logged) */
 	char out[OUT_CAP];
 	struct http_field *fields;
@@ -87,6 +89,7 @@ struct conn {
 	int64_t deadline;
 	int fd;
 	uint32_t requests;
+	uint32_t id;			/* in the process: the log's connection id */
 	uint8_t state;
 	uint8_t timer;
 	bool draining;
@@ -130,6 +133,7 @@ static struct conn_io *io_get(const struct conn_ctx *ctx)
 	io->fields = (struct http_field *)(((uintptr_t)(io->in + in_cap(ctx) + IN_SLACK) + 15) &
 					   ~(uintptr_t)15);
 	io->in_len = io->pos = 0;
+	io->start_us = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
 	io->keep_alive = false;
@@ -226,8 +230,8 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd
 	ctx->limits.max_request_line = conf->max_request_line;
 	ctx->limits.max_head = conf->max_header_size;
 	ctx->limits.max_fields = conf->max_header_fields;
-	ctx->access_fd = access_fd;
-	ctx->access_syslog = strcmp(conf->access_log, "syslog") == 0;
+	access_log_sink(&ctx->access, access_fd, conf->access_log, &conf->access_log_format,
+			conf->access_log_buffer);
 	snprintf(ctx->server, sizeof(ctx->server), "%s",
 		 conf->server_tokens ? PACKAGE_NAME "/" PACKAGE_VERSION : PACKAGE_NAME);
 	if (conf->max_connections_per_client > 0 &&
@@ -284,6 +288,34 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t want)
 	c->rx_len -= (size_t)n;
 	c->drained = c->rx_len == 0 && c->rx_empty;
 	return n;
+}
+
+/* Connections made by this process: with the pid, an id unique in the server's life. */
+static uint32_t conn_seq;
+static __thread pid_t self_pid;
+
+/* duration_us: request_us() of the request, which the metrics take anyway. */
+static void log_response(struct conn *c, int status, uint64_t bytes, uint64_t duration_us)
+{
+	const struct conn_ctx *ctx = c->ctx;
+	const struct conn_io *io = c->io;
+
+	if (ctx->access.fd < 0 && !ctx->access.syslog)
+		return;
+	if (!self_pid)
+		self_pid = getpid();
+	struct log_facts x = {
+		.client = conn_addrs(c).client,
+		.peer = &c->peer.sa,
+		.req = io && io->have_req ? &io->req : NULL,
+		.time = time(NULL),
+		.status = status,
+		.bytes = bytes,
+		.conn_id = (uint64_t)self_pid << 32 | c->id,
+		.keepalive = io && io->have_req ? c->requests - 1 : c->requests,
+		.duration_us = duration_us,
+	};
+	access_log_write(&ctx->access, &x);
 }
 
 static bool trusted_proxy(const struct sockaddr *sa, void *arg)
@@ -372,6 +404,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 	c->w = w;
 	c->fd = fd;
 	c->requests = 0;
+	c->id = __atomic_add_fetch(&conn_seq, 1, __ATOMIC_RELAXED);
 	c->state = S_HEAD;
 	c->draining = false;
 	c->drained = false;
@@ -602,8 +635,10 @@ static void respond(struct conn *c)
 		if (io->req.path.len == c->ctx->conf->health_path_len &&
 		    memcmp(io->req.path.p, c->ctx->conf->health_path, io->req.path.len) == 0)
 			health(c, r);
-		else if (io->req.path.len != c->ctx->conf->status_path_len ||
-			 !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r))
+		else if ((io->req.path.len != c->ctx->conf->status_path_len ||
+			  !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)) &&
+			 (io->req.path.len != c->ctx->conf->metrics_path_len ||
+			  !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)))
 			static_serve(&c->ctx->st, &io->req, r);
 		if (io->req.method == HTTP_HEAD)
 			r->no_body = true;
@@ -706,6 +741,7 @@ static enum conn_want proxy_refuse(struct conn *c, int err)
 			err ? proxy_error_text(err) : "no complete PROXY header within "
 			"header_timeout", n, n == 1 ? "" : "s");
 	}
+	sb_count_proxy_refused(c->w->slot);
 	return closed(c);
 }
 
@@ -870,6 +906,7 @@ static int step_head(struct conn *c)
 		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(ctx) - io->in_len);
 		if (n > 0) {
 			if (io->in_len == 0) {
+				io->start_us = clock_us();
 				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
 			}
@@ -995,14 +1032,24 @@ static void close_refused(struct conn *c)
 	closed(c);
 }
 
+/* Microseconds since the request's first byte (0 for a refusal before any). */
+static uint64_t request_us(const struct conn_io *io, int64_t now)
+{
+	return io->start_us && now > io->start_us ? (uint64_t)(now - io->start_us) : 0;
+}
+
 static void finish_response(struct conn *c)
 {
 	struct conn_io *io = c->io;
+	int64_t now = clock_us();
 
 	/* Log Format counts the body only (Apache's %b). */
 	if (!io->quiet)
-		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
-				 io->reply.status, io->sent > io->head_out ? io->sent - io->head_out : 0);
+		log_response(c, io->reply.status,
+			     io->sent > io->head_out ? io->sent - io->head_out : 0,
+			     request_us(io, now));
+	metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN,
+		       io->reply.status, io->sent, request_us(io, now));
 	if (c->w->slot) {
 		sb_add(&c->w->slot->requests, 1);
 		sb_add(&c->w->slot->bytes, io->sent);
@@ -1031,6 +1078,8 @@ static void finish_response(struct conn *c)
 	size_t left = io->in_len - io->pos;
 	memmove(io->in, io->in + io->pos, left);
 	io->in_len = left;
+	/* A pipelined request waiting in the buffer starts now: its bytes came with this one's. */
+	io->start_us = left ? now : 0;
 	io->pos = 0;
 	io->scan = HTTP_SCAN_INIT;
 	io->have_req = false;
@@ -1140,9 +1189,11 @@ void conn_expire(struct conn *c)
 				 "Date: %s\r\nServer: %s\r\nContent-Length: 0\r\n"
 				 "Connection: close\r\n\r\n", date_now(), c->ctx->server);
 		/* Best effort: a client too slow to send is not waited for again. */
-		send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		access_log_write(c->ctx, conn_addrs(c).client, io->have_req ? &io->req : NULL,
-				 408, 0);
+		ssize_t sent = send(c->fd, timeout, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		uint64_t us = request_us(io, clock_us());
+		log_response(c, 408, 0, us);
+		metrics_record(c->w->slot, io->have_req ? io->req.method : HTTP_UNKNOWN, 408,
+			       sent > 0 ? (uint64_t)sent : 0, us);
 	}
 	closed(c);
 }

@@ -5,9 +5,9 @@
  * closes the connection), and only then is the engine run. Errors are logged where the
  * config says, and also written to stderr, which by then is never the client.
  *
- * What does not apply: the pid file, the scoreboard (the status page answers 503), the
- * master's reloads and max_connections_per_client, whose table would be this process's
- * own and count this one connection.
+ * What does not apply: the pid file, the scoreboard (the status page and the metrics
+ * answer 503), the master's reloads and max_connections_per_client, whose table would be
+ * this process's own and count this one connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -191,8 +191,17 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 		config_free(conf);
 		return 1;
 	}
-	/* Opened as the starting user, like the master does, before privileges go. */
-	access_fd = access_log_open(conf, err, sizeof(err));
+	/*
+	 * Opened as the starting user, like the master does, before privileges go. Standard
+	 * output and error are the connection: a log meant for them goes to syslog, and
+	 * without a syslog socket nowhere, never to stderr as in the master.
+	 */
+	const char *target = conf->access_log;
+	if (strcmp(target, "stdout") == 0 || strcmp(target, "stderr") == 0)
+		target = "syslog";
+	if (strcmp(target, "syslog") == 0 && !log_syslog_reachable())
+		target = "off";
+	access_fd = access_log_open_target(target, err, sizeof(err));
 	if (access_fd == -2 || privs_drop(conf, err, sizeof(err)) < 0 ||
 	    engine_init(&eng, conf, NULL, access_fd, NULL, -1, err, sizeof(err)) < 0) {
 		fail("-i: %s", err);
@@ -202,6 +211,8 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 		config_free(conf);
 		return 1;
 	}
+	access_log_sink(&eng.http.access, access_fd, target, &conf->access_log_format,
+			conf->access_log_buffer);
 	serve(&eng, fd, (const struct sockaddr *)&peer, peerlen);
 	engine_free(&eng);
 	if (access_fd >= 0)

@@ -4,7 +4,12 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <paths.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -49,6 +54,21 @@ void log_msg(int prio, const char *fmt, ...)
 	va_end(ap);
 	syslog(prio, "%s%s", prefix, line);
 	errno = saved;
+}
+
+bool log_syslog_reachable(void)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc, saved;
+
+	if (fd < 0)
+		return false;
+	strncpy(un.sun_path, _PATH_LOG, sizeof(un.sun_path) - 1);
+	rc = connect(fd, (struct sockaddr *)&un, sizeof(un));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc == 0;
 }
 
 void log_access(const char *line, size_t len)

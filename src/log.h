@@ -47,6 +47,13 @@ void log_role(enum log_role role, unsigned generation);
 /* One line at priority prio; printf's format, with %m for the errno at the call. */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Whether the syslog socket takes a connection now (errno says why not). glibc retries
+ * socket+connect for every message while it does not, so a caller choosing syslog for
+ * a line per request asks first.
+ */
+bool log_syslog_reachable(void);
+
 /* An access-log line to syslog (access_log = "syslog"): no speaker, LOG_INFO. */
 void log_access(const char *line, size_t len);
 

@@ -216,7 +216,8 @@ static void reload(struct master *m, bool reopen_only)
 	struct listen_set next = {0};
 	int access_fd;
 
-	if (reopen_only && m->access_fd < 0) {
+	/* stdout, stderr and syslog's fallback to stderr have nothing to reopen either. */
+	if (reopen_only && m->conf->access_log[0] != '/') {
 		log_msg(LOG_NOTICE, "SIGUSR1: access_log is not a file; nothing to reopen");
 		publish_verdict(m, NULL);
 		return;

@@ -23,7 +23,8 @@
 #include "log.h"
 #include "scoreboard.h"
 
-_Static_assert(sizeof(struct sb_slot) == 128, "a slot is two whole cache lines");
+_Static_assert(sizeof(struct sb_slot) % 64 == 0, "a slot is whole cache lines");
+_Static_assert(offsetof(struct sb_slot, counts) == 128, "a slot's own fields: two lines");
 
 #define FOLD_DONE (UINT64_C(1) << 32)
 #define READ_TRIES 16
@@ -104,6 +105,16 @@ static void fold(uint64_t *total, uint64_t *counter)
 	__atomic_fetch_add(total, n, __ATOMIC_RELAXED);
 }
 
+static uint64_t *words(struct sb_counts *c)
+{
+	return (uint64_t *)(void *)c;
+}
+
+static const uint64_t *cwords(const struct sb_counts *c)
+{
+	return (const uint64_t *)(const void *)c;
+}
+
 static void slot_free(struct scoreboard *sb, struct sb_slot *s)
 {
 	struct sb_totals *t = &sb->totals;
@@ -113,6 +124,8 @@ static void slot_free(struct scoreboard *sb, struct sb_slot *s)
 	fold(&t->requests, &s->requests);
 	fold(&t->bytes, &s->bytes);
 	fold(&t->refused, &s->refused);
+	for (size_t i = 0; i < SB_NCOUNTS; i++)
+		fold(&words(&t->counts)[i], &words(&s->counts)[i]);
 	__atomic_store_n(&s->active, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->state, SB_FREE, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pid, 0, __ATOMIC_RELEASE);
@@ -159,6 +172,8 @@ static void slot_read(const struct sb_slot *s, struct sb_slot *c)
 	c->refused = __atomic_load_n(&s->refused, __ATOMIC_RELAXED);
 	c->started = __atomic_load_n(&s->started, __ATOMIC_RELAXED);
 	copy_text(c->request, s->request, sizeof(c->request));
+	for (size_t i = 0; i < SB_NCOUNTS; i++)
+		words(&c->counts)[i] = __atomic_load_n(&cwords(&s->counts)[i], __ATOMIC_RELAXED);
 }
 
 static void add_slot(struct sb_summary *m, const struct sb_slot *c)
@@ -177,6 +192,10 @@ static void add_slot(struct sb_summary *m, const struct sb_slot *c)
 	m->requests += c->requests;
 	m->bytes += c->bytes;
 	m->refused += c->refused;
+	unsigned st = finishing ? SB_GRACEFUL : c->state == SB_FREE ? SB_IDLE : c->state;
+	m->states[st < SB_NSTATES ? st : SB_IDLE]++;
+	for (size_t i = 0; i < SB_NCOUNTS; i++)
+		words(&m->counts)[i] += cwords(&c->counts)[i];
 }
 
 /* Sums the totals and n slots, copying them into copies when not NULL. */
@@ -197,6 +216,10 @@ static void read_board(const struct scoreboard *sb, unsigned n, struct sb_summar
 		m->requests = __atomic_load_n(&t->requests, __ATOMIC_RELAXED);
 		m->bytes = __atomic_load_n(&t->bytes, __ATOMIC_RELAXED);
 		m->refused = __atomic_load_n(&t->refused, __ATOMIC_RELAXED);
+		m->reload_failures = __atomic_load_n(&t->refusals, __ATOMIC_RELAXED);
+		for (size_t i = 0; i < SB_NCOUNTS; i++)
+			words(&m->counts)[i] = __atomic_load_n(&cwords(&t->counts)[i],
+							       __ATOMIC_RELAXED);
 		m->saturated = __atomic_load_n(&t->saturated, __ATOMIC_RELAXED) != 0;
 		m->saturated_since = __atomic_load_n(&t->saturated_since, __ATOMIC_RELAXED);
 		m->saturations = __atomic_load_n(&t->saturations, __ATOMIC_RELAXED);

@@ -4,7 +4,8 @@
  * per worker (a process, or a thread in threaded MPMs) and the server's totals. Slots hold
  * no pointers, so every process reads them alike. A worker claims a free slot (a CAS on its
  * pid), and only it writes there (relaxed atomics: readers want recent numbers, not a
- * consistent snapshot). Freeing a slot, by its worker or by the process that reaps a dead
+ * consistent snapshot; with one writer an add is a load and a store, no locked
+ * instruction, and a slot's lines are its worker's own). Freeing a slot, by its worker or by the process that reaps a dead
  * one, folds its counters into the totals, so totals outlive workers: a server total is the
  * folded counters plus the live slots'. The mapping is a memfd the master keeps open, so
  * `minihttpd -S` can map it read-only from outside through /proc/PID/fd.
@@ -34,10 +35,32 @@ enum sb_state {
 
 #define SB_MEMFD_NAME "minihttpd-scoreboard"
 #define SB_MAGIC 0x5342484dU	/* "MHBS" */
-#define SB_LAYOUT 5		/* changes with any change of the structs below */
-#define SB_REQUEST_MAX 64	/* keeps a slot at two cache lines */
+#define SB_LAYOUT 6		/* changes with any change of the structs below */
+#define SB_REQUEST_MAX 64	/* keeps a slot's own fields at two cache lines */
 #define SB_WHAT_MAX 96
 #define SB_VERDICT_MAX 512
+
+/*
+ * The metrics' counters (metrics.c gives them their meaning and renders them): responses
+ * by status class and method, by code, and their durations, a histogram of fixed buckets
+ * counted per bucket (the renderer makes them cumulative). Kept per slot and folded into
+ * the totals like the other counters, so a request costs no shared cache line.
+ */
+#define SB_CLASSES 5		/* 1xx..5xx */
+#define SB_METHODS 4		/* GET, HEAD, POST, other */
+#define SB_CODES 20		/* the common codes and "other" (metrics.c) */
+#define SB_BUCKETS 10		/* the last one is +Inf */
+
+struct sb_counts {
+	uint64_t requests[SB_CLASSES][SB_METHODS];
+	uint64_t bytes[SB_CLASSES][SB_METHODS];	/* sent, response heads included */
+	uint64_t codes[SB_CODES];
+	uint64_t duration[SB_BUCKETS];
+	uint64_t duration_us;			/* their sum */
+	uint64_t proxy_refused;			/* connections refused for their PROXY header */
+};
+
+#define SB_NCOUNTS (sizeof(struct sb_counts) / sizeof(uint64_t))
 
 /* A slot is cache-line aligned so that workers counting on their slots never share a line. */
 struct sb_slot {
@@ -53,6 +76,7 @@ struct sb_slot {
 	uint64_t refused;	/* connections refused: max_connections_per_client */
 	int64_t started;	/* CLOCK_REALTIME seconds the slot was claimed */
 	char request[SB_REQUEST_MAX];	/* current or last request line, truncated */
+	struct sb_counts counts;
 };
 
 struct sb_totals {
@@ -67,6 +91,7 @@ struct sb_totals {
 	uint32_t stopping;
 	/* Counters of freed slots. */
 	uint64_t conns, requests, bytes, refused;
+	struct sb_counts counts;
 	/* Frees: in progress in the low half, done in the high half (see sb_summarize). */
 	uint64_t folding;
 	/*
@@ -110,9 +135,22 @@ static inline void sb_set_state(struct sb_slot *s, enum sb_state st)
 		__atomic_store_n(&s->state, (uint8_t)st, __ATOMIC_RELAXED);
 }
 
+/* Adds to a counter of the caller's own slot: only its owner writes there. */
 static inline void sb_add(uint64_t *counter, uint64_t n)
 {
-	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+/*
+ * A connection refused for its PROXY protocol header (missing, malformed or too slow):
+ * the engine's PROXY reader counts each one here, on the slot of the worker that refused
+ * it (NULL, a worker without a slot: not counted, as any of its counts).
+ */
+static inline void sb_count_proxy_refused(struct sb_slot *s)
+{
+	if (s)
+		sb_add(&s->counts.proxy_refused, 1);
 }
 
 /* The server's numbers now: what STATUS= and the status page headline. */
@@ -120,6 +158,7 @@ struct sb_summary {
 	int64_t started;
 	unsigned generation;	/* serving (or starting: the newest with a worker) */
 	uint64_t reloads;
+	uint64_t reload_failures;	/* SIGHUP or SIGUSR1 refused: the old config serves on */
 	uint64_t accepts;	/* connections accepted, ever */
 	uint64_t requests;
 	uint64_t bytes;
@@ -133,6 +172,9 @@ struct sb_summary {
 	int64_t saturated_since;
 	uint64_t saturations;
 	char saturated_what[SB_WHAT_MAX];
+	/* Claimed slots by state; an older generation's or a draining one's are SB_GRACEFUL. */
+	unsigned states[SB_NSTATES];
+	struct sb_counts counts;
 };
 
 /* Reads sb without allocating (the master calls it every second). */

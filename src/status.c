@@ -316,8 +316,7 @@ static int refresh_secs(const struct http_str *q)
 	return secs >= 1 && secs <= 3600 ? secs : 0;
 }
 
-/* An unlinked in-memory file holding buf, or -1. */
-static int body_fd(const char *buf, size_t len)
+int status_body(struct http_reply *r, const char *buf, size_t len)
 {
 	int fd = memfd_create("minihttpd-status", MFD_CLOEXEC);
 	size_t off = 0;
@@ -334,7 +333,10 @@ static int body_fd(const char *buf, size_t len)
 		}
 		off += (size_t)n;
 	}
-	return fd;
+	r->fd = fd;
+	r->off = 0;
+	r->len = (off_t)len;
+	return 0;
 }
 
 bool status_serve(const struct config *conf, struct sb_slot *slot,
@@ -347,7 +349,7 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int fd = -1;
+	int rc = -1;
 
 	if (!conf->status_path_len || req->path.len != conf->status_path_len ||
 	    memcmp(req->path.p, conf->status_path, req->path.len) != 0)
@@ -371,13 +373,13 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	};
 	f = open_memstream(&buf, &len);
 	if (f) {
-		int rc = status_render(f, &v, form);
-		if (fclose(f) == 0 && rc == 0)
-			fd = body_fd(buf, len);
+		rc = status_render(f, &v, form);
+		if (fclose(f) != 0 || rc < 0 || status_body(r, buf, len) < 0)
+			rc = -1;
 	}
 	free(buf);
 	sb_snapshot_free(&snap);
-	if (fd < 0) {
+	if (rc < 0) {
 		log_msg(LOG_ERR, "status page %s: cannot render: %m", conf->status_path);
 		reply_error(r, 500);
 		return true;
@@ -388,8 +390,5 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 	int secs = refresh_secs(&req->query);
 	if (secs)
 		reply_header(r, "Refresh: %d", secs);
-	r->fd = fd;
-	r->off = 0;
-	r->len = (off_t)len;
 	return true;
 }

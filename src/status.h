@@ -41,4 +41,7 @@ bool status_serve(const struct config *conf, struct sb_slot *slot,
 		  const struct http_request *req, const struct sockaddr *peer,
 		  struct http_reply *r);
 
+/* Makes buf r's body, copied into an unlinked in-memory file (metrics.c's too); -1. */
+int status_body(struct http_reply *r, const char *buf, size_t len);
+
 #endif

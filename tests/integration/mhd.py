@@ -315,9 +315,11 @@ class Server:
         if foreground:
             args.insert(1, "-F")
         err = open(self.log, "wb")
+        out = open(os.path.join(self.dir, "stdout.log"), "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=err,
+                                     stdout=out, stderr=err,
                                      preexec_fn=preexec)
+        out.close()
         if foreground:
             self.pid = self.proc.pid
             up = wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),

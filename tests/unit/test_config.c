@@ -138,9 +138,12 @@ static void test_errors(void)
 	expect_error("document_root = \"htdocs\"\nsyslog_facility = \"kern\"\n", "bad syslog_facility",
 		     "%s:2: syslog_facility: \"kern\" is not one of daemon, user, local0, local1, "
 		     "local2, local3, local4, local5, local6, local7", file);
-	expect_error("document_root = \"htdocs\"\naccess_log_format = \"json\"\n",
+	expect_error("document_root = \"htdocs\"\naccess_log_format = \"%h %Z\"\n",
 		     "bad access_log_format",
-		     "%s:2: access_log_format: \"json\" is not one of common, combined", file);
+		     "%s:2: access_log_format: unknown directive %%Z at column 4", file);
+	expect_error("document_root = \"htdocs\"\naccess_log_buffer = 100\n",
+		     "bad access_log_buffer",
+		     "%s:2: access_log_buffer: \"100\" is not 0 or a size from 8k to 16m", file);
 	expect_error("document_root = \"htdocs\"\n\nhidden_files = \"hide\"\n", "bad hidden_files",
 		     "%s:3: hidden_files: \"hide\" is not one of deny, allow", file);
 	expect_error("document_root = \"htdocs\"\nhidden_files = \"Allow\"\n",
@@ -276,7 +279,7 @@ static void test_valid(void)
 	is_int(conf->listen[1].ss.ss_family, AF_INET6, "second is IPv6");
 	is_int(conf->nindex, 2, "two index names");
 	is_str(conf->index[1], "default.html", "index order kept");
-	is_int(conf->access_log_format, LOG_FORMAT_COMMON, "access_log_format common");
+	is_int(conf->access_log_format.nops, 13, "access_log_format common, compiled");
 	is_int(conf->file_cache, FILE_CACHE_OFF, "file_cache off");
 	is_int(conf->header_timeout, 7, "header_timeout");
 	is_int(conf->keepalive_timeout, 5, "keepalive_timeout default");

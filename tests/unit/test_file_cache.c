@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -142,6 +143,32 @@ int main(void)
 	ok(file_cache_get(root_fd, "b.txt", &st) == NULL, "a second old: a miss, to re-resolve");
 	ok(offer("b.txt") == b && cached("b.txt", "bravo\n"),
 	   "re-resolved to the same file: trusted again without re-reading");
+
+	/*
+	 * Another process's change, as a server sees one: the writer exits, this thread makes
+	 * one unrelated system call (as it would reading the request), and the lookup
+	 * misses, with nothing read from the inotify queue before. Then a hit with nothing
+	 * changed leaves the flag alone: no system call.
+	 */
+	offer("b.txt");
+	ok(cached("b.txt", "bravo\n"), "cached, before another process writes it");
+	pid_t pid = fork();
+	if (pid == 0) {
+		write_file("b.txt", "BRAVO\n");
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	ok(!file_cache_get(root_fd, "b.txt", &st),
+	   "changed by another process: the next lookup misses");
+	ok(offer("b.txt") && cached("b.txt", "BRAVO\n"), "  and the new bytes are cached");
+	if (cache->changed) {
+		ok(!ready_flag_fired(cache->changed), "io_uring: the flag was rearmed");
+		ok(cached("b.txt", "BRAVO\n") && !ready_flag_fired(cache->changed),
+		   "io_uring: a hit with nothing changed finds the flag down");
+	} else {
+		ok(1, "io_uring: the flag was rearmed # SKIP io_uring unavailable here");
+		ok(1, "io_uring: a hit with nothing changed # SKIP io_uring unavailable here");
+	}
 
 	file_cache_free();
 	ok(file_cache_get(root_fd, "b.txt", &st) == NULL, "freed: off again");
