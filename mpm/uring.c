@@ -8,7 +8,8 @@
  *
  * Accept: a multishot accept per listener (io_uring arms it exclusively, as
  * EPOLLEXCLUSIVE: one process per connection). Within ACCEPT_BURST of max_connections it
- * becomes one accept at a time, so the limit holds exactly; full, short of descriptors
+ * becomes one accept at a time, so that only a burst larger than the room left, arriving
+ * while the room was above ACCEPT_BURST, can pass the limit; full, short of descriptors
  * or stopping, it is cancelled. What completed before the cancel is served.
  *
  * Receive: one receive per connection, started only when the engine asks to read, into
