@@ -7,8 +7,10 @@
  * new connection wakes one process, not all. Listeners stay level-triggered in both
  * trigger modes: an accept burst is bounded for fairness and must not strand the rest.
  * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
- * process is full, short of descriptors, or stopping. With TCP_DEFER_ACCEPT a connection
- * is accepted with its request already there: one wakeup per connection, not two.
+ * process is full, short of descriptors, over its share of the generation's connections
+ * (EPOLLEXCLUSIVE favours the first waiter: worker_over_share()), or stopping. With
+ * TCP_DEFER_ACCEPT a connection is accepted with its request already there: one wakeup
+ * per connection, not two.
  * backend = poll | select (event_backend.h) swap epoll out, to compare the three:
  * level-triggered only, and with no EPOLLEXCLUSIVE every process wakes for a connection.
  *
@@ -67,8 +69,11 @@ struct loop {
 	struct worker *w;
 	struct conn_queue q;
 	long nconns;
+	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int64_t fd_pause_until;
 	bool accepting;		/* listeners are in the epoll set */
+	bool over_share;	/* not accepting for balance (worker_over_share()) */
+	int64_t share_recheck;	/* meanwhile: when to take what waits in the queue anyway */
 	bool stopping;
 	bool full_logged;
 };
@@ -142,7 +147,12 @@ static void update_accepting(struct loop *l, int64_t now)
 		l->full_logged = false;
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
-	set_accepting(l, !l->stopping && !full && !l->fd_pause_until);
+	l->over_share = worker_over_share(l->w);
+	if (!l->over_share)
+		l->share_recheck = 0;
+	else if (!l->share_recheck)
+		l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
+	set_accepting(l, !l->stopping && !full && !l->fd_pause_until && !l->over_share);
 }
 
 static void drop(struct loop *l, struct evc *e)
@@ -201,6 +211,7 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 	*e = (struct evc){ .src = { SRC_CONN, fd } };
 	conn_qlink_init(&e->link, c);
 	conn_set_write_budget(c, WRITE_BUDGET);
+	conn_set_waited(c, l->deferral_ms);
 	l->nconns++;
 	/* The request usually came with the handshake: read it now, not after a wait. */
 	w = conn_run(c);
@@ -299,6 +310,21 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 	}
 }
 
+/*
+ * A loop over its share has left the listeners, but a connection queued before it did
+ * woke only this process: balance may delay a connection WORKER_SHARE_RECHECK_MS, never
+ * strand it. Whatever waits in the queue then is taken here (as when some process is
+ * not keeping up: then this one helps).
+ */
+static void take_waiting(struct loop *l, int64_t now)
+{
+	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
+		return;
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		accept_burst(l, l->lsn[i].fd, ACCEPT_BURST, now);
+	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
+}
+
 static int serve(struct loop *l, int stop_fd)
 {
 	struct epoll_event evs[MAX_EVENTS];
@@ -321,9 +347,11 @@ static int serve(struct loop *l, int stop_fd)
 		if (l->stopping && l->nconns == 0)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
-		int n = evb_wait(l->ep, evs, MAX_EVENTS,
-				 conn_queue_timeout(&l->q, now, l->fd_pause_until ?
-						    l->fd_pause_until : INT64_MAX), &open_mask);
+		int64_t other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
+		if (l->share_recheck && l->share_recheck < other)
+			other = l->share_recheck;
+		int n = evb_wait(l->ep, evs, MAX_EVENTS, conn_queue_timeout(&l->q, now, other),
+				 &open_mask);
 		now = clock_coarse_ms();
 		if (n < 0) {
 			if (errno != EINTR) {
@@ -335,6 +363,7 @@ static int serve(struct loop *l, int stop_fd)
 			continue;
 		}
 		dispatch(l, evs, n, now);
+		take_waiting(l, now);
 		/* One more turn for each connection that was waiting for one. */
 		conn_queue_run(&l->q, drive_link, l);
 	}
@@ -349,6 +378,8 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		.ec = env->mpm_conf,
 		.lsn = lsn,
 		.w = worker_begin(env, stop_fd),
+		.deferral_ms = mpm_deferral_ms(((const struct event_conf *)env->mpm_conf)->
+						  defer_accept),
 	};
 	int rc;
 

@@ -15,10 +15,10 @@
  *
  * When the realtime queue is full (RLIMIT_SIGPENDING) the kernel sends a plain SIGIO
  * instead and the event is lost: the loop then discards the queued signals and polls every
- * descriptor once, as Kerrisk prescribes. Once a second it expires timeouts by
- * scanning the connections, and tries the listeners even without a signal. The scan
- * needs nothing per event, and by_fd is kept anyway (si_fd, resync): conn_queue.c's
- * FIFOs would add work to every event to save a pass a second.
+ * descriptor once, as Kerrisk prescribes. Once a second it tries the listeners even
+ * without a signal. Timeouts are the core's FIFOs (conn_queue.c), waited for to the
+ * millisecond: a scan once a second closed a silent connection up to a second after
+ * its header_timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +42,7 @@ struct sigio_conf {
 struct entry {
 	int fd;				/* conn_fd() is -1 once the engine closed it */
 	enum conn_want want;
+	struct conn_qlink link;
 };
 
 struct loop {
@@ -53,6 +54,7 @@ struct loop {
 	struct conn **by_fd;
 	int cap, top;			/* by_fd's size; highest fd used + 1 */
 	unsigned nconns;
+	struct conn_queue q;
 	bool stopping;
 	bool accept_again;		/* below max_connections again: accept without a signal */
 	int64_t accept_retry;		/* short of descriptors: accepting paused until; 0 */
@@ -127,6 +129,7 @@ static void forget(struct loop *l, struct conn *c)
 	struct entry *e = conn_extra(c);
 
 	l->by_fd[e->fd] = NULL;
+	conn_queue_remove(&l->q, &e->link);
 	conn_free(c);
 	if (l->nconns-- == l->max)
 		l->accept_again = true;
@@ -139,6 +142,13 @@ static void drive(struct loop *l, struct conn *c)
 	e->want = conn_run(c);
 	if (e->want == CONN_DONE)
 		forget(l, c);
+	else
+		conn_queue_retime(&l->q, &e->link);
+}
+
+static void forget_link(struct conn_qlink *k, void *l)
+{
+	forget(l, k->conn);
 }
 
 static bool track(struct loop *l, int fd, struct conn *c)
@@ -186,6 +196,7 @@ static void accept_from(struct loop *l, int lfd)
 		}
 		struct entry *e = conn_extra(c);
 		e->fd = fd;
+		conn_qlink_init(&e->link, c);
 		/* Bytes that came before O_ASYNC was set raised no signal: run now. */
 		drive(l, c);
 	}
@@ -204,9 +215,7 @@ static void begin_stop(struct loop *l)
 		return;
 	l->stopping = true;
 	worker_drain(l->w);
-	for (int fd = 0; fd < l->top; fd++)
-		if (l->by_fd[fd])
-			conn_drain(l->by_fd[fd]);
+	conn_queue_drain(&l->q);
 }
 
 /* One readiness event: band is si_band, the poll bits of what happened. */
@@ -310,19 +319,10 @@ static void check_owner(struct loop *l)
 
 static void tick(struct loop *l)
 {
-	int64_t now = clock_coarse_ms();
-
 	if (l->lost)
 		resync(l);
 	if (pool_child_stopping(l->stop_fd))
 		begin_stop(l);
-	for (int fd = 0; fd < l->top; fd++) {
-		struct conn *c = l->by_fd[fd];
-		if (c && conn_deadline(c) <= now) {
-			conn_expire(c);
-			forget(l, c);
-		}
-	}
 	if (!l->stopping) {
 		check_owner(l);
 		accept_all(l);
@@ -371,7 +371,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		int64_t now = clock_coarse_ms(), until = next_tick;
 		if (l.accept_retry && l.accept_retry < until)
 			until = l.accept_retry;
-		int64_t left = until > now ? until - now : 0;
+		int left = conn_queue_timeout(&l.q, now, until);
 		struct timespec ts = { left / 1000, (long)(left % 1000) * 1000000 };
 		siginfo_t si;
 		int sig = sigtimedwait(&wait_set, &si, &ts);
@@ -382,6 +382,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		else if (sig == SIGTERM)
 			begin_stop(&l);
 		now = clock_coarse_ms();
+		conn_queue_expire(&l.q, now, forget_link, &l);
 		if (l.accept_retry && now >= l.accept_retry) {
 			l.accept_retry = 0;
 			l.accept_again = true;

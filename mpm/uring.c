@@ -106,6 +106,7 @@ struct loop {
 	unsigned npipes, single;
 	long nconns;
 	int64_t fd_pause_until;
+	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int stop_fd, cache_fd;
 	bool stopping;
 	bool full_logged;
@@ -540,6 +541,7 @@ static void add_conn(struct loop *l, int fd)
 	*u = (struct urc){ .pipe = { -1, -1 } };
 	conn_qlink_init(&u->link, c);
 	conn_set_completion(c);
+	conn_set_waited(c, l->deferral_ms);
 	l->nconns++;
 	drive(l, u);
 	maybe_free(l, u);
@@ -764,6 +766,8 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		.lsn = lsn,
 		.w = worker_begin(env, stop_fd),
 		.stop_fd = stop_fd,
+		.deferral_ms = mpm_deferral_ms(((const struct uring_conf *)env->mpm_conf)->
+					       defer_accept),
 	};
 	int rc;
 	char buf[96];

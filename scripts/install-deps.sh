@@ -35,7 +35,7 @@ if [ -d /run/systemd/system ]; then
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libconfuse-dev libsystemd-dev libcap-dev liburing-dev \
+	libconfuse-dev libsystemd-dev libcap-dev libcrypt-dev liburing-dev \
 	python3 curl mandoc ca-certificates \
 	clang libclang-rt-14-dev valgrind \
 	debhelper dpkg-dev fakeroot lintian >/dev/null

@@ -27,6 +27,18 @@ static inline int64_t clock_coarse_ms(void)
 }
 
 /*
+ * The coarse reading lags the precise one by up to a tick (10 ms at HZ=100, the coarsest
+ * Linux is built with), so "coarse now + ms" could pass that tick early: a deadline that
+ * a client may count on (header_timeout) adds it, and is never early by either clock.
+ */
+#define CLOCK_COARSE_TICK_MS 10
+
+static inline int64_t clock_coarse_deadline(int64_t ms)
+{
+	return clock_coarse_ms() + ms + CLOCK_COARSE_TICK_MS;
+}
+
+/*
  * Microseconds, precise: for systemd's MONOTONIC_USEC= (sd_notify(3)), which systemd
  * compares with its own reading taken when it sent SIGHUP, where a reading cut to
  * milliseconds could come out earlier than that; and for request durations (two readings

@@ -320,6 +320,22 @@ static int check_status_allow(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
+/* The content options' checks take one value as a string (content_policy.h). */
+static int check_error_page(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_error_page(cfg, opt->name, *(const char **)value);
+}
+
+static int check_realm(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_realm(cfg, opt->name, *(const char **)value);
+}
+
+static int check_auth_file(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	return content_check_auth_file(cfg, opt->name, *(const char **)value);
+}
+
 /* The mpm check needs the scanned set; set once per parse attempt. */
 static const struct mpm_set *scanned;
 static const char *scanned_dir;
@@ -382,7 +398,8 @@ static int check_mpm(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	CFG_BOOL("health_log", cfg_false, CFGF_NONE), \
 	CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE), \
 	CFG_STR("client_address_header", "x-forwarded-for", CFGF_NONE), \
-	CFG_STR("metrics_path", "", CFGF_NONE)
+	CFG_STR("metrics_path", "", CFGF_NONE), \
+	CONTENT_OPTS
 
 static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] = {
 	{"listen", check_listen},
@@ -415,6 +432,9 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"trusted_proxies", check_status_allow},
 	{"client_address_header", check_client_header},
 	{"metrics_path", check_status_path},
+	{"error_page", check_error_page},
+	{"auth_basic", check_realm},
+	{"auth_basic_file", check_auth_file},
 };
 
 /*
@@ -745,6 +765,10 @@ static int convert(cfg_t *cfg, struct config *conf)
 					     CLIENT_HEADER_XFF;
 	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
 	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
+	int realm_line = line_of("auth_basic"), file_line = line_of("auth_basic_file");
+	if (content_policy_load(cfg, conf->file, realm_line > file_line ? realm_line : file_line,
+				&conf->content, errbuf, errcap) < 0)
+		return -1;
 	if (conf->max_header_size < conf->max_request_line) {
 		/* At the later of the two: the one the reader changed last. */
 		int a = line_of("max_header_size"), b = line_of("max_request_line");
@@ -893,5 +917,6 @@ void config_free(struct config *conf)
 	free(conf->health_path);
 	free(conf->trusted_proxies);
 	free(conf->metrics_path);
+	content_policy_free(&conf->content);
 	free(conf);
 }

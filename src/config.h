@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "content_policy.h"
 #include "log_format.h"
 
 struct addr_net;
@@ -80,6 +81,8 @@ struct config {
 	long long max_body_size;	/* request body the server reads to discard */
 	unsigned max_workers;		/* scoreboard slots; fixed at start */
 	unsigned max_connections_per_client;	/* per client address in a generation; 0: no limit */
+
+	struct content_policy content;	/* the default server's (content_policy.h) */
 
 	char *status_path;		/* the status page, "" when off */
 	size_t status_path_len;		/* 0 when off: the engine compares it first */

@@ -109,3 +109,24 @@ int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_stor
 		}
 	}
 }
+
+/*
+ * TCP_DEFER_ACCEPT drops the handshake's bare ACK and resends the SYN-ACK on its
+ * retransmission timer (1 s, doubling, at most 120 s) until secs are covered; the ACK of
+ * that last one hands the connection over. So a connection accepted before it sent
+ * anything has been connected this long, which its header_timeout counts. (Only those
+ * that queued before the first generation set the option, at start, were not held:
+ * they may be closed that much early.)
+ */
+uint32_t mpm_deferral_ms(long secs)
+{
+	long timeout = 1, period = 1;
+
+	if (secs <= 0)
+		return 0;
+	for (int retrans = 1; secs > period && retrans < 255; retrans++) {
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return (uint32_t)period * 1000;
+}

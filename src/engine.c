@@ -104,6 +104,21 @@ void worker_notify(struct worker *w)
 	file_cache_notify();
 }
 
+bool worker_over_share(const struct worker *w)
+{
+	uint64_t conns;
+	unsigned workers;
+
+	if (!w->slot)
+		return false;
+	sb_generation_load(sb_of(w->slot), w->env->generation, &conns, &workers);
+	if (workers < 2)
+		return false;
+	uint64_t share = conns / workers;
+	return __atomic_load_n(&w->slot->active, __ATOMIC_RELAXED) >
+	       share + share / 8 + WORKER_SHARE_SLACK;
+}
+
 void worker_drain(struct worker *w)
 {
 	w->draining = true;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -24,8 +25,10 @@
 
 #include "access_log.h"
 #include "addr.h"
+#include "auth_basic.h"
 #include "clock.h"
 #include "engine.h"
+#include "error_pages.h"
 #include "file_cache.h"
 #include "forwarded.h"
 #include "http_conn.h"
@@ -40,6 +43,8 @@
 #define REFUSAL_LOG_MS 10000
 #define DRAIN_GRACE_MS 1000
 #define IO_CACHE_MAX 64
+/* Bytes of buffers a thread frees past its cache before it returns them to the system. */
+#define IO_TRIM_BYTES (2 << 20)
 /* Input room past max_header_size, so a body can follow a head that fills the limit. */
 #define IN_SLACK 1024
 
@@ -93,7 +98,7 @@ struct conn {
 	uint8_t state;
 	uint8_t timer;
 	bool draining;
-	bool drained;		/* the last read came back short: the socket was empty */
+	bool drained;		/* a read of this conn_run() came back short: the socket was empty */
 	bool counted;		/* in ctx->climit: released when the connection ends */
 	bool refused;		/* over max_connections_per_client: closed without lingering */
 	bool completion;	/* the driver does the socket I/O (conn_set_completion) */
@@ -103,6 +108,7 @@ struct conn {
 	const char *rx;		/* completion: received bytes not yet consumed */
 	size_t rx_len;
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
+	uint32_t waited;	/* ms connected before accept(), counted until a first byte */
 	union conn_addr peer;	/* the socket's */
 	union conn_addr client;	/* the PROXY header's source, else the peer */
 	_Alignas(16) unsigned char extra[];
@@ -110,22 +116,28 @@ struct conn {
 
 static __thread struct conn_io *io_cache;
 static __thread unsigned io_cached;
+static __thread size_t io_untrimmed;
 
 static size_t in_cap(const struct conn_ctx *ctx)
 {
 	return ctx->conf->max_header_size;
 }
 
+static size_t io_size(const struct conn_ctx *ctx)
+{
+	return sizeof(struct conn_io) + in_cap(ctx) + IN_SLACK +
+	       ctx->limits.max_fields * sizeof(struct http_field) + 16;
+}
+
 static struct conn_io *io_get(const struct conn_ctx *ctx)
 {
 	struct conn_io *io = io_cache;
-	size_t nf = ctx->limits.max_fields;
 
 	if (io) {
 		io_cache = io->next_free;
 		io_cached--;
 	} else {
-		io = malloc(sizeof(*io) + in_cap(ctx) + IN_SLACK + nf * sizeof(struct http_field) + 16);
+		io = malloc(io_size(ctx));
 		if (!io)
 			return NULL;
 	}
@@ -155,6 +167,16 @@ static void io_put(struct conn *c)
 		close(io->reply.fd);
 	if (io_cached >= IO_CACHE_MAX) {
 		free(io);
+		/*
+		 * Connections that held a head each (a burst, a flood of slow heads) leave free
+		 * memory that malloc keeps below any block still in use: past a bound it goes
+		 * back to the system, so that what a process keeps after them is bounded.
+		 */
+		io_untrimmed += io_size(c->ctx);
+		if (io_untrimmed >= IO_TRIM_BYTES) {
+			io_untrimmed = 0;
+			malloc_trim(0);
+		}
 		return;
 	}
 	io->next_free = io_cache;
@@ -194,12 +216,13 @@ static void set_timer(struct conn *c, enum conn_timer t)
 	case CONN_T_HEADER: ms = conf->header_timeout * 1000LL; break;
 	case CONN_T_KEEPALIVE: ms = conf->keepalive_timeout * 1000LL; break;
 	case CONN_T_SEND: ms = conf->send_timeout * 1000LL; break;
+	case CONN_T_FIRST: ms = conf->header_timeout * 1000LL - c->waited; break;
 	default: ms = LINGER_MS; break;
 	}
 	if (c->draining && t == CONN_T_KEEPALIVE && ms > DRAIN_GRACE_MS)
 		ms = DRAIN_GRACE_MS;
 	c->timer = (uint8_t)t;
-	c->deadline = clock_coarse_ms() + ms;
+	c->deadline = clock_coarse_deadline(ms > 0 ? ms : 0);
 }
 
 int conn_ctx_init(struct conn_ctx *ctx, const struct config *conf, int access_fd,
@@ -409,6 +432,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 	c->draining = false;
 	c->drained = false;
 	c->write_budget = 0;
+	c->waited = 0;
 	c->counted = false;
 	c->refused = false;
 	c->completion = false;
@@ -426,7 +450,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		c->state = S_PROXY;
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	set_timer(c, CONN_T_HEADER);
+	set_timer(c, CONN_T_FIRST);
 	if (slot) {
 		sb_add(&slot->conns, 1);
 		__atomic_fetch_add(&slot->active, 1, __ATOMIC_RELAXED);
@@ -445,6 +469,13 @@ void *conn_extra(struct conn *c)
 void conn_set_write_budget(struct conn *c, uint32_t bytes)
 {
 	c->write_budget = bytes;
+}
+
+void conn_set_waited(struct conn *c, uint32_t ms)
+{
+	c->waited = ms;
+	if (c->timer == CONN_T_FIRST)
+		set_timer(c, CONN_T_FIRST);
 }
 
 int conn_fd(const struct conn *c)
@@ -484,7 +515,7 @@ size_t conn_unread(const struct conn *c)
 	return c->rx_len;
 }
 
-static bool closes_at_once(const struct conn *c);
+static bool closes_at_once(struct conn *c);
 static enum conn_want closed(struct conn *c);
 
 bool conn_output(struct conn *c, struct conn_output *out)
@@ -623,25 +654,46 @@ static void health(struct conn *c, struct http_reply *r)
 	r->len = (off_t)strlen(r->body);
 }
 
-static void respond(struct conn *c)
+static bool is_health(const struct conn *c, const struct http_request *req)
+{
+	return (req->method == HTTP_GET || req->method == HTTP_HEAD) &&
+	       req->path.len == c->ctx->conf->health_path_len &&
+	       memcmp(req->path.p, c->ctx->conf->health_path, req->path.len) == 0;
+}
+
+/*
+ * The one place that says which content policy (content_policy.h) a request gets: today
+ * always the default server's, the top level of the configuration. Servers and
+ * locations pick theirs here; everything below receives the pointer.
+ */
+static const struct content_policy *policy_for(const struct conn *c, const struct http_request *req)
+{
+	return &c->ctx->conf->content;
+}
+
+/* A 4xx or 5xx answer gets the policy's page for it, if any (never a 304). */
+static void error_page(const struct conn *c, const struct content_policy *pol,
+		       struct http_reply *r)
+{
+	const char *uri = error_pages_find(pol->error_pages, r->status);
+
+	if (uri)
+		static_error_page(&c->ctx->st, uri, r);
+}
+
+/* The answer by method, once the request may have one. */
+static void answer(struct conn *c, const struct content_policy *pol, struct http_reply *r)
 {
 	struct conn_io *io = c->io;
-	struct http_reply *r = &io->reply;
 
-	reply_init(r);
 	switch (io->req.method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
-		if (io->req.path.len == c->ctx->conf->health_path_len &&
-		    memcmp(io->req.path.p, c->ctx->conf->health_path, io->req.path.len) == 0)
-			health(c, r);
-		else if ((io->req.path.len != c->ctx->conf->status_path_len ||
-			  !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)) &&
-			 (io->req.path.len != c->ctx->conf->metrics_path_len ||
-			  !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)))
-			static_serve(&c->ctx->st, &io->req, r);
-		if (io->req.method == HTTP_HEAD)
-			r->no_body = true;
+		if ((io->req.path.len != c->ctx->conf->status_path_len ||
+		     !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)) &&
+		    (io->req.path.len != c->ctx->conf->metrics_path_len ||
+		     !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)))
+			static_serve(&c->ctx->st, pol, &io->req, r);
 		break;
 	case HTTP_OPTIONS:
 		reply_header(r, "Allow: GET, HEAD, OPTIONS");
@@ -656,6 +708,25 @@ static void respond(struct conn *c)
 		reply_error(r, 405);
 		break;
 	}
+}
+
+static void respond(struct conn *c)
+{
+	struct conn_io *io = c->io;
+	struct http_reply *r = &io->reply;
+	const struct content_policy *pol = policy_for(c, &io->req);
+
+	reply_init(r);
+	/* A balancer sends no password, and its 503 must read as the server's own. */
+	if (is_health(c, &io->req)) {
+		health(c, r);
+	} else {
+		if (!pol->auth || auth_basic_check(pol->auth, &io->req, r))
+			answer(c, pol, r);
+		error_page(c, pol, r);
+	}
+	if (io->req.method == HTTP_HEAD)
+		r->no_body = true;
 	build_output(c);
 }
 
@@ -856,8 +927,11 @@ static int step_proxy(struct conn *c)
 		/* The head may follow in the same segment: room for both, as step_head has. */
 		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(ctx) + IN_SLACK - io->in_len);
 		if (n > 0) {
-			if (io->in_len == 0)
+			if (io->in_len == 0) {
+				/* Its first byte: header_timeout from here, as for a head. */
+				set_timer(c, CONN_T_HEADER);
 				sb_set_state(c->w->slot, SB_READ);
+			}
 			io->in_len += (size_t)n;
 			continue;
 		}
@@ -1001,12 +1075,18 @@ static int flush_out(struct conn *c, bool more)
  * section 9.6), so no lingering; the last send is held (MSG_MORE) for close() to send
  * with its FIN in one segment.
  */
-static bool closes_at_once(const struct conn *c)
+static bool closes_at_once(struct conn *c)
 {
 	const struct conn_io *io = c->io;
+	char b;
 
-	return !io->keep_alive && io->have_req && !io->req.keep_alive &&
-	       io->pos == io->in_len && c->drained;
+	if (io->keep_alive || !io->have_req || io->req.keep_alive || io->pos != io->in_len ||
+	    c->rx_len)
+		return false;
+	/* A response of several turns: whether more input came must be looked at now. */
+	if (!c->drained && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+		c->drained = true;
+	return c->drained;
 }
 
 /*
@@ -1157,6 +1237,12 @@ static int step_linger(struct conn *c)
 
 enum conn_want conn_run(struct conn *c)
 {
+	/*
+	 * The driver may have taken an input event since the last run, while this one waited
+	 * to write or for its turn (http_conn.h): an earlier "the socket was empty" no longer
+	 * says that a byte still to read will raise another.
+	 */
+	c->drained = false;
 	for (;;) {
 		int rc;
 

@@ -2,14 +2,24 @@
  * http_conn: the connection engine every MPM drives. One connection is a state machine:
  * read the head -> parse (http_parse) -> discard any request body -> answer (http_static)
  * -> write the head and body -> next request, lingering close, or close. conn_run() does
- * non-blocking I/O until the socket would block and says which readiness it waits for;
- * it only returns CONN_WANT_READ after a read hit EAGAIN or came back short (a TCP read
- * copies all there is, so the socket was empty and any later byte is a new edge) and
- * CONN_WANT_WRITE after a write hit EAGAIN, so edge-triggered callers are correct. A
- * completion-driven caller (conn_set_completion) does the socket I/O for it instead:
- * the same state machine, with bytes received given in and what to send asked out.
+ * non-blocking I/O until the socket would block and says which readiness it waits for.
  * Buffers are held only while a request is in progress: an idle keep-alive connection
  * is one small struct.
+ *
+ * What an edge-triggered or completion driver (an epoll edge, a signal per event, a
+ * completed poll request) may assume, and all it may assume:
+ * - CONN_WANT_READ: a read in this same conn_run() hit EAGAIN or came back short (a TCP
+ *   read copies all there is), so the socket was empty after the driver last took an
+ *   event for it, and any byte arriving since raises a new one.
+ * - CONN_WANT_WRITE: a write in this same conn_run() hit EAGAIN, likewise.
+ * - Nothing the engine learnt of the socket outlives a return: while a connection waits
+ *   to write, or for its turn (CONN_YIELD), the driver may take and drop an input event
+ *   (an edge that came with "writable"), so every conn_run() reads again before it asks
+ *   for input. A driver may thus ignore readiness it did not ask for, as long as it
+ *   runs the connection on the readiness it asked for.
+ * A completion-driven caller (conn_set_completion) does the socket I/O for it instead:
+ * the same state machine, with bytes received given in and what to send asked out
+ * (the contract is at conn_set_completion below).
  */
 #ifndef MINIHTTPD_HTTP_CONN_H
 #define MINIHTTPD_HTTP_CONN_H
@@ -51,6 +61,7 @@ enum conn_timer {
 	CONN_T_KEEPALIVE,	/* keepalive_timeout while idle */
 	CONN_T_SEND,		/* send_timeout without progress */
 	CONN_T_LINGER,		/* lingering close */
+	CONN_T_FIRST,		/* header_timeout less conn_set_waited() until a first byte */
 	CONN_T_COUNT
 };
 
@@ -130,6 +141,15 @@ bool conn_output(struct conn *c, struct conn_output *out);
  * ended early (the file shrank), -errno an error (both close). Call conn_run() next.
  */
 void conn_sent(struct conn *c, ssize_t n);
+
+/*
+ * c was connected ms before it was accepted, and sent nothing meanwhile if it has sent
+ * nothing yet (TCP_DEFER_ACCEPT hands over such a connection only when its deferral
+ * ends): header_timeout counts them until its first byte. Call it before the first
+ * conn_run(), with the same ms for every connection of a loop, so that the FIFO of
+ * CONN_T_FIRST stays sorted.
+ */
+void conn_set_waited(struct conn *c, uint32_t ms);
 
 int64_t conn_deadline(const struct conn *c);
 enum conn_timer conn_timer_kind(const struct conn *c);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "http_response.h"
@@ -39,6 +40,50 @@ int reply_header(struct http_reply *r, const char *fmt, ...)
 	return 0;
 }
 
+/* Where the line at off ends (its CR), in hdr's lines that each end in CRLF. */
+static size_t line_end(const struct http_reply *r, size_t off)
+{
+	const char *cr = memchr(r->hdr + off, '\r', r->hdr_len - off);
+
+	return cr ? (size_t)(cr - r->hdr) : r->hdr_len;
+}
+
+static bool line_is(const struct http_reply *r, size_t off, size_t end, const char *name)
+{
+	size_t n = strlen(name);
+
+	return end - off > n && r->hdr[off + n] == ':' && strncasecmp(r->hdr + off, name, n) == 0;
+}
+
+const char *reply_find_header(const struct http_reply *r, const char *name, size_t *len)
+{
+	for (size_t off = 0, end; off < r->hdr_len; off = end + 2) {
+		end = line_end(r, off);
+		if (line_is(r, off, end, name)) {
+			*len = end - off;
+			return r->hdr + off;
+		}
+	}
+	return NULL;
+}
+
+int reply_remove_header(struct http_reply *r, const char *name)
+{
+	int found = -1;
+
+	for (size_t off = 0, end; off < r->hdr_len;) {
+		end = line_end(r, off);
+		if (!line_is(r, off, end, name)) {
+			off = end + 2;
+			continue;
+		}
+		memmove(r->hdr + off, r->hdr + end + 2, r->hdr_len - end - 2);
+		r->hdr_len -= end + 2 - off;
+		found = 0;
+	}
+	return found;
+}
+
 const char *http_reason(int status)
 {
 	switch (status) {
@@ -49,6 +94,7 @@ const char *http_reason(int status)
 	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";

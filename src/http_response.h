@@ -35,6 +35,15 @@ void reply_init(struct http_reply *r);
 int reply_header(struct http_reply *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The whole line of the first header field named name (case-insensitive), without its
+ * CRLF, and its length; NULL when there is none.
+ */
+const char *reply_find_header(const struct http_reply *r, const char *name, size_t *len);
+
+/* Removes every line of the field named name; -1 when there was none. */
+int reply_remove_header(struct http_reply *r, const char *name);
+
 /* Sets an error status with a short HTML body naming it. Keeps headers already added. */
 void reply_error(struct http_reply *r, int status);
 

@@ -24,6 +24,12 @@
  *    section 14.2 allows, or 416 when none of them is satisfiable.
  *  - A suffix range on an empty file is satisfiable (section 14.1.1) but no 206 can say
  *    "zero bytes", so the whole (empty) representation is sent with 200.
+ *  - Precompressed siblings (FILE.br, FILE.zst, FILE.gz) are other representations of
+ *    FILE, each with its own validators: ETag (with the coding's name appended, since
+ *    two siblings may share a size and a time), conditionals and ranges are the sibling's.
+ *    With the option on, every answer for a regular file says "Vary: Accept-Encoding",
+ *    even when no sibling exists now: one may appear, and a cache must not have kept
+ *    the identity answer for a client that would then get the sibling.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept_encoding.h"
+#include "content_policy.h"
 #include "file_cache.h"
 #include "http_date.h"
 #include "http_static.h"
@@ -401,11 +409,106 @@ static void content_type(const struct static_ctx *ctx, struct http_reply *reply,
 		reply_header(reply, "Content-Type: %s", type);
 }
 
-/* Answers for the open regular file fd (or its cached data); name gives the extension. */
-static void serve_file(const struct static_ctx *ctx, const struct http_request *req,
-		       struct http_reply *reply, int fd, const char *data, const struct stat *st,
+static bool older(const struct stat *a, const struct stat *b)
+{
+	return a->st_mtim.tv_sec < b->st_mtim.tv_sec ||
+	       (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec < b->st_mtim.tv_nsec);
+}
+
+/*
+ * With the client's Accept-Encoding, the sibling of path (plen bytes, room for a suffix
+ * up to cap) to serve in place of *fd, *data and *st: the best coding whose sibling is a
+ * regular file not older than the original. On success the original is closed and
+ * replaced; identity leaves them as they were, reopened if the cache may have dropped
+ * the original's bytes meanwhile. Returns the coding, or -STATUS when the original can no
+ * longer be had.
+ */
+static int pick_sibling(const struct static_ctx *ctx, const struct http_request *req,
+			char *path, size_t plen, size_t cap, int *fd, const char **data,
+			struct stat *st)
+{
+	struct accept_encoding ae;
+	unsigned available = 1u << AE_BR | 1u << AE_ZSTD | 1u << AE_GZIP;
+	bool any = false, tried = false;
+
+	ae_init(&ae);
+	for (unsigned i = 0; i < req->nfields; i++) {
+		const struct http_field *f = &req->fields[i];
+		if (f->name_len != 15 || strncasecmp(f->name, "accept-encoding", 15) != 0)
+			continue;
+		if (any)
+			ae_feed(&ae, ", ", 2);
+		ae_feed(&ae, f->value, f->value_len);
+		any = true;
+	}
+	/* No field: any coding is acceptable (RFC 9110 section 12.5.3), identity the safest. */
+	if (!any || !ae_finish(&ae))
+		return AE_IDENTITY;
+	for (;;) {
+		enum ae_coding c = ae_choose(&ae, available);
+		const char *sfx = ae_suffix(c);
+		size_t sl = strlen(sfx);
+		struct stat vst;
+		const char *vdata;
+		int vfd;
+
+		if (c == AE_IDENTITY || plen + sl + 1 > cap)
+			break;
+		available &= ~(1u << c);
+		tried = true;
+		memcpy(path + plen, sfx, sl + 1);
+		int status = open_stat(ctx, path, &vfd, &vst, &vdata);
+		path[plen] = '\0';
+		if (status)
+			continue;
+		if (!S_ISREG(vst.st_mode) || older(&vst, st)) {
+			if (vfd >= 0)
+				close(vfd);
+			continue;
+		}
+		if (*fd >= 0)
+			close(*fd);
+		*fd = vfd;
+		*data = vdata;
+		*st = vst;
+		return c;
+	}
+	/* A cached original's bytes live until the thread's next file_cache call. */
+	if (tried && *data) {
+		struct stat again;
+		int status = open_stat(ctx, path, fd, &again, data);
+		if (status)
+			return -status;
+		if (!S_ISREG(again.st_mode)) {
+			if (*fd >= 0)
+				close(*fd);
+			return -404;
+		}
+		*st = again;
+	}
+	return AE_IDENTITY;
+}
+
+/*
+ * Answers for the open regular file fd (or its cached data) at path (plen bytes, with
+ * room up to cap for a sibling's suffix); name gives the extension.
+ */
+static void serve_file(const struct static_ctx *ctx, const struct content_policy *pol,
+		       const struct http_request *req, struct http_reply *reply, int fd,
+		       const char *data, struct stat *st, char *path, size_t plen, size_t cap,
 		       const char *name, size_t name_len)
 {
+	int coding = AE_IDENTITY;
+
+	if (pol && pol->precompressed) {
+		reply_header(reply, "Vary: Accept-Encoding");
+		coding = pick_sibling(ctx, req, path, plen, cap, &fd, &data, st);
+		if (coding < 0) {
+			reply_error(reply, -coding);
+			return;
+		}
+	}
+
 	char etag[ETAG_MAX], lm_str[HTTP_DATE_LEN + 1];
 	time_t now = time(NULL);
 	/* Section 8.8.2.1: a modification time in the future is replaced by now. */
@@ -420,6 +523,10 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	else if (ctx->etag == ETAG_INODE_MTIME_SIZE)
 		n = snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx\"",
 			     (unsigned long long)st->st_ino, mtime, (unsigned long long)st->st_size);
+	/* Siblings may share a size and a time (the default ETag has no inode): name it. */
+	if (n > 0 && coding != AE_IDENTITY)
+		n += snprintf(etag + n - 1, sizeof(etag) - (size_t)n + 1, "-%s\"",
+			      ae_name((enum ae_coding)coding)) - 1;
 	etag[n] = '\0';
 	size_t etag_len = (size_t)n;
 	off_t off = 0, len = st->st_size;
@@ -470,6 +577,8 @@ static void serve_file(const struct static_ctx *ctx, const struct http_request *
 	if (etag_len)
 		reply_header(reply, "ETag: %s", etag);
 	reply_header(reply, "Accept-Ranges: bytes");
+	if (coding != AE_IDENTITY)
+		reply_header(reply, "Content-Encoding: %s", ae_name((enum ae_coding)coding));
 	reply->fd = fd;
 	reply->off = off;
 	reply->len = len;
@@ -723,9 +832,9 @@ static void list_directory(const struct static_ctx *ctx, struct http_reply *repl
 }
 
 /* path holds the directory (plen bytes, "" for the root) and has room for a name after it. */
-static void serve_directory(const struct static_ctx *ctx, const struct http_request *req,
-			    struct http_reply *reply, int dfd, char *path, size_t plen,
-			    size_t cap)
+static void serve_directory(const struct static_ctx *ctx, const struct content_policy *pol,
+			    const struct http_request *req, struct http_reply *reply, int dfd,
+			    char *path, size_t plen, size_t cap)
 {
 	for (size_t i = 0; i < ctx->nindex; i++) {
 		const char *idx = ctx->index[i];
@@ -740,20 +849,18 @@ static void serve_directory(const struct static_ctx *ctx, const struct http_requ
 			path[o++] = '/';
 		memcpy(path + o, idx, il + 1);
 		int status = open_stat(ctx, path, &fd, &st, &data);
-		path[plen] = '\0';
-		if (status == 404)
-			continue;
-		if (status) {
-			close(dfd);
-			reply_error(reply, status);
-			return;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
+		if (status == 404 || (status == 0 && !S_ISREG(st.st_mode))) {
+			if (status == 0 && fd >= 0)
+				close(fd);
+			path[plen] = '\0';
 			continue;
 		}
 		close(dfd);
-		serve_file(ctx, req, reply, fd, data, &st, idx, il);
+		if (status) {
+			reply_error(reply, status);
+			return;
+		}
+		serve_file(ctx, pol, req, reply, fd, data, &st, path, o + il, cap, idx, il);
 		return;
 	}
 	if (ctx->directory_listing) {
@@ -776,8 +883,8 @@ bool static_path_hidden(const char *path, size_t len)
 	return false;
 }
 
-static void serve(const struct static_ctx *ctx, const struct http_request *req,
-		  struct http_reply *reply)
+static void serve(const struct static_ctx *ctx, const struct content_policy *pol,
+		  const struct http_request *req, struct http_reply *reply)
 {
 	char path[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
@@ -802,7 +909,7 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (dir) {
-			serve_directory(ctx, req, reply, fd, path, (size_t)n, sizeof(path));
+			serve_directory(ctx, pol, req, reply, fd, path, (size_t)n, sizeof(path));
 			return;
 		}
 		close(fd);
@@ -816,14 +923,48 @@ static void serve(const struct static_ctx *ctx, const struct http_request *req,
 		reply_error(reply, 404);
 		return;
 	}
-	serve_file(ctx, req, reply, fd, data, &st, path, (size_t)n);
+	serve_file(ctx, pol, req, reply, fd, data, &st, path, (size_t)n, sizeof(path), path,
+		   (size_t)n);
 }
 
 /* reply must come from reply_init: headers already added are kept. */
-void static_serve(const struct static_ctx *ctx, const struct http_request *req,
-		  struct http_reply *reply)
+void static_serve(const struct static_ctx *ctx, const struct content_policy *pol,
+		  const struct http_request *req, struct http_reply *reply)
 {
-	serve(ctx, req, reply);
+	serve(ctx, pol, req, reply);
 	if (req->method == HTTP_HEAD)
 		reply->no_body = true;
+}
+
+bool static_error_page(const struct static_ctx *ctx, const char *uri, struct http_reply *reply)
+{
+	struct http_request req = {
+		.method = HTTP_GET,
+		.path = { uri, strlen(uri) },
+		.version = 11,
+	};
+	struct http_reply *page = malloc(sizeof(*page));
+	const char *type;
+	size_t type_len;
+
+	if (!page)
+		return false;
+	reply_init(page);
+	serve(ctx, NULL, &req, page);
+	if (page->status != 200 || !(type = reply_find_header(page, "Content-Type", &type_len)) ||
+	    reply_remove_header(reply, "Content-Type") < 0 ||
+	    reply_header(reply, "%.*s", (int)type_len, type) < 0) {
+		if (page->fd >= 0)
+			close(page->fd);
+		free(page);
+		return false;
+	}
+	if (reply->fd >= 0)
+		close(reply->fd);
+	reply->fd = page->fd;
+	reply->off = page->off;
+	reply->len = page->len;
+	reply->body = page->body;
+	free(page);
+	return true;
 }

@@ -1,7 +1,8 @@
 /*
  * http_static: answers GET and HEAD for files under the document root (RFC 9110 sections
  * 8, 13 and 14): path resolution that never leaves the root, directory redirects and index
- * files, MIME types, validators (Last-Modified, ETag), conditional requests and ranges.
+ * files, MIME types, validators (Last-Modified, ETag), conditional requests and ranges,
+ * precompressed siblings chosen by Accept-Encoding (section 12.5.3), error pages.
  * It opens files but does no socket I/O: the engine sends what the reply names.
  */
 #ifndef MINIHTTPD_HTTP_STATIC_H
@@ -45,11 +46,22 @@ ssize_t static_path_clean(const char *path, size_t len, char *out, size_t cap, b
  */
 bool static_path_hidden(const char *path, size_t len);
 
+struct content_policy;
+
 /*
  * Fills reply for a GET or HEAD of req->path. Never fails: errors become error replies.
- * A hidden path is 404, as if it did not exist, unless ctx->hidden_files.
+ * A hidden path is 404, as if it did not exist, unless ctx->hidden_files. pol (NULL:
+ * none) says whether precompressed siblings are served.
  */
-void static_serve(const struct static_ctx *ctx, const struct http_request *req,
-		  struct http_reply *reply);
+void static_serve(const struct static_ctx *ctx, const struct content_policy *pol,
+		  const struct http_request *req, struct http_reply *reply);
+
+/*
+ * Replaces the body of reply (an error) by the file at uri, a path under the root as a
+ * request would name it, keeping reply's status and other header lines; the page is
+ * looked up as a plain GET, so it never has an error page of its own. false (reply
+ * unchanged) when it cannot be served as a 200.
+ */
+bool static_error_page(const struct static_ctx *ctx, const char *uri, struct http_reply *reply);
 
 #endif

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -112,6 +113,17 @@ int worker_watch_fd(const struct worker *w);
 void worker_notify(struct worker *w);
 /* The generation stops: what the worker holds is finished, not cut ('G' on the board). */
 void worker_drain(struct worker *w);
+/*
+ * Whether w holds more than its share of its generation's open connections: more than
+ * an even share by an eighth and WORKER_SHARE_SLACK. A listener shared with
+ * EPOLLEXCLUSIVE wakes the first waiting process for as long as it keeps up, so one
+ * process would take every connection of a burst; a loop over its share stops
+ * accepting, and every WORKER_SHARE_RECHECK_MS meanwhile takes what waits in the queue
+ * (a connection queued before it stopped woke only it).
+ */
+#define WORKER_SHARE_SLACK 8
+#define WORKER_SHARE_RECHECK_MS 50
+bool worker_over_share(const struct worker *w);
 
 /* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
  * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
@@ -128,6 +140,11 @@ int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
 /* The same policy for an accept the module did otherwise (io_uring): res is its result,
  * a descriptor or -errno. */
 int mpm_accepted(int res);
+/*
+ * How long TCP_DEFER_ACCEPT with secs held a connection that sent nothing before
+ * accept() got it (0: off): for conn_set_waited(), so header_timeout counts that time.
+ */
+uint32_t mpm_deferral_ms(long secs);
 /* Waits on every listener and accepts one connection; -1 when stop_fd or SIGTERM came. */
 int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
 		    socklen_t *len);

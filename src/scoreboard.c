@@ -97,6 +97,21 @@ struct sb_slot *sb_claim(struct scoreboard *sb, unsigned generation)
 	return NULL;
 }
 
+void sb_generation_load(const struct scoreboard *sb, unsigned generation, uint64_t *conns,
+			unsigned *workers)
+{
+	*conns = 0;
+	*workers = 0;
+	for (unsigned i = 0; sb && i < sb->nslots; i++) {
+		const struct sb_slot *s = &sb->slots[i];
+		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == 0 ||
+		    __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)
+			continue;
+		*conns += __atomic_load_n(&s->active, __ATOMIC_RELAXED);
+		(*workers)++;
+	}
+}
+
 /* Moves a counter into the totals; the exchange makes a repeated free add nothing. */
 static void fold(uint64_t *total, uint64_t *counter)
 {

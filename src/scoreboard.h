@@ -126,6 +126,13 @@ void sb_release(struct sb_slot *slot);
 /* Frees every slot of a process that died without releasing them. */
 void sb_release_pid(struct scoreboard *sb, pid_t pid);
 
+/*
+ * Connections open in the claimed slots of generation, and how many slots those are
+ * (worker_over_share()).
+ */
+void sb_generation_load(const struct scoreboard *sb, unsigned generation, uint64_t *conns,
+			unsigned *workers);
+
 /* The board a slot belongs to. */
 struct scoreboard *sb_of(struct sb_slot *slot);
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A short libFuzzer run of each target in fuzz/ (the request parser, the path cleaner, the
-# PROXY protocol header, the Forwarded / X-Forwarded-For walk, the access log's formats),
+# PROXY protocol header, the Forwarded / X-Forwarded-For walk, the access log's formats,
+# the Accept-Encoding field),
 # built as the top Makefile's `fuzz` target builds them, over the checked-in corpus: one
 # TAP result per target, "not ok" on a crash, a sanitizer report, a broken invariant
 # (the targets abort()), a hang or a build failure. Skips when clang or its libFuzzer
@@ -38,7 +39,7 @@ printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
 
 libhttp=${MINIHTTPD_LIBHTTP_SOURCES:-$top_srcdir/src/libhttp.sources}
 [ -r "$libhttp" ] || { echo "Bail out! $libhttp missing: build the tree first (make)"; exit 1; }
-echo "1..5"
+echo "1..6"
 n=0
 # name, corpus directory, extra compiler arguments
 smoke() {
@@ -81,4 +82,6 @@ smoke fuzz_proxy "$top_srcdir/fuzz/corpus/proxy" "$top_srcdir/fuzz/fuzz_proxy.c"
 smoke fuzz_forwarded "$top_srcdir/fuzz/corpus/forwarded" "$top_srcdir/fuzz/fuzz_forwarded.c"
 smoke fuzz_log_format "$top_srcdir/fuzz/corpus/log_format" -D_GNU_SOURCE \
 	"$top_srcdir/fuzz/fuzz_log_format.c"
+smoke fuzz_accept_encoding "$top_srcdir/fuzz/corpus/accept_encoding" \
+	"$top_srcdir/fuzz/fuzz_accept_encoding.c"
 exit 0

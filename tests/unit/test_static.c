@@ -205,7 +205,7 @@ static int serve_req(const struct http_request *r)
 	if (rep.fd >= 0)
 		close(rep.fd);
 	reply_init(&rep);
-	static_serve(&ctx, r, &rep);
+	static_serve(&ctx, NULL, r, &rep);
 	return rep.status;
 }
 

@@ -1,0 +1,51 @@
+/*
+ * content_policy: what a site (today the top level, the default server) asks of the
+ * content it serves: precompressed siblings, custom error pages, a password. One struct,
+ * filled from one configuration section by content_policy_load(), so that a `server` or
+ * `location` block gets the same options by adding CONTENT_OPTS to its table and calling
+ * content_policy_load() on its section. The engine looks a request's policy up in one
+ * place (http_conn.c, policy_for()) and hands it down; nothing else reads the config.
+ */
+#ifndef MINIHTTPD_CONTENT_POLICY_H
+#define MINIHTTPD_CONTENT_POLICY_H
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct error_pages;	/* error_pages.h */
+struct auth_basic;	/* auth_basic.h */
+
+struct content_policy {
+	bool precompressed;		/* serve FILE.br / .zst / .gz (http_static.c) */
+	struct error_pages *error_pages;	/* NULL: the built-in pages only */
+	struct auth_basic *auth;	/* NULL: no password asked */
+};
+
+/* The options of one section, with the same names at every level. */
+#define CONTENT_OPTS \
+	CFG_BOOL("precompressed", cfg_false, CFGF_NONE), \
+	CFG_STR_LIST("error_page", "{}", CFGF_NONE), \
+	CFG_STR("auth_basic", "", CFGF_NONE), \
+	CFG_STR("auth_basic_file", "", CFGF_NONE)
+
+/*
+ * The check of one value, run as libconfuse reads each statement (so cfg_error() names
+ * the line) in whatever section it is: 0, or -1 after cfg_error(). An error_page entry's
+ * form and statuses; a realm a quoted-string cannot hold; an auth_basic_file's
+ * readability and every line of it. Their signature is that of a row's check in a table
+ * of options: name is the option's.
+ */
+int content_check_error_page(cfg_t *sec, const char *name, const char *value);
+int content_check_realm(cfg_t *sec, const char *name, const char *realm);
+int content_check_auth_file(cfg_t *sec, const char *name, const char *file);
+
+/*
+ * Fills out from section sec of file (line: where the section's auth options are, for an
+ * error found only now). Reads the htpasswd file, so a reload re-reads it. -1 with err.
+ */
+int content_policy_load(cfg_t *sec, const char *file, int line, struct content_policy *out,
+			char *err, size_t errlen);
+void content_policy_free(struct content_policy *p);
+
+#endif
