@@ -9,9 +9,10 @@
  *           on the listeners, the others sleep on the lock;
  *   passfd  the leader accepts and hands each descriptor to an idle child over its channel
  *           (SCM_RIGHTS); a child writes one byte back when it is idle again.
- * The leader sizes the pool as Apache does: once a second it counts idle children and
- * forks (1, 2, 4 ... up to 32 a second) below min_spare_servers, retires one above
- * max_spare_servers, never exceeding max_servers.
+ * The leader sizes the pool as Apache does: once a second it counts idle children and,
+ * below min_spare_servers, forks 1, then 2, 4 ... up to 32 each second the shortage
+ * lasts (back to 1 once there are enough); above max_spare_servers it retires one; it
+ * never exceeds max_servers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -430,7 +431,12 @@ static bool is_idle(struct pool *p, const struct prefork *pf, const struct pool_
 	return pool_child_idle(p, c);
 }
 
-/* Apache's idle server maintenance, once a second. */
+/*
+ * Apache's idle server maintenance (perform_idle_server_maintenance), once a second.
+ * Short of idle children it forks spawn_rate of them whatever the shortage, as Apache
+ * does: children busy at once under a burst leave the shortage at min_spare_servers
+ * every second, and forking only that many would grow the pool linearly.
+ */
 static void tick(struct pool *p, void *arg)
 {
 	struct prefork *pf = arg;
@@ -458,8 +464,6 @@ static void tick(struct pool *p, void *arg)
 			return;
 		}
 		unsigned n = pf->spawn_rate;
-		if (n > (unsigned)pc->min_spare - idle)
-			n = (unsigned)pc->min_spare - idle;
 		if (n > (unsigned)pc->max_servers - total)
 			n = (unsigned)pc->max_servers - total;
 		if (total + n > pool_target(p))

@@ -10,9 +10,10 @@
  * Every thread runs with all signals blocked except while it waits in ppoll() (inside
  * pool_child_wait()), so SIGTERM lands in a thread that is waiting; whichever thread
  * sees a stop (SIGTERM, the generation's stop pipe, max_requests_per_child) closes the
- * process's quit pipe, which every thread polls, and wakes the queue. Threads finish
- * their connections, the process joins them and exits; the pool replaces a process that
- * crashes.
+ * process's quit pipe, which every thread polls. The acceptor then closes the queue after
+ * its last push, and serving threads leave only once it is closed and empty: a retiring
+ * process serves every connection it accepted. Threads finish their connections, the
+ * process joins them and exits; the pool replaces a process that crashes.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -123,8 +124,9 @@ static void queue_destroy(struct queue *q)
 }
 
 /*
- * Waits while the queue is full, even when closing: consumers drain the queue before
- * they leave, so room always comes, and an accepted connection is never dropped.
+ * Waits while the queue is full: consumers leave only once the acceptor has closed the
+ * queue and they have drained it, so room always comes, and an accepted connection is
+ * never dropped.
  */
 static void queue_push(struct queue *q, const struct accepted *a)
 {
@@ -162,14 +164,17 @@ static void queue_close(struct queue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Tells every thread of the process to finish; any thread may call it, once or more. */
+/*
+ * Tells every thread of the process to finish; any thread may call it, once or more.
+ * It does not close the queue: the acceptor may hold a connection it has accepted and
+ * not yet pushed, and serving threads that left on an empty queue would leave it to be
+ * reset. The acceptor closes the queue when it stops, after its last push.
+ */
 static void quit(struct proc *pr)
 {
 	if (__atomic_exchange_n(&pr->quitting, 1, __ATOMIC_ACQ_REL))
 		return;
 	close(pr->quit[1]);
-	if (pr->wc->accept == ACCEPT_QUEUE)
-		queue_close(&pr->q);
 }
 
 static bool quitting(struct proc *pr)
@@ -228,6 +233,7 @@ static void *accepting_thread(void *arg)
 	while (accept_next(pr, &a) >= 0)
 		queue_push(&pr->q, &a);
 	quit(pr);
+	queue_close(&pr->q);
 	return NULL;
 }
 
@@ -250,10 +256,13 @@ static unsigned start_threads(struct proc *pr, pthread_t *tids, unsigned *starte
 	*started = serving;
 	if (rc == 0 && serving > 0 && wc->accept == ACCEPT_QUEUE) {
 		rc = pthread_create(&tids[serving], NULL, accepting_thread, pr);
-		if (rc == 0)
+		if (rc == 0) {
 			(*started)++;
-		else
+		} else {
+			/* No acceptor will close the queue the serving threads wait on. */
+			queue_close(&pr->q);
 			serving = 0;
+		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)

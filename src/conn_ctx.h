@@ -17,6 +17,7 @@
 struct conn_ctx {
 	const struct config *conf;
 	struct static_ctx st;
+	struct docroot root;	/* st.root; each process follows it on its own */
 	struct http_limits limits;
 	struct access_sink access;	/* the access log */
 	char server[48];	/* the Server field */

@@ -68,6 +68,11 @@ void engine_check_saturation(struct engine *e, unsigned generation)
 	sb_check_busy(e->sb, generation, e->max_slots, e->conns_per_worker);
 }
 
+void engine_follow_root(struct engine *e)
+{
+	docroot_fd(&e->http.root);
+}
+
 struct worker *worker_begin(const struct mpm_env *env, int stop_fd)
 {
 	static bool full_logged;

@@ -48,6 +48,13 @@ void engine_reaped(struct engine *e, pid_t pid, int status);
 void engine_check_saturation(struct engine *e, unsigned generation);
 
 /*
+ * Once a second, in the leader: the document root followed as the workers follow it
+ * (docroot.h), so that a child forked later starts from the current directory, and a
+ * path dangling when it starts leaves it the last good one, not the generation's first.
+ */
+void engine_follow_root(struct engine *e);
+
+/*
  * In a process that serves outside any pool (minihttpd -i): a pool child's signal
  * set-up, so that SIGTERM drains the connection there as in a pool's child.
  */

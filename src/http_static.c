@@ -136,12 +136,12 @@ static _Atomic bool no_openat2;
  * from the root, never following a symlink, cannot leave the root. With follow_symlinks
  * the kernel resolves the whole path, as openat2 would without RESOLVE_BENEATH.
  */
-static long open_walk(const struct static_ctx *ctx, const char *path, int flags)
+static long open_walk(int root, const struct static_ctx *ctx, const char *path, int flags)
 {
 	if (ctx->follow_symlinks)
-		return openat(ctx->root_fd, path, flags);
+		return openat(root, path, flags);
 
-	int dfd = ctx->root_fd;
+	int dfd = root;
 	char name[NAME_MAX + 1];
 
 	for (;;) {
@@ -150,7 +150,7 @@ static long open_walk(const struct static_ctx *ctx, const char *path, int flags)
 		bool last = !slash || slash[strspn(slash, "/")] == '\0';
 
 		if (n > NAME_MAX || (n == 2 && path[0] == '.' && path[1] == '.')) {
-			if (dfd != ctx->root_fd)
+			if (dfd != root)
 				close(dfd);
 			errno = n > NAME_MAX ? ENAMETOOLONG : EXDEV;
 			return -1;
@@ -161,7 +161,7 @@ static long open_walk(const struct static_ctx *ctx, const char *path, int flags)
 					       : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		int saved = errno;
 
-		if (dfd != ctx->root_fd)
+		if (dfd != root)
 			close(dfd);
 		if (fd < 0 || last) {
 			errno = saved;
@@ -173,7 +173,7 @@ static long open_walk(const struct static_ctx *ctx, const char *path, int flags)
 }
 
 /* Returns 0 with *fd set, or the status to answer. */
-static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
+static int open_file(int root, const struct static_ctx *ctx, const char *path, int *fd)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
@@ -185,14 +185,14 @@ static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 
 	/* EAGAIN: the kernel saw a rename race it could not rule out; openat2(2) says retry. */
 	do
-		r = no_openat2 ? open_walk(ctx, path, (int)how.flags)
-			       : syscall(SYS_openat2, ctx->root_fd, path, &how, sizeof(how));
+		r = no_openat2 ? open_walk(root, ctx, path, (int)how.flags)
+			       : syscall(SYS_openat2, root, path, &how, sizeof(how));
 	while (r < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 3);
 	if (r < 0 && errno == ENOSYS && !no_openat2) {
 		if (!atomic_exchange(&no_openat2, true))
 			log_msg(LOG_WARNING, "openat2: %m; resolving paths one component at a "
 				"time instead, refusing every symlink unless follow_symlinks");
-		r = open_walk(ctx, path, (int)how.flags);
+		r = open_walk(root, ctx, path, (int)how.flags);
 	}
 	if (r >= 0) {
 		*fd = (int)r;
@@ -224,17 +224,19 @@ static int open_file(const struct static_ctx *ctx, const char *path, int *fd)
 static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, struct stat *st,
 		     const char **data)
 {
-	if ((*data = file_cache_get(ctx->root_fd, path, st))) {
+	int root = docroot_fd(ctx->root);
+
+	if ((*data = file_cache_get(root, path, st))) {
 		*fd = -1;
 		return 0;
 	}
-	int status = open_file(ctx, path, fd);
+	int status = open_file(root, ctx, path, fd);
 
 	if (status == 0 && fstat(*fd, st) < 0) {
 		close(*fd);
 		status = 500;
 	}
-	if (status == 0 && (*data = file_cache_put(ctx->root_fd, path, *fd, st))) {
+	if (status == 0 && (*data = file_cache_put(root, path, *fd, st))) {
 		close(*fd);
 		*fd = -1;
 	}

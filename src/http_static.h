@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "docroot.h"
 #include "http_parse.h"
 #include "http_response.h"
 #include "mime.h"
@@ -20,7 +21,7 @@
 enum static_etag { ETAG_MTIME_SIZE, ETAG_INODE_MTIME_SIZE, ETAG_OFF };
 
 struct static_ctx {
-	int root_fd;			/* the document root, opened O_PATH | O_DIRECTORY */
+	struct docroot *root;		/* the document root, followed when retargeted */
 	char *const *index;		/* index file names, tried in order */
 	size_t nindex;
 	bool follow_symlinks;		/* may symlinks lead out of the root */

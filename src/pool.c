@@ -393,8 +393,10 @@ int pool_run(struct pool *p, const struct pool_hooks *h, void *arg)
 			next_tick = clock_ms() + 1000;
 			if (!p->stopping && h && h->tick)
 				h->tick(p, arg);
-			if (!p->stopping)
+			if (!p->stopping) {
 				engine_check_saturation(p->eng, env->generation);
+				engine_follow_root(p->eng);
+			}
 		}
 		top_up(p);
 	}

@@ -1086,8 +1086,15 @@ static void test_future_mtime(void)
 
 int main(void)
 {
+	static struct docroot dr;
+	char err[256];
+
 	setup();
-	ctx.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (docroot_open(&dr, root, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
+	ctx.root = &dr;
 	static char *const index[] = { "index.html", "index.htm" };
 	ctx.index = index;
 	ctx.nindex = 2;
@@ -1112,7 +1119,7 @@ int main(void)
 
 	if (rep.fd >= 0)
 		close(rep.fd);
-	close(ctx.root_fd);
+	docroot_close(&dr);
 	mime_free((struct mime_table *)ctx.mime);
 	teardown();
 	return done_testing();
