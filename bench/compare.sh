@@ -20,7 +20,9 @@
 # access_log_format = "json" to a file buffered by access_log_buffer = 64k as
 # "minihttpd_json", and to syslog as "minihttpd_syslog"); written to compare-logs-*.
 # Knobs (environment):
-#   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level"
+#   DUR=5 RUNS=3 SERVER_CPU=0 CLIENT_CPU=1 IDLE_N=10000 TRIGGERS="edge level uring"
+#   (uring: the uring MPM, the proactor, beside event's two triggers; left out when
+#   uring.so is not built)
 #   SERVERS="nginx lighttpd h2o" MINIHTTPD=src/minihttpd MPM_DIR=mpm/.libs
 #   FLOOR=1: also run bench/floor.c, the kernel path's floor (a prebuilt response per
 #   request head), so every figure is also a ratio to what no server can go below.
@@ -42,7 +44,7 @@ RUNS=${RUNS:-3}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 IDLE_N=${IDLE_N:-10000}
-TRIGGERS=${TRIGGERS:-edge level}
+TRIGGERS=${TRIGGERS:-edge level$([ -f "${MPM_DIR:-$top/mpm/.libs}/uring.so" ] && echo " uring")}
 ANCHORS=${SERVERS-nginx lighttpd h2o}
 MINIHTTPD=${MINIHTTPD:-$top/src/minihttpd}
 MPM_DIR=${MPM_DIR:-$top/mpm/.libs}
@@ -177,7 +179,7 @@ start_baseline() {
 		2>"$d/stderr" &
 }
 
-# minihttpd-edge / minihttpd-level
+# minihttpd-edge / minihttpd-level (event), minihttpd-uring (uring)
 start_minihttpd() {
 	local trig=${2#minihttpd-} d=$work/$2
 	mkdir -p "$d"
@@ -349,7 +351,8 @@ ratios() {
 		line="| $label, minihttpd-$t / anchor |"
 		for s in $SERVERS; do
 			case $s in
-			minihttpd-*) line="$line |" ;;
+			# Every minihttpd against the others too (uring / event), but itself.
+			"minihttpd-$t") line="$line |" ;;
 			*) line="$line $(awk -v a="$m" -v b="$($getter "$s")" \
 				'BEGIN { if (a + 0 == 0 || b + 0 == 0) print "-"; else printf "%.2f", a / b }') |" ;;
 			esac
@@ -392,7 +395,7 @@ report() {
 	echo "- Knobs: DUR=$DUR RUNS=$RUNS IDLE_N=$IDLE_N TRIGGERS=\"$TRIGGERS\"" \
 		"SERVERS=\"$ANCHORS\"; one worker process (or thread) per server, pinned to CPU" \
 		"$SERVER_CPU; wrk -t1 pinned to CPU $CLIENT_CPU; $(logs_said); minihttpd: event" \
-		"MPM, processes = 1."
+		"MPM (minihttpd-edge, -level), uring MPM (minihttpd-uring), processes = 1."
 	echo "- Loads, each run ${DUR}s, interleaved (run 1 of every server, then run 2, ...)," \
 		"median of $RUNS: a 1 KiB file over 50 keep-alive connections; the same with" \
 		"\"Connection: close\" (a new connection per request); a 10 MiB file over 4" \

@@ -3,9 +3,9 @@
 # Thread Designs", from Stevens' UNP ch. 30): the server CPU time needed to serve the same
 # number of requests, each on a fresh connection, with 10 clients at a time, for every
 # server model minihttpd has (iterative, fork, inetd in front of minihttpd -i, prefork
-# accept none/mutex/passfd, thread, worker mutex/queue, event edge/level, sigio), with
-# nginx and Apache (prefork, worker, event) side by side when they are installed. Pools are sized as the lecture's: 15
-# processes or 15 threads.
+# accept none/mutex/passfd, thread, worker mutex/queue, event edge/level, uring, sigio),
+# with nginx and Apache (prefork, worker, event) side by side when they are installed.
+# Pools are sized as the lecture's: 15 processes or 15 threads.
 #
 # Server CPU time is user+sys of every process of the server, the dead ones included: per
 # process utime+stime+cutime+cstime (a reaped child's time is in its parent's cutime), over
@@ -66,6 +66,7 @@ worker-mutex|mhd worker mutex|1.93
 worker-queue|mhd worker queue|2.05
 event-edge|mhd event edge|-
 event-level|mhd event level|-
+uring|mhd uring|-
 sigio|mhd sigio|-
 nginx|nginx|-
 apache-prefork|apache prefork|-
@@ -140,6 +141,9 @@ mhd_conf() {
 	trigger = \"$4\"
 }" ;;
 	sigio) sec="sigio {
+	processes = 1
+}" ;;
+	uring) sec="uring {
 	processes = 1
 }" ;;
 	esac

@@ -101,13 +101,16 @@ median() {
 # keep-alive connections that neither expire nor run out of requests during a run,
 # MPM_DIR's modules. MHD_VHOSTS=N: N server blocks more, on the same root, that the
 # benchmark's Host (127.0.0.1:PORT) names none of: the default server is then found
-# after every probe a lookup makes.
+# after every probe a lookup makes. TRIGGER "uring": the same with the uring MPM (the
+# proactor).
 mhd_event_conf() {
+	local mpm=event
+	[ "$3" = uring ] && mpm=uring
 	cat <<-EOF
 	mpm_dir = "$MPM_DIR"
 	listen = {"127.0.0.1:$1"}
 	document_root = "$2"
-	mpm = "event"
+	mpm = "$mpm"
 	pid_file = ""
 	user = "nobody"
 	group = "nogroup"
@@ -116,11 +119,11 @@ mhd_event_conf() {
 	$([ -z "${MHD_ACCESS_LOG_BUFFER:-}" ] || echo "access_log_buffer = $MHD_ACCESS_LOG_BUFFER")
 	keepalive_timeout = 300
 	max_keepalive_requests = 1000000
-	event {
+	$mpm {
 		processes = 1
 		max_connections = 20000
-		trigger = "$3"
 	EOF
+	[ "$mpm" = uring ] || printf 'trigger = "%s"\n' "$3"
 	[ -z "${4:-}" ] || printf 'backend = "%s"\n' "$4"
 	echo "}"
 	for i in $(seq 1 "${MHD_VHOSTS:-0}"); do

@@ -370,27 +370,6 @@ static int serve(struct loop *l, int stop_fd)
 	return 0;
 }
 
-/*
- * TCP_DEFER_ACCEPT drops the handshake's bare ACK and resends the SYN-ACK on its
- * retransmission timer (1 s, doubling, at most 120 s) until secs are covered; the ACK of
- * that last one hands the connection over. So a connection accepted before it sent
- * anything has been connected this long, which its header_timeout counts. (Only those
- * that queued before the first generation set the option, at start, were not held:
- * they may be closed that much early.)
- */
-static uint32_t kernel_deferral_ms(long secs)
-{
-	long timeout = 1, period = 1;
-
-	if (secs <= 0)
-		return 0;
-	for (int retrans = 1; secs > period && retrans < 255; retrans++) {
-		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
-		period += timeout;
-	}
-	return (uint32_t)period * 1000;
-}
-
 static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
 {
 	struct src lsn[env->nlisteners ? env->nlisteners : 1];
@@ -399,7 +378,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		.ec = env->mpm_conf,
 		.lsn = lsn,
 		.w = worker_begin(env, stop_fd),
-		.deferral_ms = kernel_deferral_ms(((const struct event_conf *)env->mpm_conf)->
+		.deferral_ms = mpm_deferral_ms(((const struct event_conf *)env->mpm_conf)->
 						  defer_accept),
 	};
 	int rc;

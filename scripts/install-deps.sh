@@ -1,17 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Installs what building and testing minihttpd needs on Debian 12 (run as root, or with
-# sudo available). clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and
-# `make fuzz`; valgrind for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
-# tests/integration/test_inetd.py, which runs its own inetd in the foreground (the system's
-# is kept from starting, below); debhelper, fakeroot and lintian build and check the Debian
-# package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh); haproxy and nginx for
-# tests/integration/test_fleet.py and test_fleet_nginx.py, which run their own in the
-# foreground (the system's are kept from starting, as inetd's); prometheus-apache-exporter
-# (3 MB) for tests/integration/test_metrics.py, which starts it against the status page.
-# That test also runs `promtool check metrics` where the prometheus package is installed,
-# but does not install it here: 96 MB for one check. Benchmarks have their own list:
-# bench/README.md.
+# sudo available). liburing-dev builds the uring MPM (configure skips it without);
+# clang and its libFuzzer runtime are for tests/fuzz_smoke.sh and `make fuzz`; valgrind
+# for tests/integration/test_valgrind_reloads.py; openbsd-inetd for
+# tests/integration/test_inetd.py, which runs its own inetd in the foreground (the
+# system's is kept from starting, below); debhelper, fakeroot and lintian build and check
+# the Debian package (dpkg-buildpackage -us -uc -b; tests/systemd/test_deb.sh); haproxy
+# and nginx for tests/integration/test_fleet.py and test_fleet_nginx.py, which run their
+# own in the foreground (the system's are kept from starting, as inetd's);
+# prometheus-apache-exporter (3 MB) for tests/integration/test_metrics.py, which starts
+# it against the status page. That test also runs `promtool check metrics` where the
+# prometheus package is installed, but does not install it here: 96 MB for one check.
+# Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -34,7 +35,7 @@ if [ -d /run/systemd/system ]; then
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libconfuse-dev libsystemd-dev libcap-dev libcrypt-dev \
+	libconfuse-dev libsystemd-dev libcap-dev libcrypt-dev liburing-dev \
 	python3 curl mandoc ca-certificates \
 	clang libclang-rt-14-dev valgrind \
 	debhelper dpkg-dev fakeroot lintian >/dev/null

@@ -13,13 +13,33 @@
 #include "engine.h"
 #include "http_conn.h"
 
-int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len)
+int mpm_accepted(int res)
 {
 	/* From the first shortage to the next accept that succeeds: one episode, one log
 	 * line (and one for its end), however many pauses it lasts. A listener stays ready
 	 * meanwhile, so ENOBUFS/ENOMEM need the same pause as EMFILE/ENFILE. Episodes are
 	 * per thread: each accepting thread sees its own. */
 	static __thread bool exhausted;
+
+	if (res >= 0) {
+		if (exhausted)
+			log_msg(LOG_NOTICE, "accept: descriptors available again");
+		exhausted = false;
+		return res;
+	}
+	if (res != -EMFILE && res != -ENFILE && res != -ENOBUFS && res != -ENOMEM)
+		return -1;
+	if (!exhausted) {
+		errno = -res;
+		log_msg(LOG_ERR, "accept: %m; pausing accepts (%d ms at a time) until "
+			"descriptors or memory are freed", ACCEPT_PAUSE_MS);
+	}
+	exhausted = true;
+	return -2;
+}
+
+int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len)
+{
 	int fd;
 
 	do {
@@ -27,19 +47,7 @@ int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len)
 			*len = sizeof(*peer);
 		fd = accept4(lfd, (struct sockaddr *)peer, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	} while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
-	if (fd >= 0) {
-		if (exhausted)
-			log_msg(LOG_NOTICE, "accept: descriptors available again");
-		exhausted = false;
-		return fd;
-	}
-	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
-		return -1;
-	if (!exhausted)
-		log_msg(LOG_ERR, "accept: %m; pausing accepts (%d ms at a time) until "
-			"descriptors or memory are freed", ACCEPT_PAUSE_MS);
-	exhausted = true;
-	return -2;
+	return mpm_accepted(fd >= 0 ? fd : -errno);
 }
 
 void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen_t len)
@@ -100,4 +108,25 @@ int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_stor
 				return -1;
 		}
 	}
+}
+
+/*
+ * TCP_DEFER_ACCEPT drops the handshake's bare ACK and resends the SYN-ACK on its
+ * retransmission timer (1 s, doubling, at most 120 s) until secs are covered; the ACK of
+ * that last one hands the connection over. So a connection accepted before it sent
+ * anything has been connected this long, which its header_timeout counts. (Only those
+ * that queued before the first generation set the option, at start, were not held:
+ * they may be closed that much early.)
+ */
+uint32_t mpm_deferral_ms(long secs)
+{
+	long timeout = 1, period = 1;
+
+	if (secs <= 0)
+		return 0;
+	for (int retrans = 1; secs > period && retrans < 255; retrans++) {
+		timeout = timeout * 2 > 120 ? 120 : timeout * 2;
+		period += timeout;
+	}
+	return (uint32_t)period * 1000;
 }

@@ -102,6 +102,12 @@ struct conn {
 	bool drained;		/* a read of this conn_run() came back short: the socket was empty */
 	bool counted;		/* in ctx->climit: released when the connection ends */
 	bool refused;		/* over max_connections_per_client: closed without lingering */
+	bool completion;	/* the driver does the socket I/O (conn_set_completion) */
+	bool rx_empty;		/* completion: the socket had nothing more after rx */
+	bool rx_end;		/* completion: the stream ended (rx_err 0) or failed */
+	int rx_err;
+	const char *rx;		/* completion: received bytes not yet consumed */
+	size_t rx_len;
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
 	uint32_t waited;	/* ms connected before accept(), counted until a first byte */
 	union conn_addr peer;	/* the socket's */
@@ -307,6 +313,37 @@ void conn_ctx_reaped(const struct conn_ctx *ctx, pid_t pid, int status)
 
 static void refuse_over_limit(struct conn *c);
 
+/*
+ * The one read of the state machine. A short read (TCP copies all it has) leaves the
+ * socket empty: drained. Completion-driven, the bytes come from the last receive, and
+ * EAGAIN once they are consumed asks the driver for the next.
+ */
+static ssize_t conn_read(struct conn *c, void *buf, size_t want)
+{
+	ssize_t n;
+
+	if (!c->completion) {
+		n = read(c->fd, buf, want);
+		if (n > 0)
+			c->drained = (size_t)n < want;
+		return n;
+	}
+	if (c->rx_len == 0) {
+		if (!c->rx_end) {
+			errno = EAGAIN;
+			return -1;
+		}
+		errno = c->rx_err;
+		return c->rx_err ? -1 : 0;
+	}
+	n = (ssize_t)(c->rx_len < want ? c->rx_len : want);
+	memcpy(buf, c->rx, (size_t)n);
+	c->rx += n;
+	c->rx_len -= (size_t)n;
+	c->drained = c->rx_len == 0 && c->rx_empty;
+	return n;
+}
+
 /* Connections made by this process: with the pid, an id unique in the server's life. */
 static uint32_t conn_seq;
 static __thread pid_t self_pid;
@@ -434,6 +471,11 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 	c->waited = 0;
 	c->counted = false;
 	c->refused = false;
+	c->completion = false;
+	c->rx_empty = c->rx_end = false;
+	c->rx_err = 0;
+	c->rx = NULL;
+	c->rx_len = 0;
 	memset(&c->peer, 0, sizeof(c->peer));
 	if (peer)
 		memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
@@ -487,6 +529,72 @@ enum conn_timer conn_timer_kind(const struct conn *c)
 	return (enum conn_timer)c->timer;
 }
 
+void conn_set_completion(struct conn *c)
+{
+	c->completion = true;
+}
+
+void conn_received(struct conn *c, const void *buf, ssize_t n, bool empty)
+{
+	if (n > 0) {
+		c->rx = buf;
+		c->rx_len = (size_t)n;
+		c->rx_empty = empty;
+		return;
+	}
+	c->rx_end = true;
+	c->rx_err = (int)-n;
+}
+
+size_t conn_unread(const struct conn *c)
+{
+	return c->rx_len;
+}
+
+static bool closes_at_once(struct conn *c);
+static enum conn_want closed(struct conn *c);
+
+bool conn_output(struct conn *c, struct conn_output *out)
+{
+	struct conn_io *io = c->io;
+
+	if (!io || (c->state != S_WRITE && c->state != S_CONTINUE))
+		return false;
+	*out = (struct conn_output){ .fd = -1 };
+	if (io->out_off < io->out_len) {
+		out->buf = io->out + io->out_off;
+		out->len = io->out_len - io->out_off;
+		out->more = c->state == S_WRITE && (io->reply.fd >= 0 || closes_at_once(c));
+		return true;
+	}
+	if (c->state != S_WRITE || io->reply.fd < 0 || io->reply.len <= 0)
+		return false;
+	out->fd = io->reply.fd;
+	out->off = io->reply.off;
+	out->flen = (uint64_t)io->reply.len;
+	return true;
+}
+
+void conn_sent(struct conn *c, ssize_t n)
+{
+	struct conn_io *io = c->io;
+
+	if (n <= 0 || !io) {
+		if (n == 0)
+			log_msg(LOG_WARNING, "file changed while being served (truncated)");
+		closed(c);
+		return;
+	}
+	if (io->out_off < io->out_len) {
+		io->out_off += (size_t)n;
+	} else {
+		io->reply.off += n;
+		io->reply.len -= n;
+	}
+	io->sent += (uint64_t)n;
+	set_timer(c, CONN_T_SEND);
+}
+
 static enum conn_want closed(struct conn *c)
 {
 	if (c->fd >= 0) {
@@ -529,7 +637,9 @@ static bool closes_at_once(struct conn *c)
 	const struct conn_io *io = c->io;
 	char b;
 
-	if (io->keep_alive || !io->have_req || io->req.keep_alive || io->pos != io->in_len)
+	/* Completion-driven, bytes received and not yet consumed are input too. */
+	if (io->keep_alive || !io->have_req || io->req.keep_alive || io->pos != io->in_len ||
+	    c->rx_len)
 		return false;
 	/* A response of several turns: whether more input came must be looked at now. */
 	if (!c->drained && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
@@ -899,10 +1009,8 @@ static int step_proxy(struct conn *c)
 			return CONN_WANT_READ;
 		}
 		/* The head may follow in the same segment: room for both, as step_head has. */
-		size_t want = in_cap(ctx) + IN_SLACK - io->in_len;
-		ssize_t n = read(c->fd, io->in + io->in_len, want);
+		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(ctx) + IN_SLACK - io->in_len);
 		if (n > 0) {
-			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
 				/* Its first byte: header_timeout from here, as for a head. */
 				set_timer(c, CONN_T_HEADER);
@@ -953,10 +1061,8 @@ static int step_head(struct conn *c)
 				io_put(c);
 			return CONN_WANT_READ;
 		}
-		size_t want = in_cap(ctx) - io->in_len;
-		ssize_t n = read(c->fd, io->in + io->in_len, want);
+		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(ctx) - io->in_len);
 		if (n > 0) {
-			c->drained = (size_t)n < want;
 			if (io->in_len == 0) {
 				io->start_us = clock_us();
 				set_timer(c, CONN_T_HEADER);
@@ -1010,11 +1116,9 @@ static int step_body(struct conn *c)
 		}
 		/* All buffered bytes were body: reuse the space after the head. */
 		io->in_len = io->pos = io->req.head_len;
-		size_t want = in_cap(c->ctx) + IN_SLACK - io->in_len;
-		ssize_t n = read(c->fd, io->in + io->in_len, want);
+		ssize_t n = conn_read(c, io->in + io->in_len, in_cap(c->ctx) + IN_SLACK - io->in_len);
 		if (n > 0) {
 			/* No refresh: a body gets header_timeout from its start, however it trickles. */
-			c->drained = (size_t)n < want;
 			io->in_len += (size_t)n;
 			continue;
 		}
@@ -1030,6 +1134,8 @@ static int flush_out(struct conn *c, bool more)
 {
 	struct conn_io *io = c->io;
 
+	if (c->completion)
+		return io->out_off < io->out_len ? CONN_WANT_WRITE : -1;
 	while (io->out_off < io->out_len) {
 		ssize_t n = send(c->fd, io->out + io->out_off, io->out_len - io->out_off,
 				 MSG_NOSIGNAL | (more ? MSG_MORE : 0));
@@ -1144,6 +1250,8 @@ static int step_write(struct conn *c)
 	if (rc >= 0)
 		return rc;
 	size_t spent = 0;
+	if (c->completion && r->fd >= 0 && r->len > 0)
+		return CONN_WANT_WRITE;
 	while (r->fd >= 0 && r->len > 0) {
 		size_t chunk = r->len > 0x40000000 ? 0x40000000 : (size_t)r->len;
 		if (c->write_budget) {
@@ -1189,7 +1297,7 @@ static int step_linger(struct conn *c)
 	char junk[4096];
 
 	for (;;) {
-		ssize_t n = read(c->fd, junk, sizeof(junk));
+		ssize_t n = conn_read(c, junk, sizeof(junk));
 		if (n > 0)
 			continue;
 		if (n < 0 && errno == EINTR)

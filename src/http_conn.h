@@ -17,6 +17,9 @@
  *   (an edge that came with "writable"), so every conn_run() reads again before it asks
  *   for input. A driver may thus ignore readiness it did not ask for, as long as it
  *   runs the connection on the readiness it asked for.
+ * A completion-driven caller (conn_set_completion) does the socket I/O for it instead:
+ * the same state machine, with bytes received given in and what to send asked out
+ * (the contract is at conn_set_completion below).
  */
 #ifndef MINIHTTPD_HTTP_CONN_H
 #define MINIHTTPD_HTTP_CONN_H
@@ -94,6 +97,50 @@ int conn_fd(const struct conn *c);
  * without waiting for readiness.
  */
 void conn_set_write_budget(struct conn *c, uint32_t bytes);
+
+/*
+ * Completion-driven connections (a proactor: io_uring). After conn_set_completion(c)
+ * the engine performs no socket I/O of its own but for best-effort non-blocking ones
+ * that need no completion (the 408 of conn_expire(), a refusal's close, shutdown,
+ * close): the driver receives and sends, and tells the engine. The contract:
+ * - conn_run() returning CONN_WANT_READ means "start one receive": the engine consumed
+ *   every byte it was given. Its result goes in with conn_received(); the driver keeps
+ *   buf valid and unchanged until conn_unread() is 0, which conn_run() may leave above
+ *   0 (a pipelined request waits while a response goes out): run it again when a send
+ *   completes, never receive again before it says CONN_WANT_READ. No receive is
+ *   outstanding while the engine writes, so a request that arrives during a response
+ *   waits in the socket, and is the next receive's: nothing for a driver to lose.
+ * - conn_run() returning CONN_WANT_WRITE means "send what conn_output() says, once":
+ *   memory first (buf, len), else a file range (fd, off, flen) the driver may copy in
+ *   any way (splice, read and send), more: more follows (MSG_MORE, SPLICE_F_MORE).
+ *   Its result goes in with conn_sent(), then conn_run() again.
+ * - A connection that returned CONN_DONE or whose deadline passed (conn_expire) has
+ *   closed its descriptor; the driver cancels what it has outstanding and conn_free()s
+ *   it only once the last of those completed.
+ */
+struct conn_output {
+	const void *buf;
+	size_t len;		/* 0: nothing in memory, send the file range */
+	int fd;			/* -1: no file range */
+	off_t off;
+	uint64_t flen;
+	bool more;
+};
+
+void conn_set_completion(struct conn *c);
+/*
+ * A receive completed: n > 0 bytes at buf (empty: the socket had nothing more then),
+ * 0 at end of stream, -errno on an error. Call conn_run() next.
+ */
+void conn_received(struct conn *c, const void *buf, ssize_t n, bool empty);
+size_t conn_unread(const struct conn *c);
+/* What to send now; false when the engine has nothing to send. */
+bool conn_output(struct conn *c, struct conn_output *out);
+/*
+ * A send of what conn_output() said completed: n > 0 bytes went out, 0 the file range
+ * ended early (the file shrank), -errno an error (both close). Call conn_run() next.
+ */
+void conn_sent(struct conn *c, ssize_t n);
 
 /*
  * c was connected ms before it was accepted, and sent nothing meanwhile if it has sent

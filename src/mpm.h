@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -136,6 +137,14 @@ void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen
  */
 #define ACCEPT_PAUSE_MS 100
 int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
+/* The same policy for an accept the module did otherwise (io_uring): res is its result,
+ * a descriptor or -errno. */
+int mpm_accepted(int res);
+/*
+ * How long TCP_DEFER_ACCEPT with secs held a connection that sent nothing before
+ * accept() got it (0: off): for conn_set_waited(), so header_timeout counts that time.
+ */
+uint32_t mpm_deferral_ms(long secs);
 /* Waits on every listener and accepts one connection; -1 when stop_fd or SIGTERM came. */
 int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
 		    socklen_t *len);

@@ -151,6 +151,12 @@ int mpm_options_conf(const struct mpm_module *m, cfg_t *root, void **conf)
 		}
 	}
 	msg[0] = '\0';
+	/*
+	 * A section the file does not have is libconfuse's default one, made before the root
+	 * had its error function and with no line: its error is then reported at the file.
+	 */
+	if (sec && !sec->errfunc)
+		cfg_set_error_function(sec, root->errfunc);
 	if (m->check && m->check(c, msg, sizeof(msg)) < 0) {
 		cfg_error(sec ? sec : root, "%s", msg[0] ? msg : "invalid configuration");
 		free(c);

@@ -20,6 +20,7 @@ MPMS = {
     "prefork": "prefork {\n start_servers = 6\n min_spare_servers = 1\n max_spare_servers = 8\n}",
     "worker": "worker {\n processes = 2\n threads_per_process = 4\n}",
     "event": "event {\n processes = 2\n}",
+    "uring": "uring {\n processes = 2\n}",
     "fork": None,
     "thread": None,
     "sigio": "sigio {\n processes = 2\n}",

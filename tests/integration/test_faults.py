@@ -158,6 +158,7 @@ SHAPES = {
     # and the acceptor's.
     "worker": ("worker {\n processes = 2\n threads_per_process = 4\n}\n", 2, 9),
     "event": ("event {\n processes = 2\n}\n", 2, KEEP + FRESH),
+    "uring": ("uring {\n processes = 2\n}\n", 2, KEEP + FRESH),
     "sigio": ("sigio {\n processes = 2\n}\n", 2, KEEP + FRESH),
     # One serving process, a thread per connection: a kill ends all of them.
     "thread": ("thread {\n max_threads = 16\n}\n", 1, KEEP + FRESH),
@@ -242,6 +243,7 @@ def flood(port, n):
 
 FLOODS = {
     "event": ("event {\n processes = 1\n max_connections = 20\n}\n", 200),
+    "uring": ("uring {\n processes = 1\n max_connections = 20\n}\n", 200),
     "prefork": ("prefork {\n start_servers = 2\n min_spare_servers = 1\n"
                 " max_spare_servers = 2\n max_servers = 2\n}\n", 100),
     "worker": ("worker {\n processes = 1\n threads_per_process = 4\n}\n", 100),
@@ -273,6 +275,7 @@ VANISH = {
                " max_spare_servers = 2\n max_servers = 2\n}\n",
     "worker": "worker {\n processes = 1\n threads_per_process = 2\n}\n",
     "event": "event {\n processes = 1\n}\n",
+    "uring": "uring {\n processes = 1\n}\n",
     "sigio": "sigio {\n processes = 1\n}\n",
     "fork": None,
     "thread": None,
@@ -313,6 +316,7 @@ RELOAD_ROOM = {
     "prefork": "prefork {\n start_servers = 6\n}\n",
     "worker": "worker {\n processes = 1\n threads_per_process = 8\n}\n",
     "event": "event {\n processes = 1\n}\n",
+    "uring": "uring {\n processes = 1\n}\n",
     "sigio": "sigio {\n processes = 1\n}\n",
     "fork": "", "thread": "",
     "iterative": NotApplicable("one connection at a time: the keep-alive clients would "
@@ -468,6 +472,7 @@ def one_line_each(seq, ended):
 EXHAUST = {
     "worker": "worker {\n processes = 1\n threads_per_process = %d\n}\n" % (HELD + 10),
     "event": "event {\n processes = 1\n}\n",
+    "uring": "uring {\n processes = 1\n}\n",
     "thread": "thread {\n max_threads = %d\n}\n" % (HELD + 10),
     "sigio": "sigio {\n processes = 1\n}\n",
     "prefork": NotApplicable("a connection per process: %d descriptors are never exhausted"

@@ -19,7 +19,8 @@ SECTIONS = {
 }
 MPMS = {m: SECTIONS.get(m, NotApplicable("health and drain are the engine's and the "
                                           "master's: prefork, worker and event cover them"))
-        for m in ("prefork", "worker", "event", "fork", "thread", "sigio", "iterative")}
+        for m in ("prefork", "worker", "event", "uring", "fork", "thread", "sigio",
+                  "iterative")}
 DELAY = 3
 
 

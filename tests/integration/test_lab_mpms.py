@@ -24,6 +24,7 @@ LAB = {
     "prefork": NotApplicable("a production MPM: test_prefork_strategies.py"),
     "worker": NotApplicable("a production MPM: test_worker.py"),
     "event": NotApplicable("a production MPM: test_event.py"),
+    "uring": NotApplicable("a production MPM: test_uring.py"),
 }
 MPMS = [m for m, _ in per_mpm(LAB, "laboratory model")]
 if not MPMS:

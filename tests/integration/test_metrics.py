@@ -361,6 +361,8 @@ NEXT = {
     "prefork": "event",
     "worker": "prefork",
     "event": "worker",
+    # The proactor drives the engine its own way: its counts too.
+    "uring": "event",
     "fork": NotApplicable("the engine's counting is shared: prefork, worker, event cover it"),
     "thread": NotApplicable("the engine's counting is shared: prefork, worker, event cover it"),
     "iterative": NotApplicable("the engine's counting is shared: prefork, worker, event cover "

@@ -49,6 +49,8 @@ MPMS = {
     "fork": Model("fork {\n max_children = 32\n}", "fork {\n max_children = 2\n}", 2,
                   per_connection=True),
     "thread": Model("thread {\n max_threads = 32\n}", "thread {\n max_threads = 2\n}", 2),
+    "uring": Model("uring {\n processes = 1\n}",
+                   "uring {\n processes = 1\n max_connections = 2\n}", 2),
     "sigio": Model("sigio {\n processes = 1\n}",
                    "sigio {\n processes = 1\n max_connections = 2\n}", 2),
     "iterative": Model(None, None, 1, one_at_a_time=True),

@@ -16,6 +16,7 @@ MPMS = {
     "prefork": "prefork {\n start_servers = 3\n min_spare_servers = 1\n max_spare_servers = 4\n}",
     "worker": "worker {\n processes = 2\n threads_per_process = 4\n}",
     "event": "event {\n processes = 2\n}",
+    "uring": "uring {\n processes = 2\n}",
     "fork": "",
     "thread": "",
     "sigio": "sigio {\n processes = 2\n}",

@@ -28,7 +28,7 @@ BIG = os.urandom(256 * 1024)
 # ("" when its defaults do), for the reloads under load.
 ROOM = {
     "prefork": "prefork {\n\tstart_servers = %d\n}\n" % (CLIENTS + 2),
-    "worker": "", "event": "", "fork": "", "thread": "", "sigio": "",
+    "worker": "", "event": "", "uring": "", "fork": "", "thread": "", "sigio": "",
     "iterative": NotApplicable("one connection at a time: %d keep-alive clients would each "
                                "wait for the others' keepalive_timeout" % CLIENTS),
 }

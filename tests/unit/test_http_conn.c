@@ -5,8 +5,10 @@
  * wire: pipelined requests (whole, cut at every byte, fed a byte at a time) answered in
  * order, a large file through a tiny send buffer resumed after each CONN_WANT_WRITE, the
  * keep-alive limit and HTTP/1.0 vs 1.1 persistence, the timer of each state and what
- * expiry sends, draining, 100-continue, CONN_YIELD under a write budget, and a
- * proxy_protocol listener's PROXY header (whole and cut at every byte, refused, expired).
+ * expiry sends, draining, 100-continue, CONN_YIELD under a write budget, a
+ * proxy_protocol listener's PROXY header (whole and cut at every byte, refused, expired),
+ * and the same answers driven by completions (conn_set_completion) with receives and
+ * sends of every size.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -776,6 +778,110 @@ static void test_yield(void)
 	close_pair(&p);
 }
 
+/* ---- completion-driven (a proactor): the same answers through conn_received/_sent ---- */
+
+struct completion_run {
+	size_t got;		/* bytes the client read */
+	enum conn_want last;
+	bool contract;		/* CONN_WANT_READ only with everything consumed */
+	bool file_range;	/* conn_output() gave a file range */
+};
+
+/*
+ * Emulates a completion driver: each receive brings at most piece bytes of in (marked
+ * empty when it ends the input), each send moves at most chunk bytes of what
+ * conn_output() says, its memory or its file range (read here and written: a driver may
+ * copy it any way), then conn_sent().
+ */
+static struct completion_run drive_completion(const char *in, size_t len, size_t piece,
+					      size_t chunk, char *out, size_t cap)
+{
+	struct pair p = open_pair(UNIX_PAIR, 0);
+	struct completion_run r = { .contract = true };
+	static char file_buf[65536];
+	size_t from = 0;
+
+	conn_set_completion(p.c);
+	r.last = conn_run(p.c);
+	for (unsigned turns = 0; r.last != CONN_DONE && turns < 1000000; turns++) {
+		if (r.last == CONN_WANT_READ) {
+			r.contract &= conn_unread(p.c) == 0;
+			if (from == len)
+				break;	/* the client has nothing more to say */
+			size_t n = len - from < piece ? len - from : piece;
+			conn_received(p.c, in + from, (ssize_t)n, from + n == len);
+			from += n;
+		} else {
+			struct conn_output o;
+			ssize_t n;
+			if (!conn_output(p.c, &o)) {
+				r.contract = false;
+				break;
+			}
+			if (o.len) {
+				n = send(conn_fd(p.c), o.buf, o.len < chunk ? o.len : chunk, 0);
+			} else {
+				size_t want = o.flen < chunk ? (size_t)o.flen : chunk;
+				r.file_range = true;
+				if (want > sizeof(file_buf))
+					want = sizeof(file_buf);
+				n = pread(o.fd, file_buf, want, o.off);
+				if (n > 0)
+					n = send(conn_fd(p.c), file_buf, (size_t)n, 0);
+			}
+			conn_sent(p.c, n < 0 ? -errno : n);
+			read_now(p.cli, out, &r.got, cap);
+		}
+		r.last = conn_run(p.c);
+	}
+	read_now(p.cli, out, &r.got, cap);
+	close_pair(&p);
+	return r;
+}
+
+static void test_completion(void)
+{
+	static const char in[] = PIPELINE;
+	size_t len = sizeof(in) - 1;
+	static const size_t chunks[] = { 1, 7, 4096 };
+	char whole[4096], out[4096];
+	enum conn_want last;
+	size_t wlen = drive_cuts(in, len, NULL, 0, whole, sizeof(whole), &last);
+	size_t bad = 0, broken = 0;
+
+	blank_dates(whole, wlen);
+	for (size_t piece = 1; piece <= len; piece++)
+		for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+			struct completion_run r = drive_completion(in, len, piece, chunks[i], out,
+								   sizeof(out));
+			blank_dates(out, r.got);
+			if (r.got != wlen || memcmp(out, whole, wlen) != 0 || r.last != CONN_DONE) {
+				if (!bad)
+					printf("#   first difference: receives of %zu, sends of %zu: "
+					       "%zu bytes, rc %d\n", piece, chunks[i], r.got, r.last);
+				bad++;
+			}
+			broken += !r.contract;
+		}
+	is_int(bad, 0, "completion: receives of every size 1..%zu, sends of 1, 7, 4096 bytes: "
+	       "the readiness-driven answers", len);
+	is_int(broken, 0, "completion: CONN_WANT_READ only once every byte given was consumed");
+
+	/* A large file comes out as a file range, resumed after each partial send. */
+	static const char big[] = "GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	static char buf[BIG_LEN + 4096];
+	struct completion_run r = drive_completion(big, sizeof(big) - 1, 4096, 65536, buf,
+						   sizeof(buf));
+	struct answer a;
+	size_t wrong = 0;
+	bool good = split_answers(buf, r.got, &a, 1) == 1 && a.status == 200 &&
+		    a.body_len == BIG_LEN;
+	for (size_t i = 0; good && i < BIG_LEN; i++)
+		wrong += (unsigned char)a.body[i] != big_byte(i);
+	ok(good && wrong == 0 && r.file_range && r.last == CONN_DONE,
+	   "completion: a large file sent from conn_output()'s file range, whole");
+}
+
 /* ---- PROXY protocol ---- */
 
 /* A v2 PROXY header from 192.0.2.7:4711, then the pipeline. */
@@ -848,6 +954,7 @@ int main(void)
 	test_drain();
 	test_continue();
 	test_yield();
+	test_completion();
 	test_proxy();
 	teardown();
 	return done_testing();

@@ -1,0 +1,851 @@
+/*
+ * uring: the Proactor (Stevens, UNIX Network Programming vol. 1, ch. 30; the lecture's
+ * last model). event is a Reactor: the kernel says a socket is ready and the loop does
+ * the I/O. Here the loop starts operations on an io_uring and the kernel says when they
+ * completed, with their result. A fixed number of processes, one ring each, the same
+ * connection engine as event, driven through its completion interface (http_conn.h):
+ * bytes received go in, what to send comes out.
+ *
+ * Accept: a multishot accept per listener (io_uring arms it exclusively, as
+ * EPOLLEXCLUSIVE: one process per connection). Within ACCEPT_BURST of max_connections it
+ * becomes one accept at a time, so that only a burst larger than the room left, arriving
+ * while the room was above ACCEPT_BURST, can pass the limit; full, short of descriptors
+ * or stopping, it is cancelled. What completed before the cancel is served.
+ *
+ * Receive: one receive per connection, started only when the engine asks to read, into
+ * a buffer the kernel picks from a provided-buffer ring when data arrives. An idle
+ * connection holds no buffer, only the engine's small struct and this file's links. A
+ * buffer goes back to the ring once the engine consumed it; a pipelined request that
+ * arrives while a response goes out stays in the socket (no receive is outstanding
+ * then), so there is no readiness edge to lose. ENOBUFS (every buffer held) leaves the
+ * connection starved: its receive is started again once a buffer is back (slower,
+ * nothing dropped).
+ *
+ * Send: the head and small bodies from the engine's buffer (the file cache inlines small
+ * files there) with MSG_DONTWAIT, so a send completes within the submit that starts it
+ * and no operation outlives the engine's buffer; a full socket becomes a POLLOUT poll.
+ * Large files go by splice, file to pipe and pipe to socket, never through user space.
+ *
+ * A connection is freed only when none of its operations is outstanding: closing it
+ * cancels them, and their completions (counted in inflight) arrive before the free.
+ * Timeouts are the core's FIFOs per kind (conn_queue.c); the ring waits with the
+ * earliest deadline as its timeout, and with SIGTERM unblocked only while waiting.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "http_conn.h"
+#include "mpm.h"
+
+#define RING_ENTRIES 2048
+#define BUF_SIZE 4096		/* one receive; the engine copies it into its head buffer */
+#define BGID 0
+#define FD_RESERVE 32
+#define ACCEPT_BURST 64		/* room below which accepts go one at a time */
+#define PIPE_SIZE 262144	/* file bytes per splice round */
+#define PIPE_CACHE 16
+#define STARVED_RETRY_MS 10
+
+struct uring_conf {
+	long processes;
+	long max_connections;
+	long defer_accept;	/* seconds; 0: off */
+	long buffers;		/* receive buffers per process, a power of two */
+};
+
+/* Low bits of a completion's user_data: connection operations carry the urc pointer. */
+enum tag { T_RECV, T_SEND, T_FILL, T_DRAIN, T_POLLOUT, T_ACCEPT, T_STOP, T_CACHE, T_CANCEL };
+#define TAG_MASK 15ULL
+
+/* The loop's part of a connection, in the engine's allocation (conn_extra). */
+struct urc {
+	struct conn_qlink link;
+	struct urc *next_starved;
+	int pipe[2];		/* file bytes on their way, -1: none */
+	uint32_t piped;		/* bytes in the pipe */
+	uint32_t pipe_cap;
+	uint16_t bid;		/* the receive buffer the engine reads, when has_buf */
+	uint8_t inflight;	/* operations whose completion has not arrived */
+	uint8_t wtag;		/* the write operation outstanding, when writing */
+	bool recv_armed, writing, has_buf, dead, starved;
+};
+
+_Static_assert(_Alignof(struct urc) <= 16 && TAG_MASK < 16, "tag bits in the pointer");
+
+#define URC(k) ((struct urc *)((char *)(k) - offsetof(struct urc, link)))
+
+struct lsn {
+	uint8_t armed;		/* 0 none, 1 one accept, 2 multishot */
+	bool cancelling;
+};
+
+struct loop {
+	const struct mpm_env *env;
+	const struct uring_conf *uc;
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	char *bufs;
+	unsigned nbufs, held;
+	struct worker *w;
+	struct conn_queue q;
+	struct lsn *lsn;
+	struct urc *starved;
+	int pipes[PIPE_CACHE][2];
+	uint32_t pipe_caps[PIPE_CACHE];
+	unsigned npipes, single;
+	long nconns;
+	int64_t fd_pause_until;
+	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
+	int stop_fd, cache_fd;
+	bool stopping;
+	bool full_logged;
+	bool pipe_failing;	/* the last pipe could not be made (logged) */
+};
+
+static const struct mpm_option options[] = {
+	MPM_INT_AUTO("processes", 1, 4096, struct uring_conf, processes),
+	MPM_INT("max_connections", 10000, 1, 1000000, struct uring_conf, max_connections),
+	MPM_INT("defer_accept", 1, 0, 3600, struct uring_conf, defer_accept),
+	MPM_INT("buffers", 512, 16, 32768, struct uring_conf, buffers),
+	{0}
+};
+
+/* Why io_uring_queue_init() failed, in the operator's terms. */
+static const char *cause(int err, char *buf, size_t len)
+{
+	FILE *f;
+	int disabled = 0;
+
+	switch (err) {
+	case ENOSYS:
+		return "the kernel has no io_uring (built without it, or a filter hides it)";
+	case ENOMEM:
+		return "not enough memory for a ring (RLIMIT_MEMLOCK?)";
+	case EPERM:
+		if ((f = fopen("/proc/sys/kernel/io_uring_disabled", "r"))) {
+			if (fscanf(f, "%d", &disabled) != 1)
+				disabled = 0;
+			fclose(f);
+		}
+		if (disabled == 2)
+			return "io_uring is disabled (sysctl kernel.io_uring_disabled = 2)";
+		if (disabled == 1)
+			return "io_uring is restricted (sysctl kernel.io_uring_disabled = 1) and "
+			       "this user is not in kernel.io_uring_group";
+		return "io_uring is forbidden (EPERM: a seccomp filter or the container "
+		       "runtime denies io_uring_setup)";
+	}
+	snprintf(buf, len, "io_uring_setup: %s", strerror(err));
+	return buf;
+}
+
+/*
+ * What the loop needs of the kernel: a ring, the operations it starts, and provided
+ * buffer rings (Linux 5.19). -1 with err naming the cause and the alternative.
+ */
+static int probe(char *err, size_t errlen)
+{
+	static const struct { int op; const char *name; } ops[] = {
+		{ IORING_OP_ACCEPT, "ACCEPT" }, { IORING_OP_RECV, "RECV" },
+		{ IORING_OP_SEND, "SEND" }, { IORING_OP_SPLICE, "SPLICE" },
+		{ IORING_OP_POLL_ADD, "POLL_ADD" }, { IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
+	};
+	static const char alt[] = "; use mpm = \"event\" instead";
+	struct io_uring ring;
+	struct io_uring_probe *p;
+	char buf[96];
+	int rc = io_uring_queue_init(8, &ring, 0);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "io_uring is not available: %s%s", cause(-rc, buf, sizeof(buf)),
+			 alt);
+		return -1;
+	}
+	p = io_uring_get_probe_ring(&ring);
+	for (size_t i = 0; p && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!io_uring_opcode_supported(p, ops[i].op)) {
+			snprintf(err, errlen, "the kernel's io_uring lacks IORING_OP_%s (Linux 5.19 "
+				 "or later needed)%s", ops[i].name, alt);
+			rc = -1;
+			break;
+		}
+	io_uring_free_probe(p);
+	if (rc == 0) {
+		struct io_uring_buf_ring *br = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						    MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+		struct io_uring_buf_reg reg = { .ring_addr = (uintptr_t)br, .ring_entries = 16,
+						.bgid = BGID };
+		int r = br == MAP_FAILED ? -ENOMEM : io_uring_register_buf_ring(&ring, &reg, 0);
+		if (r < 0) {
+			snprintf(err, errlen, "the kernel's io_uring has no provided buffer rings "
+				 "(%s; Linux 5.19 or later needed)%s", strerror(-r), alt);
+			rc = -1;
+		}
+		if (br != MAP_FAILED)
+			munmap(br, 4096);
+	}
+	io_uring_queue_exit(&ring);
+	return rc;
+}
+
+static int check(void *conf, char *err, size_t errlen)
+{
+	struct uring_conf *uc = conf;
+
+	if (uc->processes == 0)
+		uc->processes = mpm_cpu_count();
+	if (uc->buffers & (uc->buffers - 1)) {
+		snprintf(err, errlen, "buffers = %ld is not a power of two", uc->buffers);
+		return -1;
+	}
+	return probe(err, errlen);
+}
+
+static long query(const void *conf, enum mpm_query what)
+{
+	const struct uring_conf *uc = conf;
+
+	switch (what) {
+	case MPM_Q_MAX_SLOTS: return uc->processes;
+	case MPM_Q_CONNS_PER_WORKER: return uc->max_connections;
+	}
+	return -1;
+}
+
+static uint64_t ud(const struct urc *u, enum tag t)
+{
+	return (uint64_t)(uintptr_t)u | t;
+}
+
+/* A submission entry; the queue is flushed when full. NULL only if that fails. */
+static struct io_uring_sqe *sqe_get(struct loop *l)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+
+	if (!sqe && io_uring_submit(&l->ring) >= 0)
+		sqe = io_uring_get_sqe(&l->ring);
+	if (!sqe)
+		log_msg(LOG_ERR, "uring: the submission queue is full");
+	return sqe;
+}
+
+static void cancel(struct loop *l, uint64_t what)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, what, 0);
+	io_uring_sqe_set_data64(sqe, T_CANCEL);
+}
+
+static void buf_give_back(struct loop *l, unsigned bid)
+{
+	io_uring_buf_ring_add(l->br, l->bufs + (size_t)bid * BUF_SIZE, BUF_SIZE, (unsigned short)bid,
+			      io_uring_buf_ring_mask(l->nbufs), 0);
+	io_uring_buf_ring_advance(l->br, 1);
+	l->held--;
+}
+
+static void pipe_put(struct loop *l, struct urc *u)
+{
+	if (u->pipe[0] < 0)
+		return;
+	/* A pipe with bytes in it (a connection cut mid-file) is not reused. */
+	if (u->piped == 0 && !u->writing && l->npipes < PIPE_CACHE) {
+		l->pipes[l->npipes][0] = u->pipe[0];
+		l->pipes[l->npipes][1] = u->pipe[1];
+		l->pipe_caps[l->npipes++] = u->pipe_cap;
+	} else {
+		close(u->pipe[0]);
+		close(u->pipe[1]);
+	}
+	u->pipe[0] = u->pipe[1] = -1;
+	u->piped = 0;
+}
+
+static int pipe_get(struct loop *l, struct urc *u)
+{
+	int cap;
+
+	if (l->npipes) {
+		l->npipes--;
+		u->pipe[0] = l->pipes[l->npipes][0];
+		u->pipe[1] = l->pipes[l->npipes][1];
+		u->pipe_cap = l->pipe_caps[l->npipes];
+		return 0;
+	}
+	if (pipe2(u->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		u->pipe[0] = u->pipe[1] = -1;
+		return -errno;
+	}
+	/* A bigger pipe is fewer rounds; the default (64 KiB) is fine when refused. */
+	fcntl(u->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	cap = fcntl(u->pipe[1], F_GETPIPE_SZ);
+	u->pipe_cap = cap > 0 ? (uint32_t)cap : 65536;
+	return 0;
+}
+
+/* The last completion of a closed connection arrived: nothing refers to it any more. */
+static void maybe_free(struct loop *l, struct urc *u)
+{
+	if (!u->dead || u->inflight)
+		return;
+	conn_free(u->link.conn);
+	l->nconns--;
+}
+
+/*
+ * The engine closed the connection (or its deadline passed): cancel what is outstanding.
+ * The caller then calls maybe_free(), last: a completion's handler may still look at u.
+ */
+static void kill_conn(struct loop *l, struct urc *u)
+{
+	u->dead = true;
+	conn_queue_remove(&l->q, &u->link);
+	if (u->recv_armed)
+		cancel(l, ud(u, T_RECV));
+	if (u->writing)
+		cancel(l, ud(u, (enum tag)u->wtag));
+	if (u->has_buf) {
+		u->has_buf = false;
+		buf_give_back(l, u->bid);
+	}
+	pipe_put(l, u);
+}
+
+static void drop_link(struct conn_qlink *k, void *l)
+{
+	kill_conn(l, URC(k));
+	maybe_free(l, URC(k));
+}
+
+static void arm_recv(struct loop *l, struct urc *u)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	if (!sqe)
+		return;		/* its timer closes it */
+	io_uring_prep_recv(sqe, conn_fd(u->link.conn), NULL, BUF_SIZE, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, ud(u, T_RECV));
+	u->recv_armed = true;
+	u->inflight++;
+}
+
+static void start_write(struct loop *l, struct urc *u, enum tag t, struct io_uring_sqe *sqe)
+{
+	io_uring_sqe_set_data64(sqe, ud(u, t));
+	u->wtag = (uint8_t)t;
+	u->writing = true;
+	u->inflight++;
+}
+
+/*
+ * Starts the next step of what the engine sends: memory, else the pipe's bytes to the
+ * socket, else the next piece of the file into the pipe. false: the connection failed.
+ */
+static bool arm_send(struct loop *l, struct urc *u)
+{
+	struct conn *c = u->link.conn;
+	struct conn_output o;
+	struct io_uring_sqe *sqe;
+	int fd = conn_fd(c);
+
+	if (!conn_output(c, &o)) {
+		conn_sent(c, -EIO);
+		return false;
+	}
+	if (!o.len && u->pipe[0] < 0) {
+		int rc = pipe_get(l, u);
+		/* Short of descriptors, every large file would fail alike: one line per episode. */
+		if (rc < 0 && !l->pipe_failing)
+			log_msg(LOG_ERR, "uring: no pipe to send a file through (%s): closing such "
+				"connections until one can be made", strerror(-rc));
+		l->pipe_failing = rc < 0;
+		if (rc < 0) {
+			conn_sent(c, rc);
+			return false;
+		}
+	}
+	if (!(sqe = sqe_get(l)))
+		return true;	/* its send timer closes it */
+	if (o.len) {
+		io_uring_prep_send(sqe, fd, o.buf, o.len,
+				   MSG_NOSIGNAL | MSG_DONTWAIT | (o.more ? MSG_MORE : 0));
+		start_write(l, u, T_SEND, sqe);
+	} else if (u->piped) {
+		unsigned more = o.flen > u->piped || o.more ? SPLICE_F_MORE : 0;
+		io_uring_prep_splice(sqe, u->pipe[0], -1, fd, -1, u->piped,
+				     SPLICE_F_NONBLOCK | more);
+		start_write(l, u, T_DRAIN, sqe);
+	} else {
+		uint64_t n = o.flen < u->pipe_cap ? o.flen : u->pipe_cap;
+		io_uring_prep_splice(sqe, o.fd, o.off, u->pipe[1], -1, (unsigned)n,
+				     SPLICE_F_NONBLOCK);
+		start_write(l, u, T_FILL, sqe);
+	}
+	return true;
+}
+
+static void arm_pollout(struct loop *l, struct urc *u)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_add(sqe, conn_fd(u->link.conn), POLLOUT);
+	start_write(l, u, T_POLLOUT, sqe);
+}
+
+/* Runs the engine on what completed, then starts what it asks for. */
+static void drive(struct loop *l, struct urc *u)
+{
+	struct conn *c = u->link.conn;
+	enum conn_want w = conn_run(c);
+
+	if (u->has_buf && conn_unread(c) == 0) {
+		u->has_buf = false;
+		buf_give_back(l, u->bid);
+	}
+	if (w == CONN_DONE) {
+		kill_conn(l, u);
+		return;
+	}
+	if (w == CONN_WANT_READ) {
+		if (u->pipe[0] >= 0)
+			pipe_put(l, u);
+		if (!u->recv_armed && !u->starved)
+			arm_recv(l, u);
+	} else if (!u->writing && !arm_send(l, u)) {
+		kill_conn(l, u);
+		return;
+	}
+	conn_queue_retime(&l->q, &u->link);
+}
+
+/* ENOBUFS: every buffer is held. The connection waits for one (held in the list). */
+static void starve(struct loop *l, struct urc *u)
+{
+	u->starved = true;
+	u->inflight++;
+	u->next_starved = l->starved;
+	l->starved = u;
+}
+
+static void feed_starved(struct loop *l)
+{
+	struct urc *u = l->starved;
+
+	if (!u || l->held >= l->nbufs)
+		return;
+	l->starved = NULL;
+	while (u) {
+		struct urc *next = u->next_starved;
+		u->starved = false;
+		u->inflight--;
+		if (u->dead)
+			maybe_free(l, u);
+		else if (!u->recv_armed)
+			arm_recv(l, u);
+		u = next;
+	}
+}
+
+static void on_recv(struct loop *l, struct urc *u, int res, unsigned flags)
+{
+	struct conn *c = u->link.conn;
+	const char *buf = NULL;
+
+	u->recv_armed = false;
+	if (flags & IORING_CQE_F_BUFFER) {
+		unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+		l->held++;
+		if (u->dead || res <= 0) {
+			buf_give_back(l, bid);
+		} else {
+			u->bid = (uint16_t)bid;
+			u->has_buf = true;
+			buf = l->bufs + (size_t)bid * BUF_SIZE;
+		}
+	}
+	if (u->dead)
+		return;
+	if (res == -ENOBUFS) {
+		starve(l, u);
+		return;
+	}
+	if (res == -EINTR || res == -EAGAIN) {
+		arm_recv(l, u);
+		return;
+	}
+	conn_received(c, buf, res, !(flags & IORING_CQE_F_SOCK_NONEMPTY));
+	drive(l, u);
+}
+
+static void on_write(struct loop *l, struct urc *u, enum tag t, int res)
+{
+	struct conn *c = u->link.conn;
+
+	u->writing = false;
+	if (u->dead)
+		return;
+	if (res == -EAGAIN && (t == T_SEND || t == T_DRAIN)) {
+		arm_pollout(l, u);
+		return;
+	}
+	switch (t) {
+	case T_FILL:
+		/* Into the pipe only: nothing sent yet. 0: the file ended before its length. */
+		if (res > 0)
+			u->piped = (uint32_t)res;
+		else
+			conn_sent(c, res);
+		break;
+	case T_DRAIN:
+		if (res > 0)
+			u->piped -= (uint32_t)res;
+		conn_sent(c, res ? res : -EPIPE);
+		break;
+	case T_SEND:
+		conn_sent(c, res ? res : -EPIPE);
+		break;
+	default:	/* T_POLLOUT: writable (or failed: the send says how) */
+		if (res < 0)
+			conn_sent(c, res);
+		break;
+	}
+	drive(l, u);
+}
+
+static void add_conn(struct loop *l, int fd)
+{
+	struct conn *c = conn_new(l->w, fd, NULL, 0, sizeof(struct urc));
+	struct urc *u;
+
+	if (!c)
+		return;
+	u = conn_extra(c);
+	*u = (struct urc){ .pipe = { -1, -1 } };
+	conn_qlink_init(&u->link, c);
+	conn_set_completion(c);
+	conn_set_waited(c, l->deferral_ms);
+	l->nconns++;
+	drive(l, u);
+	maybe_free(l, u);
+}
+
+static void arm_accept(struct loop *l, size_t i, uint8_t how)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+	int lfd = l->env->listeners[i];
+
+	if (!sqe)
+		return;
+	if (how == 2)
+		io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	else
+		io_uring_prep_accept(sqe, lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, (uint64_t)i << 4 | T_ACCEPT);
+	l->lsn[i].armed = how;
+	if (how == 1)
+		l->single++;
+}
+
+/*
+ * Accept is paused, never refused, while full or short of descriptors. A process that
+ * hovers at its limit would log at every close: an episode ends only below 90%.
+ */
+static void update_accepting(struct loop *l, int64_t now)
+{
+	long max = l->uc->max_connections, room;
+	bool full = l->nconns >= max;
+
+	if (full && !l->full_logged)
+		log_msg(LOG_WARNING, "uring: process %ld reached max_connections (%ld); "
+			"accepting again when one closes", (long)getpid(), max);
+	if (full)
+		l->full_logged = true;
+	else if (l->nconns < max - (max + 9) / 10)
+		l->full_logged = false;
+	if (l->fd_pause_until && now >= l->fd_pause_until)
+		l->fd_pause_until = 0;
+	room = max - l->nconns - (long)l->single;
+	for (size_t i = 0; i < l->env->nlisteners; i++) {
+		struct lsn *s = &l->lsn[i];
+		uint8_t want = l->stopping || l->fd_pause_until || room <= 0 ? 0
+			       : room > ACCEPT_BURST ? 2 : 1;
+		if (s->cancelling)
+			continue;
+		if (s->armed && (want == 0 || (s->armed == 2 && want == 1))) {
+			cancel(l, (uint64_t)i << 4 | T_ACCEPT);
+			s->cancelling = true;
+		} else if (!s->armed && want) {
+			arm_accept(l, i, want);
+			if (want == 1)
+				room--;
+		}
+	}
+}
+
+static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t now)
+{
+	struct lsn *s = &l->lsn[i];
+
+	if (!(flags & IORING_CQE_F_MORE)) {
+		if (s->armed == 1)
+			l->single--;
+		s->armed = 0;
+		s->cancelling = false;
+	}
+	res = mpm_accepted(res);
+	if (res == -2)
+		l->fd_pause_until = now + ACCEPT_PAUSE_MS;
+	if (res >= 0)
+		add_conn(l, res);
+}
+
+static void arm_poll(struct loop *l, int fd, enum tag t)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	if (!sqe)
+		return;
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, t);
+}
+
+/* An accept still outstanding may yet bring a connection to serve. */
+static bool accepting(const struct loop *l)
+{
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		if (l->lsn[i].armed)
+			return true;
+	return false;
+}
+
+static void begin_stop(struct loop *l, int64_t now)
+{
+	if (l->stopping)
+		return;
+	l->stopping = true;
+	worker_drain(l->w);
+	update_accepting(l, now);
+	conn_queue_drain(&l->q);
+}
+
+static void dispatch(struct loop *l, uint64_t data, int res, unsigned flags, int64_t now)
+{
+	enum tag t = (enum tag)(data & TAG_MASK);
+	struct urc *u = (struct urc *)(uintptr_t)(data & ~TAG_MASK);
+
+	switch (t) {
+	case T_RECV:
+		u->inflight--;
+		on_recv(l, u, res, flags);
+		maybe_free(l, u);
+		break;
+	case T_SEND: case T_FILL: case T_DRAIN: case T_POLLOUT:
+		u->inflight--;
+		on_write(l, u, t, res);
+		maybe_free(l, u);
+		break;
+	case T_ACCEPT:
+		on_accept(l, (size_t)(data >> 4), res, flags, now);
+		break;
+	case T_STOP:
+		begin_stop(l, now);
+		break;
+	case T_CACHE:
+		worker_notify(l->w);
+		arm_poll(l, l->cache_fd, T_CACHE);
+		break;
+	case T_CANCEL:
+		break;
+	}
+}
+
+static int serve(struct loop *l)
+{
+	sigset_t open_mask;
+
+	sigemptyset(&open_mask);
+	arm_poll(l, l->stop_fd, T_STOP);
+	if (l->cache_fd >= 0)
+		arm_poll(l, l->cache_fd, T_CACHE);
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts;
+		int64_t now, other;
+		int ms, rc;
+
+		/* Submitted before anything is closed: no send outlives the engine's buffer. */
+		io_uring_submit(&l->ring);
+		now = clock_coarse_ms();
+		conn_queue_expire(&l->q, now, drop_link, l);
+		feed_starved(l);
+		update_accepting(l, now);
+		if (l->stopping && l->nconns == 0 && !accepting(l))
+			break;
+		other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
+		if (l->starved && now + STARVED_RETRY_MS < other)
+			other = now + STARVED_RETRY_MS;
+		ms = conn_queue_timeout(&l->q, now, other);
+		ts = (struct __kernel_timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+		/* SIGTERM (this process retired) is unblocked only while waiting. */
+		rc = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, ms >= 0 ? &ts : NULL,
+						      &open_mask);
+		now = clock_coarse_ms();
+		if (rc == -EINTR) {
+			if (pool_child_stopping(l->stop_fd))
+				begin_stop(l, now);
+			continue;
+		}
+		if (rc < 0 && rc != -ETIME) {
+			log_msg(LOG_ERR, "uring: waiting for completions: %s", strerror(-rc));
+			return 1;
+		}
+		while (io_uring_peek_cqe(&l->ring, &cqe) == 0) {
+			uint64_t data = cqe->user_data;
+			int res = cqe->res;
+			unsigned flags = cqe->flags;
+			io_uring_cqe_seen(&l->ring, cqe);
+			dispatch(l, data, res, flags, now);
+		}
+	}
+	return 0;
+}
+
+static int setup_buffers(struct loop *l)
+{
+	size_t ring_bytes = l->nbufs * sizeof(struct io_uring_buf);
+	struct io_uring_buf_reg reg = { .ring_entries = l->nbufs, .bgid = BGID };
+	int rc;
+
+	l->br = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (l->br == MAP_FAILED) {
+		l->br = NULL;
+		return -errno;
+	}
+	/* Pages are touched only as receives use them. */
+	l->bufs = mmap(NULL, (size_t)l->nbufs * BUF_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (l->bufs == MAP_FAILED) {
+		l->bufs = NULL;
+		return -errno;
+	}
+	reg.ring_addr = (uintptr_t)l->br;
+	if ((rc = io_uring_register_buf_ring(&l->ring, &reg, 0)) < 0)
+		return rc;
+	io_uring_buf_ring_init(l->br);
+	for (unsigned i = 0; i < l->nbufs; i++)
+		io_uring_buf_ring_add(l->br, l->bufs + (size_t)i * BUF_SIZE, BUF_SIZE,
+				      (unsigned short)i, io_uring_buf_ring_mask(l->nbufs), (int)i);
+	io_uring_buf_ring_advance(l->br, (int)l->nbufs);
+	return 0;
+}
+
+static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *arg)
+{
+	struct lsn lsn[env->nlisteners ? env->nlisteners : 1];
+	struct loop l = {
+		.env = env,
+		.uc = env->mpm_conf,
+		.lsn = lsn,
+		.w = worker_begin(env, stop_fd),
+		.stop_fd = stop_fd,
+		.deferral_ms = mpm_deferral_ms(((const struct uring_conf *)env->mpm_conf)->
+					       defer_accept),
+	};
+	int rc;
+	char buf[96];
+
+	(void)chan;
+	(void)arg;
+	memset(lsn, 0, sizeof(lsn));
+	l.nbufs = (unsigned)l.uc->buffers;
+	l.cache_fd = worker_watch_fd(l.w);
+	rc = io_uring_queue_init(RING_ENTRIES, &l.ring, 0);
+	if (rc < 0) {
+		log_msg(LOG_ERR, "uring: io_uring is not available: %s; use mpm = \"event\" instead",
+			cause(-rc, buf, sizeof(buf)));
+		worker_end(l.w);
+		return 1;
+	}
+	if ((rc = setup_buffers(&l)) < 0) {
+		log_msg(LOG_ERR, "uring: the receive buffer ring: %s", strerror(-rc));
+		rc = 1;
+	} else {
+		rc = serve(&l);
+	}
+	io_uring_queue_exit(&l.ring);
+	for (unsigned i = 0; i < l.npipes; i++) {
+		close(l.pipes[i][0]);
+		close(l.pipes[i][1]);
+	}
+	if (l.bufs)
+		munmap(l.bufs, (size_t)l.nbufs * BUF_SIZE);
+	if (l.br)
+		munmap(l.br, l.nbufs * sizeof(struct io_uring_buf));
+	worker_end(l.w);
+	return rc;
+}
+
+/* Every connection is a descriptor: the soft limit goes up to the hard one. */
+static void raise_nofile(const struct uring_conf *uc)
+{
+	struct rlimit rl;
+
+	pool_fit_nofile(RLIM_INFINITY);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)uc->max_connections + FD_RESERVE)
+		log_msg(LOG_WARNING, "uring: max_connections %ld is above what the open-file "
+			"limit %llu allows; accepts will pause when descriptors run out",
+			uc->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
+static int run(const struct mpm_env *env)
+{
+	const struct uring_conf *uc = env->mpm_conf;
+	char err[256];
+	int secs = (int)uc->defer_accept;
+
+	/* Again as the unprivileged user: kernel.io_uring_disabled = 1 may allow only root. */
+	if (probe(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "uring: %s", err);
+		return 1;
+	}
+	raise_nofile(uc);
+	/* As event: the listeners' setting, once per generation, by the leader. */
+	for (size_t i = 0; i < env->nlisteners; i++)
+		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
+			       sizeof(secs)) < 0)
+			log_msg(LOG_WARNING, "uring: TCP_DEFER_ACCEPT on listener %d: %m",
+				env->listeners[i]);
+	return pool_serve(env, child_main, (unsigned)uc->processes);
+}
+
+const struct mpm_module minihttpd_mpm = {
+	.abi_version = MPM_ABI_VERSION,
+	.name = "uring",
+	.description = "processes each running one io_uring proactor over many connections",
+	.options = options,
+	.conf_size = sizeof(struct uring_conf),
+	.check = check,
+	.query = query,
+	.run = run,
+};
