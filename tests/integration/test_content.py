@@ -47,7 +47,7 @@ HTPASSWD = "# staging users\n\n" + "".join(
 
 # The engine's path is the same under every MPM; the lab ones are covered elsewhere.
 MPMS = {
-    "prefork": "", "worker": "", "event": "", "thread": "",
+    "prefork": "", "worker": "", "event": "", "thread": "", "uring": "",
     "fork": NotApplicable("lab MPM: the same engine path as prefork"),
     "iterative": NotApplicable("lab MPM: one connection at a time, same engine path"),
     "sigio": NotApplicable("lab MPM: the same engine path as event"),

@@ -18,7 +18,7 @@ BIG = 20000         # past the file cache's 8 KiB: always opened, never cached
 
 # Every MPM serves through the same engine and root; each is run, none is exempt.
 MPMS = {m: {} for m in ("prefork", "worker", "event", "fork", "thread", "iterative",
-                        "sigio")}
+                        "sigio", "uring")}
 MPMS["prefork"] = {"section": "prefork {\n start_servers = 3\n min_spare_servers = 2\n}"}
 MPMS["worker"] = {"section": "worker {\n processes = 2\n threads_per_process = 4\n}"}
 MPMS["event"] = {"section": "event {\n processes = 2\n}"}

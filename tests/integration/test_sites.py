@@ -16,7 +16,7 @@ from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, log_count, 
                  parse_responses, per_mpm, reload, request, wait_for)
 
 LAB = NotApplicable("a lab MPM: thread stands for them, the engine is the same")
-TABLE = {"prefork": {}, "worker": {}, "event": {}, "thread": {},
+TABLE = {"prefork": {}, "worker": {}, "event": {}, "thread": {}, "uring": {},
          "fork": LAB, "iterative": LAB, "sigio": LAB}
 
 FILES = {"index.html": "TOP\n", "sub/nolist.txt": "x\n"}
