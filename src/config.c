@@ -1003,9 +1003,36 @@ static char *strdup_list(cfg_t *cfg, const char *name, size_t *n, char ***out)
 	return (*out)[0] ? (*out)[0] : (char *)"";
 }
 
-/* The locations of sec (a server's, or the top level's) into s, from s's own options. */
-static int build_locations(struct site_set *set, cfg_t *sec, struct site *s)
+/*
+ * o->content for section sec (opened at line of the parsed text), o->content holding the
+ * parent's: kept when sec sets no content option, else a policy of sec's own that
+ * inherits the rest. -1 with errbuf set (errbuf empty: out of memory).
+ */
+static int build_content(struct config *conf, cfg_t *sec, int line, struct site_opts *o)
 {
+	struct content_policy *p;
+
+	if (!content_policy_set_in(sec))
+		return 0;
+	if (!push((void **)&conf->policies, &conf->npolicies, sizeof(*conf->policies)))
+		return -1;
+	conf->policies[conf->npolicies - 1] = NULL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return -1;
+	if (content_policy_load(sec, o->content, AT(line), p, errbuf, errcap) < 0) {
+		free(p);
+		return -1;
+	}
+	conf->policies[conf->npolicies - 1] = p;
+	o->content = p;
+	return 0;
+}
+
+/* The locations of sec (a server's, or the top level's) into s, from s's own options. */
+static int build_locations(struct config *conf, cfg_t *sec, struct site *s)
+{
+	struct site_set *set = &conf->sites;
+
 	s->nlocs = cfg_size(sec, "location");
 	if (!(s->locs = site_alloc(set, (s->nlocs + 1) * sizeof(*s->locs))))
 		return -1;
@@ -1021,7 +1048,8 @@ static int build_locations(struct site_set *set, cfg_t *sec, struct site *s)
 			return -1;
 		l->glob = location_is_glob(l->pattern);
 		l->opts = s->opts;
-		if (site_options_apply(set, ls, SITE_LOCATION, &l->opts) < 0)
+		if (site_options_apply(set, ls, SITE_LOCATION, &l->opts) < 0 ||
+		    build_content(conf, ls, line, &l->opts) < 0)
 			return -1;
 	}
 	site_sort_locations(s);
@@ -1042,8 +1070,9 @@ static int build_sites(cfg_t *cfg, struct config *conf)
 		return -1;
 	top->is_default = true;
 	site_opts_defaults(&top->opts);
+	top->opts.content = &conf->content;
 	if (site_options_apply(set, cfg, SITE_TOP, &top->opts) < 0 ||
-	    build_locations(set, cfg, top) < 0)
+	    build_locations(conf, cfg, top) < 0)
 		return -1;
 	for (unsigned i = 0; i < cfg_size(cfg, "server"); i++) {
 		cfg_t *sec = cfg_getnsec(cfg, "server", i);
@@ -1093,7 +1122,8 @@ static int build_sites(cfg_t *cfg, struct config *conf)
 		}
 		s->opts = set->sites[0].opts;
 		if (site_options_apply(set, sec, SITE_SERVER, &s->opts) < 0 ||
-		    build_locations(set, sec, s) < 0)
+		    build_content(conf, sec, line, &s->opts) < 0 ||
+		    build_locations(conf, sec, s) < 0)
 			return -1;
 	}
 	if (site_set_index(set, &which, err, sizeof(err)) < 0) {
@@ -1221,7 +1251,7 @@ static int convert(cfg_t *cfg, struct config *conf)
 	conf->metrics_path = strdup(cfg_getstr(cfg, "metrics_path"));
 	conf->metrics_path_len = conf->metrics_path ? strlen(conf->metrics_path) : 0;
 	int realm_line = line_of("auth_basic"), file_line = line_of("auth_basic_file");
-	if (content_policy_load(cfg, conf->file, realm_line > file_line ? realm_line : file_line,
+	if (content_policy_load(cfg, NULL, conf->file, realm_line > file_line ? realm_line : file_line,
 				&conf->content, errbuf, errcap) < 0)
 		return -1;
 	if (conf->max_header_size < conf->max_request_line) {
@@ -1378,6 +1408,12 @@ void config_free(struct config *conf)
 	free(conf->trusted_proxies);
 	free(conf->metrics_path);
 	content_policy_free(&conf->content);
+	for (size_t i = 0; i < conf->npolicies; i++) {
+		if (conf->policies[i])
+			content_policy_free(conf->policies[i]);
+		free(conf->policies[i]);
+	}
+	free(conf->policies);
 	free(conf);
 }
 

@@ -85,6 +85,10 @@ struct config {
 	unsigned max_connections_per_client;	/* per client address in a generation; 0: no limit */
 
 	struct content_policy content;	/* the default server's (content_policy.h) */
+	/* The policies of the server and location blocks that set a content option of
+	 * their own (site_opts.content of the others points at their parent's). */
+	struct content_policy **policies;
+	size_t npolicies;
 
 	char *status_path;		/* the status page, "" when off */
 	size_t status_path_len;		/* 0 when off: the engine compares it first */

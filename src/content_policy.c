@@ -56,24 +56,36 @@ int content_check_auth_file(cfg_t *sec, const char *name, const char *file)
 	return 0;
 }
 
-int content_policy_load(cfg_t *sec, const char *file, int line, struct content_policy *out,
-			char *err, size_t errlen)
+static bool is_set(cfg_t *sec, const char *name)
 {
-	const char *realm = cfg_getstr(sec, "auth_basic");
-	const char *pwfile = cfg_getstr(sec, "auth_basic_file");
+	return cfg_size(sec, name) > 0;
+}
+
+bool content_policy_set_in(cfg_t *sec)
+{
+	return is_set(sec, "precompressed") || is_set(sec, "error_page") ||
+	       is_set(sec, "auth_basic") || is_set(sec, "auth_basic_file");
+}
+
+int content_policy_load(cfg_t *sec, const struct content_policy *parent, const char *file,
+			int line, struct content_policy *out, char *err, size_t errlen)
+{
+	const struct auth_basic *up = parent ? parent->auth : NULL;
+	bool own_realm = is_set(sec, "auth_basic"), own_file = is_set(sec, "auth_basic_file");
+	const char *realm = own_realm ? cfg_getstr(sec, "auth_basic") : up ? up->realm : "";
+	const char *pwfile = own_file ? cfg_getstr(sec, "auth_basic_file") : up ? up->file : "";
 	unsigned n = cfg_size(sec, "error_page");
 	char msg[768];
 
 	memset(out, 0, sizeof(*out));
-	/* "off" says none, as "" does: for a scope that turns off what an outer one sets. */
-	if (strcmp(realm, "off") == 0)
-		realm = "";
-	if (strcmp(pwfile, "off") == 0)
-		pwfile = "";
-	out->precompressed = cfg_getbool(sec, "precompressed");
-	if (n > 0) {
+	out->precompressed = is_set(sec, "precompressed") ? cfg_getbool(sec, "precompressed") :
+			     parent && parent->precompressed;
+	if (n == 0 && parent) {
+		out->error_pages = parent->error_pages;
+	} else if (n > 0) {
 		if (!(out->error_pages = calloc(1, sizeof(*out->error_pages))))
 			goto oom;
+		out->own_error_pages = true;
 		for (unsigned i = 0; i < n; i++) {
 			if (error_pages_add(out->error_pages, cfg_getnstr(sec, "error_page", i), msg,
 					    sizeof(msg)) < 0) {
@@ -82,6 +94,15 @@ int content_policy_load(cfg_t *sec, const char *file, int line, struct content_p
 			}
 		}
 	}
+	if (!own_realm && !own_file && parent) {
+		out->auth = parent->auth;
+		return 0;
+	}
+	/* "off" says none, as "" does: for a scope that turns off what an outer one sets. */
+	if (strcmp(realm, "off") == 0)
+		return 0;
+	if (strcmp(pwfile, "off") == 0)
+		pwfile = "";
 	if (!realm[0] && !pwfile[0])
 		return 0;
 	if (!realm[0] || !pwfile[0]) {
@@ -96,9 +117,11 @@ int content_policy_load(cfg_t *sec, const char *file, int line, struct content_p
 	}
 	if (!(out->auth = malloc(sizeof(*out->auth))))
 		goto oom;
+	out->own_auth = true;
 	if (auth_basic_load(out->auth, realm, pwfile, msg, sizeof(msg)) < 0) {
 		free(out->auth);
 		out->auth = NULL;
+		out->own_auth = false;
 		snprintf(err, errlen, "%s:%d: auth_basic_file: %s", file, line, msg);
 		goto fail;
 	}
@@ -112,9 +135,11 @@ fail:
 
 void content_policy_free(struct content_policy *p)
 {
-	error_pages_free(p->error_pages);
-	if (p->auth)
+	if (p->own_error_pages)
+		error_pages_free(p->error_pages);
+	if (p->own_auth) {
 		auth_basic_free(p->auth);
-	free(p->auth);
+		free(p->auth);
+	}
 	memset(p, 0, sizeof(*p));
 }

@@ -20,6 +20,8 @@ struct content_policy {
 	bool precompressed;		/* serve FILE.br / .zst / .gz (http_static.c) */
 	struct error_pages *error_pages;	/* NULL: the built-in pages only */
 	struct auth_basic *auth;	/* NULL: no password asked */
+	/* Whether error_pages and auth are this policy's own, or its parent's, shared. */
+	bool own_error_pages, own_auth;
 };
 
 /* The options of one section, with the same names at every level. */
@@ -42,10 +44,17 @@ int content_check_auth_file(cfg_t *sec, const char *name, const char *file);
 
 /*
  * Fills out from section sec of file (line: where the section's auth options are, for an
- * error found only now). Reads the htpasswd file, so a reload re-reads it. -1 with err.
+ * error found only now). parent: the enclosing scope's policy, whose values an option
+ * sec leaves unset keeps (shared, not copied); NULL at the top level, whose options all
+ * have defaults. The htpasswd file is read once the realm and file are both resolved
+ * (either may come from the parent), so a reload re-reads it; auth_basic = "off" turns
+ * an inherited password off. -1 with err.
  */
-int content_policy_load(cfg_t *sec, const char *file, int line, struct content_policy *out,
-			char *err, size_t errlen);
+int content_policy_load(cfg_t *sec, const struct content_policy *parent, const char *file,
+			int line, struct content_policy *out, char *err, size_t errlen);
+
+/* Whether sec sets any content option (else its scope can share the parent's policy). */
+bool content_policy_set_in(cfg_t *sec);
 void content_policy_free(struct content_policy *p);
 
 #endif

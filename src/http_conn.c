@@ -733,28 +733,47 @@ static bool is_health(const struct conn *c, const struct http_request *req)
 	       memcmp(req->path.p, c->ctx->conf->health_path, req->path.len) == 0;
 }
 
-/*
- * The one place that says which content policy (content_policy.h) a request gets: today
- * always the default server's, the top level of the configuration. Servers and
- * locations pick theirs here; everything below receives the pointer.
- */
-static const struct content_policy *policy_for(const struct conn *c, const struct http_request *req)
+static bool is_engine_page(const struct conn *c, const struct http_request *req)
 {
-	return &c->ctx->conf->content;
+	const struct config *conf = c->ctx->conf;
+
+	return (req->path.len == conf->status_path_len &&
+		memcmp(req->path.p, conf->status_path, req->path.len) == 0) ||
+	       (req->path.len == conf->metrics_path_len &&
+		memcmp(req->path.p, conf->metrics_path, req->path.len) == 0);
+}
+
+/*
+ * The one place that says which content policy (content_policy.h) a request gets, and
+ * the root its error pages are read from: its location's, else its site's. The status
+ * page and the metrics are the server's, not a site's: they keep the top level's policy
+ * (its password) and root on every site. Everything below receives the pointers.
+ */
+static const struct content_policy *policy_for(const struct conn *c,
+					       const struct http_request *req,
+					       const struct http_site_target *t,
+					       const struct static_ctx **st)
+{
+	if (req->path.len && is_engine_page(c, req)) {
+		*st = &c->ctx->st;
+		return &c->ctx->conf->content;
+	}
+	*st = &c->ctx->site_st[req->site->id];
+	return http_site_opts(req->site, t)->content;
 }
 
 /* A 4xx or 5xx answer gets the policy's page for it, if any (never a 304). */
-static void error_page(const struct conn *c, const struct content_policy *pol,
+static void error_page(const struct static_ctx *st, const struct content_policy *pol,
 		       struct http_reply *r)
 {
 	const char *uri = error_pages_find(pol->error_pages, r->status);
 
 	if (uri)
-		static_error_page(&c->ctx->st, uri, r);
+		static_error_page(st, uri, r);
 }
 
 /* The answer by method, once the request may have one. */
-static void answer(struct conn *c, const struct content_policy *pol, const char *host,
+static void answer(struct conn *c, const struct http_site_target *t, const char *host,
 		   struct http_reply *r)
 {
 	struct conn_io *io = c->io;
@@ -766,7 +785,7 @@ static void answer(struct conn *c, const struct content_policy *pol, const char 
 		     !status_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)) &&
 		    (io->req.path.len != c->ctx->conf->metrics_path_len ||
 		     !metrics_serve(c->ctx->conf, c->w->slot, &io->req, &io->client.sa, r)))
-			http_site_serve(&c->ctx->site_st[io->req.site->id], io->req.site, host, pol,
+			http_site_serve(&c->ctx->site_st[io->req.site->id], io->req.site, host, t,
 					&io->req, r);
 		break;
 	case HTTP_OPTIONS:
@@ -784,6 +803,7 @@ static void answer(struct conn *c, const struct content_policy *pol, const char 
 	}
 }
 
+/* Per request, in this order: the site, its location, the password, the answer, the error page. */
 static void respond(struct conn *c)
 {
 	struct conn_io *io = c->io;
@@ -791,6 +811,8 @@ static void respond(struct conn *c)
 	char host[HOST_NAME_MAX_LEN + 2];
 	const struct site *site = http_site_of(&c->ctx->conf->sites, &io->req, host,
 					       sizeof(host));
+	struct http_site_target t;
+	const struct static_ctx *st;
 
 	/* The site first: a Host that names nothing valid is refused before any policy. */
 	if (!site) {
@@ -798,7 +820,9 @@ static void respond(struct conn *c)
 		return;
 	}
 	io->req.site = site;
-	const struct content_policy *pol = policy_for(c, &io->req);
+	/* The one location lookup of the request: its policy and its answer use it. */
+	http_site_locate(site, &io->req, &t);
+	const struct content_policy *pol = policy_for(c, &io->req, &t, &st);
 
 	reply_init(r);
 	/* A balancer sends no password, and its 503 must read as the server's own. */
@@ -806,8 +830,8 @@ static void respond(struct conn *c)
 		health(c, r);
 	} else {
 		if (!pol->auth || auth_basic_check(pol->auth, &io->req, r))
-			answer(c, pol, host, r);
-		error_page(c, pol, r);
+			answer(c, &t, host, r);
+		error_page(st, pol, r);
 	}
 	if (io->req.method == HTTP_HEAD)
 		r->no_body = true;

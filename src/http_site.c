@@ -114,28 +114,37 @@ static void add_headers(const struct site_opts *o, struct http_reply *reply)
 	}
 }
 
+void http_site_locate(const struct site *s, const struct http_request *req,
+		      struct http_site_target *t)
+{
+	bool dir;
+	ssize_t n = static_path_clean(req->path.p, req->path.len, t->path + 1, PATH_MAX, &dir);
+
+	t->loc = NULL;
+	t->len = 0;
+	t->path[0] = '\0';
+	t->error = n < 0 ? (int)-n : 0;
+	if (n < 0)
+		return;
+	t->path[0] = '/';
+	t->len = (size_t)n + 1;
+	if (dir && n > 0)
+		t->path[t->len++] = '/';
+	t->path[t->len] = '\0';
+	t->loc = site_location(s, t->path, t->len);
+}
+
 void http_site_serve(const struct static_ctx *st, const struct site *s, const char *host,
-		     const struct content_policy *pol, const struct http_request *req,
+		     const struct http_site_target *t, const struct http_request *req,
 		     struct http_reply *reply)
 {
-	char path[PATH_MAX + 2];
-	bool dir;
-	ssize_t n = static_path_clean(req->path.p, req->path.len, path + 1, PATH_MAX, &dir);
-
-	if (n < 0) {
-		reply_error(reply, (int)-n);
+	if (t->error) {
+		reply_error(reply, t->error);
 		return;
 	}
-	path[0] = '/';
-	size_t len = (size_t)n + 1;
-	if (dir && n > 0)
-		path[len++] = '/';
-	path[len] = '\0';
-
-	const struct location *loc = site_location(s, path, len);
-	const struct site_opts *o = loc ? &loc->opts : &s->opts;
+	const struct site_opts *o = http_site_opts(s, t);
 	if (o->redirect_status) {
-		redirect(o, loc, path, host[0] ? host : s->name, req, reply);
+		redirect(o, t->loc, t->path, host[0] ? host : s->name, req, reply);
 		add_headers(o, reply);
 		return;
 	}
@@ -143,13 +152,13 @@ void http_site_serve(const struct static_ctx *st, const struct site *s, const ch
 	here.index = o->index;
 	here.nindex = o->nindex;
 	here.directory_listing = o->directory_listing;
-	static_serve(&here, pol, req, reply);
+	static_serve(&here, o->content, req, reply);
 	if (reply->status == 404 && o->fallback) {
 		struct http_request fb = *req;
 		fb.path = (struct http_str){ o->fallback, strlen(o->fallback) };
 		fb.range = fb.if_range = (struct http_str){ NULL, 0 };
 		reply_init(reply);
-		static_serve(&here, pol, &fb, reply);
+		static_serve(&here, o->content, &fb, reply);
 	}
 	add_headers(o, reply);
 }

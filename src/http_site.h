@@ -7,6 +7,8 @@
 #ifndef MINIHTTPD_HTTP_SITE_H
 #define MINIHTTPD_HTTP_SITE_H
 
+#include <limits.h>
+
 #include "host.h"
 #include "http_parse.h"
 #include "http_response.h"
@@ -20,9 +22,28 @@
 const struct site *http_site_of(const struct site_set *set, const struct http_request *req,
 				char *key, size_t cap);
 
-/* Serves a GET or HEAD of req on site s, whose root and MIME setup are st. */
+/* Where a request lands in its site: http_site_locate() finds it once per request. */
+struct http_site_target {
+	int error;			/* a status when the path cannot be served, else 0 */
+	const struct location *loc;	/* NULL: the site's own options */
+	size_t len;
+	char path[PATH_MAX + 2];	/* the clean path, NUL-terminated */
+};
+
+/* req's clean path and its location in site s. */
+void http_site_locate(const struct site *s, const struct http_request *req,
+		      struct http_site_target *t);
+
+/* The options t is served with: its location's, or its site's. */
+static inline const struct site_opts *http_site_opts(const struct site *s,
+						     const struct http_site_target *t)
+{
+	return t->loc ? &t->loc->opts : &s->opts;
+}
+
+/* Serves a GET or HEAD of req at t on site s, whose root and MIME setup are st. */
 void http_site_serve(const struct static_ctx *st, const struct site *s, const char *host,
-		     const struct content_policy *pol, const struct http_request *req,
+		     const struct http_site_target *t, const struct http_request *req,
 		     struct http_reply *reply);
 
 /*

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct content_policy;	/* content_policy.h */
+
 /*
  * What server and location scope may set (site_options.c, one table row per option).
  * A location starts from its server's values, a server from the top level's: every
@@ -30,6 +32,9 @@ struct site_opts {
 	int redirect_status;		/* 301, 302, 303, 307, 308; 0: no redirect */
 	char *redirect;			/* its URL, with $PATH, $QUERY, $HOST */
 	char *fallback;			/* served when the path names nothing; NULL: none */
+	/* precompressed, error_page, auth_basic, auth_basic_file: the parent's own policy
+	 * when the scope sets none of them (config.c owns every policy). */
+	const struct content_policy *content;
 };
 
 struct location {

@@ -3,9 +3,10 @@
  *
  * A row is one line: to add an option, add its field to struct site_opts (site.h) and a
  * row here, with the generic BOOL_ROW / STR_ROW or its own check/set/print functions.
- * The `content` work of issue 14 plugs in here: precompressed (BOOL_ROW), error_page,
- * auth_basic and auth_basic_file, each SITE_ALL (server and location scope, and the top
- * level).
+ * The content options (precompressed, error_page, auth_basic, auth_basic_file) have rows
+ * for their checks and -T; their values land in one struct content_policy that
+ * content_policy_load() builds after the table is applied (config.c), since the realm and
+ * the password file resolve together.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +16,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth_basic.h"
+#include "content_policy.h"
+#include "error_pages.h"
 #include "location.h"
 #include "site_options.h"
 
@@ -284,16 +288,55 @@ static void print_str(FILE *f, const char *name, const struct site_opts *o, cons
 	{ scope, CFG_STR(name, NULL, CFGF_NODEFAULT), check, NULL, NULL, \
 	  offsetof(struct site_opts, field) }
 
-/*
- * At the merge of the `content` branch, one row each, SITE_ALL:
- *   BOOL_ROW("precompressed", SITE_ALL, precompressed),
- *   {SITE_ALL, CFG_STR_LIST("error_page", NULL, CFGF_NODEFAULT), check_error_page,
- *    set_error_page, print_error_page, 0},
- *   STR_ROW("auth_basic", SITE_ALL, auth_basic, NULL),
- *   {SITE_ALL, CFG_STR("auth_basic_file", NULL, CFGF_NODEFAULT), check_auth_file,
- *    set_auth_file, print_auth_file, 0},
- * "off" as a string value means unset again, for a location under a server that sets it.
- */
+/* content_policy_load() sets the content options of a scope, all four at once. */
+static int set_content(struct site_set *set, cfg_t *sec, const char *name, struct site_opts *o)
+{
+	(void)set;
+	(void)sec;
+	(void)name;
+	(void)o;
+	return 0;
+}
+
+static void print_precompressed(FILE *f, const char *name, const struct site_opts *o,
+				const char *ind)
+{
+	fprintf(f, "%s%s = %s\n", ind, name, o->content->precompressed ? "true" : "false");
+}
+
+/* One entry per status: the effective pages, however the entries grouped them. */
+static void print_error_page(FILE *f, const char *name, const struct site_opts *o,
+			     const char *ind)
+{
+	const char *sep = "";
+
+	fprintf(f, "%s%s = {", ind, name);
+	for (int st = ERROR_PAGE_MIN; st <= ERROR_PAGE_MAX; st++) {
+		const char *uri = error_pages_find(o->content->error_pages, st);
+		if (uri) {
+			fprintf(f, "%s\"%d %s\"", sep, st, uri);
+			sep = ", ";
+		}
+	}
+	fputs("}\n", f);
+}
+
+static void print_auth_basic(FILE *f, const char *name, const struct site_opts *o,
+			     const char *ind)
+{
+	const struct auth_basic *a = o->content->auth;
+
+	fprintf(f, "%s%s = \"%s\"\n", ind, name, a ? a->realm : "off");
+}
+
+static void print_auth_file(FILE *f, const char *name, const struct site_opts *o,
+			    const char *ind)
+{
+	const struct auth_basic *a = o->content->auth;
+
+	fprintf(f, "%s%s = \"%s\"\n", ind, name, a ? a->file : "off");
+}
+
 static const struct site_option table[] = {
 	{SITE_ALL, CFG_STR_LIST("index", NULL, CFGF_NODEFAULT), check_index, set_index,
 	 print_index, 0},
@@ -306,6 +349,15 @@ static const struct site_option table[] = {
 	 print_redirect, 0},
 	{SITE_ALL, CFG_STR("fallback", NULL, CFGF_NODEFAULT), check_fallback, set_fallback,
 	 NULL, offsetof(struct site_opts, fallback)},
+	/* The top level declares these itself (CONTENT_OPTS, with defaults). */
+	{SITE_ALL, CFG_BOOL("precompressed", cfg_false, CFGF_NODEFAULT), NULL, set_content,
+	 print_precompressed, 0},
+	{SITE_ALL, CFG_STR_LIST("error_page", NULL, CFGF_NODEFAULT), content_check_error_page,
+	 set_content, print_error_page, 0},
+	{SITE_ALL, CFG_STR("auth_basic", NULL, CFGF_NODEFAULT), content_check_realm, set_content,
+	 print_auth_basic, 0},
+	{SITE_ALL, CFG_STR("auth_basic_file", NULL, CFGF_NODEFAULT), content_check_auth_file,
+	 set_content, print_auth_file, 0},
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))
 

@@ -3,9 +3,15 @@ longest wildcard first, absolute-form targets, per-site access logs, every locat
 directive (headers, expires, redirect, fallback, directory_listing, index), a site that
 comes from an include, bad Host headers refused with 400, roots that do not leak into
 each other, a reload that adds and removes sites under load without a failed request,
--T, and configuration errors named FILE:LINE by -t. Each runs on prefork, worker, event
-and the thread lab MPM."""
+-T, and configuration errors named FILE:LINE by -t. The content options in blocks: a
+server's own error_page and precompressed, a password on one location, a location that
+turns its server's password off, and their errors at -t. Each runs on prefork, worker,
+event, uring and the thread lab MPM."""
 
+import base64
+import ctypes
+import ctypes.util
+import gzip
 import os
 import signal
 import subprocess
@@ -322,7 +328,171 @@ def config_errors():
         s.cleanup()
 
 
+_crypt = ctypes.CDLL(ctypes.util.find_library("crypt") or "libcrypt.so.1")
+_crypt.crypt.restype = ctypes.c_char_p
+_crypt.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+
+
+def sha512(password):
+    return _crypt.crypt(password.encode(), b"$6$blockssalt$").decode()
+
+
+def basic(user, pw):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+
+
+# The content options in blocks: HTPASSWD is filled in per server (an absolute path).
+BLOCKS = """
+server "p.example" {
+    document_root = "site_p"
+    precompressed = true
+    error_page = {"404 /errors/404.html"}
+    location "/staging/*" {
+        auth_basic = "Staging"
+        auth_basic_file = "HTPASSWD"
+    }
+}
+server "locked.example" {
+    document_root = "site_l"
+    auth_basic = "Locked"
+    auth_basic_file = "HTPASSWD"
+    location "/open/*" { auth_basic = "off" }
+    location "/other/*" { auth_basic = "Other" }
+}
+"""
+CSS = b"body { color: red }\n" * 20
+
+
+def blocks_server(mpm):
+    gz = gzip.compress(CSS)
+    files = {"index.html": "TOP\n", "app.css": CSS, "app.css.gz": gz,
+             "staging/s.txt": "top staging\n"}
+    s = Server(mpm=mpm, files=files)
+    pw = os.path.join(s.dir, "htpasswd")
+    with open(pw, "w") as f:
+        f.write("carol:%s\n" % sha512("right pw"))
+    site = {"site_p": {"index.html": "P\n", "app.css": CSS, "app.css.gz": gz,
+                       "errors/404.html": "P404\n", "staging/s.txt": "secret\n"},
+            "site_l": {"index.html": "L\n", "open/o.txt": "open\n", "other/t.txt": "t\n"}}
+    for d, names in site.items():
+        for name, content in names.items():
+            path = os.path.join(s.dir, d, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+                f.write(content)
+    # The siblings are not older than their originals.
+    for d in (s.root, os.path.join(s.dir, "site_p")):
+        st = os.stat(os.path.join(d, "app.css"))
+        os.utime(os.path.join(d, "app.css.gz"), ns=(st.st_atime_ns, st.st_mtime_ns))
+    for base, dirs, names in os.walk(s.dir):
+        for n in dirs:
+            os.chmod(os.path.join(base, n), 0o755)
+        for n in names:
+            os.chmod(os.path.join(base, n), 0o644)
+    s.extra = BLOCKS.replace("HTPASSWD", pw)
+    s.write_conf()
+    return s, pw
+
+
+def blocks(mpm):
+    s, _ = blocks_server(mpm)
+    started, err = s.start()
+    if not ok(started, "%s: starts with content options in blocks" % mpm, err):
+        s.cleanup()
+        return
+    try:
+        port = s.port
+        gz = {"Accept-Encoding": "gzip"}
+        r = get(port, "/app.css", "p.example", gz)
+        ok(r.status == 200 and r.header("Content-Encoding") == "gzip" and
+           gzip.decompress(r.body) == CSS, "%s: precompressed in a server" % mpm,
+           "%s %r" % (r.status, r.header("Content-Encoding")))
+        r = get(port, "/app.css", "nowhere.example", gz)
+        is_((r.status, r.header("Content-Encoding"), r.body), (200, None, CSS),
+            "%s: not on the default server, which does not set it" % mpm)
+        r = get(port, "/missing", "p.example")
+        is_((r.status, r.body), (404, b"P404\n"), "%s: a server's own error_page" % mpm)
+        r = get(port, "/missing", "nowhere.example")
+        ok(r.status == 404 and b"P404" not in r.body, "%s: the default's 404 is built in" % mpm)
+
+        want = 'Basic realm="Staging"'
+        r = get(port, "/staging/s.txt", "p.example")
+        is_((r.status, (r.header("WWW-Authenticate") or "")[:len(want)]), (401, want),
+            "%s: a location's password: 401 without credentials" % mpm)
+        r = get(port, "/staging/s.txt", "p.example", {"Authorization": basic("carol", "wrong")})
+        is_(r.status, 401, "%s: 401 with a wrong password" % mpm)
+        r = get(port, "/staging/s.txt", "p.example", {"Authorization": basic("carol", "right pw")})
+        is_((r.status, r.body), (200, b"secret\n"), "%s: 200 with the right one" % mpm)
+        r = get(port, "/", "p.example")
+        is_((r.status, r.body), (200, b"P\n"), "%s: the rest of the site is open" % mpm)
+        r = get(port, "/staging/nothing", "p.example", {"Authorization": basic("carol", "right pw")})
+        is_((r.status, r.body), (404, b"P404\n"),
+            "%s: the location inherits its server's error_page" % mpm)
+        r = get(port, "/staging/s.txt", "nowhere.example")
+        is_((r.status, r.body), (200, b"top staging\n"), "%s: another site is unaffected" % mpm)
+
+        r = get(port, "/", "locked.example")
+        is_((r.status, (r.header("WWW-Authenticate") or "")[:20]), (401, 'Basic realm="Locked"'),
+            "%s: a server's password" % mpm)
+        r = get(port, "/open/o.txt", "locked.example")
+        is_((r.status, r.body), (200, b"open\n"), "%s: a location turns it off" % mpm)
+        r = get(port, "/other/t.txt", "locked.example")
+        is_((r.header("WWW-Authenticate") or "")[:19], 'Basic realm="Other"',
+            "%s: a location's own realm with its server's file" % mpm)
+        r = get(port, "/other/t.txt", "locked.example", {"Authorization": basic("carol", "right pw")})
+        is_(r.status, 200, "%s: which checks that file's users" % mpm)
+    finally:
+        s.cleanup()
+
+
+def blocks_config():
+    s, pw = blocks_server("event")
+    try:
+        conf, n = s.conf, len(s.conf_text(extra="").splitlines())
+        p = subprocess.run([BINARY, "-T", "-f", conf], capture_output=True, text=True, timeout=30)
+        out = p.stdout
+        srv = out[out.find('server "p.example"'):out.find('server "locked.example"')]
+        lck = out[out.find('server "locked.example"'):]
+        ok(p.returncode == 0 and "\tprecompressed = true" in srv and
+           '\terror_page = {"404 /errors/404.html"}' in srv,
+           "-T: a server's precompressed and error_page", p.stderr + srv)
+        ok('\t\tauth_basic = "Staging"' in srv and '\t\tauth_basic_file = "%s"' % pw in srv,
+           "-T: a location's auth_basic and auth_basic_file", srv)
+        ok('\t\tauth_basic = "off"' in lck and '\t\tauth_basic = "Other"' in lck,
+           "-T: a location that turns auth off, one that changes the realm", lck)
+        ok(out.startswith("#") and "\nprecompressed = false" in out,
+           "-T: the top level's own value", out[:2000])
+
+        bad_pw = os.path.join(s.dir, "bad-htpasswd")
+        with open(bad_pw, "w") as f:
+            f.write("carol:%s\njust-a-name\n" % sha512("x"))
+        cases = [
+            ('server "e.example" {\n  document_root = "site_p"\n'
+             '  error_page = {"404 errors/404.html"}\n}', "error_page", n + 2),
+            ('server "e.example" {\n  document_root = "site_p"\n  location "/x/*" {\n'
+             '    error_page = {"200 /ok.html"}\n  }\n}', "error_page", n + 3),
+            ('server "e.example" {\n  document_root = "site_p"\n  location "/x/*" {\n'
+             '    auth_basic = "X"\n    auth_basic_file = "%s"\n  }\n}' % bad_pw,
+             "%s:2:" % bad_pw, n + 4),
+            ('server "e.example" {\n  document_root = "site_p"\n'
+             '  auth_basic_file = "/nonexistent/htpasswd"\n}', "/nonexistent/htpasswd", n + 2),
+            ('server "e.example" {\n  document_root = "site_p"\n  location "/x/*" {\n'
+             '    auth_basic = "X"\n  }\n}', "auth_basic_file is missing", n + 2),
+        ]
+        for text, want, at in cases:
+            rc, err = check(s, text)
+            ok(rc == 1 and want in err and ("%s:%d:" % (conf, at)) in err,
+               "-t: %s -> %s at line %d" % (" ".join(text.split("\n")[2:4]).strip(), want, at),
+               err)
+        rc, err = check(s, BLOCKS.replace("HTPASSWD", pw))
+        is_((rc, err), (0, ""), "-t: the blocks with content options pass")
+    finally:
+        s.cleanup()
+
+
 for mpm, _ in per_mpm(TABLE, "virtual hosts and locations"):
     run(mpm)
+    blocks(mpm)
 config_errors()
+blocks_config()
 done()
