@@ -100,9 +100,12 @@ int content_policy_load(cfg_t *sec, const struct content_policy *parent, const c
 	}
 	/* "off" says none, as "" does: for a scope that turns off what an outer one sets. */
 	if (strcmp(realm, "off") == 0)
-		return 0;
+		realm = "";
 	if (strcmp(pwfile, "off") == 0)
 		pwfile = "";
+	/* In a block, either one turned off is enough: the other may be inherited. */
+	if (parent && ((own_realm && !realm[0]) || (own_file && !pwfile[0])))
+		return 0;
 	if (!realm[0] && !pwfile[0])
 		return 0;
 	if (!realm[0] || !pwfile[0]) {
