@@ -12,6 +12,7 @@
 # prometheus-apache-exporter (3 MB) for tests/integration/test_metrics.py, which starts
 # it against the status page. That test also runs `promtool check metrics` where the
 # prometheus package is installed, but does not install it here: 96 MB for one check.
+# wrk for tests/integration/test_sites.py's reload under 20 busy connections (skipped without).
 # Benchmarks have their own list: bench/README.md.
 set -e
 SUDO=
@@ -36,6 +37,6 @@ fi
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	libconfuse-dev libsystemd-dev libcap-dev libcrypt-dev liburing-dev \
-	python3 curl mandoc ca-certificates \
+	python3 curl mandoc ca-certificates wrk \
 	clang libclang-rt-14-dev valgrind \
 	debhelper dpkg-dev fakeroot lintian >/dev/null

@@ -2,7 +2,8 @@
 longest wildcard first, absolute-form targets, per-site access logs, every location
 directive (headers, expires, redirect, fallback, directory_listing, index), a site that
 comes from an include, bad Host headers refused with 400, roots that do not leak into
-each other, a reload that adds and removes sites under load without a failed request,
+each other, a reload that adds and removes sites under load without a failed request
+(again under wrk with 20 connections, when wrk is installed),
 -T, and configuration errors named FILE:LINE by -t. The content options in blocks: a
 server's own error_page and precompressed, a password on one location, a location that
 turns its server's password off, and their errors at -t. Each runs on prefork, worker,
@@ -13,6 +14,8 @@ import ctypes
 import ctypes.util
 import gzip
 import os
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -245,6 +248,54 @@ def reload_under_load(s, mpm):
     is_(get(port, "/", "b.example").body, b"TOP\n", "%s: the removed one is the default's" % mpm)
 
 
+WRK = shutil.which("wrk")
+
+
+def reload_under_wrk(s, mpm):
+    """The issue's own words: a reload that adds and removes a site while wrk keeps 20
+    connections busy, 0 failed requests. Runs after reload_under_load(): b.example comes
+    back and d.example goes."""
+    if not WRK:
+        ok(True, "%s: reload under wrk # SKIP wrk is not installed (scripts/install-deps.sh)"
+           % mpm)
+        return
+    log = os.path.join(s.dir, "a.log")
+
+    def served():
+        try:
+            with open(log) as f:
+                return sum(1 for _ in f)
+        except OSError:
+            return 0
+    before = served()
+    p = subprocess.Popen([WRK, "-c20", "-t2", "-d4s", "-H", "Host: a.example",
+                          "http://127.0.0.1:%d/" % s.port],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ok(wait_for(lambda: served() > before + 100 or p.poll() is not None, 10) and
+           p.poll() is None, "%s: wrk is busy" % mpm)
+        os.unlink(os.path.join(s.dir, "conf.d", "20-d.conf"))
+        s.write_conf(extra=SITES)
+        reloaded = reload(s)
+        running = p.poll() is None
+        out, _ = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    ok(reloaded and running, "%s: reload adding b.example and removing d.example while wrk "
+       "runs" % mpm, "reloaded %s, wrk still running %s" % (reloaded, running))
+    m = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: (.*)", out)
+    ok(m and int(m.group(1)) > 0 and not non2xx and not sock,
+       "%s: wrk: 0 failed requests in %s during the reload" % (mpm, m.group(1) if m else "?"),
+       out)
+    is_(get(s.port, "/", "b.example").body, b"B\n", "%s: the site added back serves" % mpm)
+    is_(get(s.port, "/", "d.example").body, b"TOP\n", "%s: the removed one is the default's"
+        % mpm)
+
+
 def run(mpm):
     s = make_server(mpm)
     started, err = s.start()
@@ -257,6 +308,7 @@ def run(mpm):
         locations(s, mpm)
         logs(s, mpm)
         reload_under_load(s, mpm)
+        reload_under_wrk(s, mpm)
     finally:
         s.cleanup()
 
@@ -357,6 +409,7 @@ server "locked.example" {
     auth_basic = "Locked"
     auth_basic_file = "HTPASSWD"
     location "/open/*" { auth_basic = "off" }
+    location "/nofile/*" { auth_basic_file = "off" }
     location "/other/*" { auth_basic = "Other" }
 }
 """
@@ -373,7 +426,8 @@ def blocks_server(mpm):
         f.write("carol:%s\n" % sha512("right pw"))
     site = {"site_p": {"index.html": "P\n", "app.css": CSS, "app.css.gz": gz,
                        "errors/404.html": "P404\n", "staging/s.txt": "secret\n"},
-            "site_l": {"index.html": "L\n", "open/o.txt": "open\n", "other/t.txt": "t\n"}}
+            "site_l": {"index.html": "L\n", "open/o.txt": "open\n", "nofile/n.txt": "n\n",
+                       "other/t.txt": "t\n"}}
     for d, names in site.items():
         for name, content in names.items():
             path = os.path.join(s.dir, d, name)
@@ -436,6 +490,8 @@ def blocks(mpm):
             "%s: a server's password" % mpm)
         r = get(port, "/open/o.txt", "locked.example")
         is_((r.status, r.body), (200, b"open\n"), "%s: a location turns it off" % mpm)
+        r = get(port, "/nofile/n.txt", "locked.example")
+        is_((r.status, r.body), (200, b"n\n"), "%s: or turns its file off" % mpm)
         r = get(port, "/other/t.txt", "locked.example")
         is_((r.header("WWW-Authenticate") or "")[:19], 'Basic realm="Other"',
             "%s: a location's own realm with its server's file" % mpm)
