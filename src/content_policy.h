@@ -1,10 +1,11 @@
 /*
- * content_policy: what a site (today the top level, the default server) asks of the
- * content it serves: precompressed siblings, custom error pages, a password. One struct,
- * filled from one configuration section by content_policy_load(), so that a `server` or
- * `location` block gets the same options by adding CONTENT_OPTS to its table and calling
- * content_policy_load() on its section. The engine looks a request's policy up in one
- * place (http_conn.c, policy_for()) and hands it down; nothing else reads the config.
+ * content_policy: what a scope (the top level, a `server` or a `location` block) asks of
+ * the content it serves: precompressed siblings, custom error pages, a password. One
+ * struct per scope that sets any of them, filled from its section by
+ * content_policy_load(); a scope that sets none shares its parent's (site_opts.content).
+ * The top level declares the options with CONTENT_OPTS, the blocks with rows of
+ * site_options.c. The engine looks a request's policy up in one place (http_conn.c,
+ * policy_for()) and hands it down; nothing else reads the config.
  */
 #ifndef MINIHTTPD_CONTENT_POLICY_H
 #define MINIHTTPD_CONTENT_POLICY_H
@@ -24,7 +25,7 @@ struct content_policy {
 	bool own_error_pages, own_auth;
 };
 
-/* The options of one section, with the same names at every level. */
+/* The top level's options, with its defaults; the same names in every block. */
 #define CONTENT_OPTS \
 	CFG_BOOL("precompressed", cfg_false, CFGF_NONE), \
 	CFG_STR_LIST("error_page", "{}", CFGF_NONE), \
