@@ -21,6 +21,7 @@ t() {
 		echo "not ok $n - $desc"
 		sed 's/^/#   /' /tmp/t.out | tail -n 25
 		failed=$((failed + 1))
+		return 1
 	fi
 }
 
@@ -355,7 +356,8 @@ ExecReload=/bin/kill -HUP $MAINPID
 EOF
 systemctl daemon-reload
 systemctl start minihttpd.socket
-t "unprivileged variant: the first connection is served" get /
+t "unprivileged variant: the first connection is served" get / ||
+	journalctl -u minihttpd -n 15 --no-pager -o cat | sed 's/^/#   journal: /'
 www=$(id -u www-data)
 t "... the master runs as www-data" eval \
 	'[ "$(status_field "$(main_pid)" Uid)" = "$www $www $www $www" ]'
