@@ -5,8 +5,9 @@
  *
  * MPM sections are not known here: each module in mpm_dir brings its own section, named
  * after it, so the table is built after scanning mpm_dir. The directory can itself be set
- * in the file, so a file whose mpm_dir differs from the one scanned is parsed a second
- * time with that directory's modules.
+ * in the file, anywhere in it: a lexical scan finds it first (scan_mpm_dir), and a file
+ * where the scan finds none is parsed a second time if the mpm_dir libconfuse read, as far
+ * as parsing got, differs from the one scanned.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -1278,6 +1279,82 @@ static int convert(cfg_t *cfg, struct config *conf)
 	return build_sites(cfg, conf);
 }
 
+/*
+ * The value of a top-level `mpm_dir = "..."` in text (the last one, as libconfuse keeps),
+ * or NULL. A lexical scan, because it must run before the MPM sections are known:
+ * libconfuse's CFGF_IGNORE_UNKNOWN loses its way after an unknown empty section.
+ * Comments and strings are skipped as libconfuse reads them; braces give the depth.
+ */
+static char *scan_mpm_dir(const char *t)
+{
+	char *found = NULL;
+	int depth = 0;
+
+	while (*t) {
+		if (*t == '#' || (t[0] == '/' && t[1] == '/')) {
+			t += strcspn(t, "\n");
+		} else if (t[0] == '/' && t[1] == '*') {
+			const char *end = strstr(t + 2, "*/");
+			t = end ? end + 2 : t + strlen(t);
+		} else if (*t == '"' || *t == '\'') {
+			char q = *t++;
+			while (*t && *t != q)
+				t += t[0] == '\\' && t[1] ? 2 : 1;
+			t += *t ? 1 : 0;
+		} else if (*t == '{' || *t == '}') {
+			depth += *t++ == '{' ? 1 : -1;
+		} else if (depth == 0 && strncmp(t, "mpm_dir", 7) == 0 &&
+			   !(isalnum((unsigned char)t[7]) || t[7] == '_')) {
+			const char *v = t + 7 + strspn(t + 7, " \t");
+			t += 7;
+			if (*v != '=')
+				continue;
+			v += 1 + strspn(v + 1, " \t");
+			if (*v != '"' && *v != '\'')
+				continue;
+			size_t n = strcspn(v + 1, *v == '"' ? "\"\\\n" : "'\\\n");
+			if (v[1 + n] != *v)
+				continue;
+			free(found);
+			found = strndup(v + 1, n);
+			t = v + 2 + n;
+		} else {
+			const char *w = t;
+			while (isalnum((unsigned char)*t) || *t == '_')
+				t++;
+			t += t == w ? 1 : 0;
+		}
+	}
+	return found;
+}
+
+/*
+ * The file's mpm_dir, absolute, or NULL: read before the MPM sections are known, so
+ * that a file setting it after them is not judged by the default directory's modules.
+ */
+static char *declared_mpm_dir(const char *file)
+{
+	char *text = NULL, *found = NULL, *dir;
+	size_t len = 0;
+	int oline = 1;
+	FILE *mem = open_memstream(&text, &len);
+
+	text_state_free();
+	parsing = file;
+	if (mem && expand(file, 0, mem, &oline) == 0 && fclose(mem) == 0) {
+		mem = NULL;
+		found = scan_mpm_dir(text);
+	}
+	if (mem)
+		fclose(mem);
+	free(text);
+	text_state_free();
+	errbuf[0] = '\0';
+	dir = found ? absolute(found) : NULL;
+	free(found);
+	return dir;
+}
+
 struct config *config_load(const char *path, const char *mpm_dir_override,
 			   char *err, size_t errlen)
 {
@@ -1304,15 +1381,16 @@ struct config *config_load(const char *path, const char *mpm_dir_override,
 	if (!confdir[0])
 		strcpy(confdir, "/");
 
-	dir = strdup(mpm_dir_override ? mpm_dir_override : MPM_DIR);
+	char *declared = mpm_dir_override ? NULL : declared_mpm_dir(conf->file);
+	dir = declared ? declared : strdup(mpm_dir_override ? mpm_dir_override : MPM_DIR);
 	for (int attempt = 0; dir; attempt++) {
 		char scan_err[256];
 
 		if (mpm_scan(dir, &set, scan_err, sizeof(scan_err)) < 0)
 			set.n = 0;
 		rc = parse_with(conf->file, &set, dir, &cfg);
-		/* The module set follows the file's own mpm_dir, read as far as parsing got. */
-		char *file_dir = cfg ? absolute(cfg_getstr(cfg, "mpm_dir")) : NULL;
+		/* Where the scan found none, the module set follows the mpm_dir that parsing saw. */
+		char *file_dir = cfg && !declared ? absolute(cfg_getstr(cfg, "mpm_dir")) : NULL;
 		if (attempt == 0 && !mpm_dir_override && file_dir && strcmp(file_dir, dir) != 0) {
 			free(dir);
 			dir = file_dir;

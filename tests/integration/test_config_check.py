@@ -98,6 +98,17 @@ if ROOT:
     check(s, base.replace('group = "nogroup"', 'group = "no-such-group-16"'),
           "an unknown group: -t fails", 1, 'group "no-such-group-16" does not exist')
 
+# --- mpm_dir anywhere in the file --------------------------------------------------------
+
+# The compiled-in directory ($pkglibdir/mpm) is not where the tests' modules are: a file
+# that names its mpm_dir only after its MPM section must still be judged by that directory.
+section = "%s {\n}\n" % MPMS[0]
+last = base.replace('mpm_dir = "%s"\n' % MPM_DIR, "") + section + 'mpm_dir = "%s"\n' % MPM_DIR
+check(s, last, "mpm_dir after the MPM section: the section is known, the file is valid", 0)
+check(s, last.replace(section, section + "bogus {\n}\n"),
+      "... and an unknown section there is still named, at its line", 1,
+      "%s:%d:" % (s.conf, last.count("\n") - 1 + 1), "bogus")
+
 # --- -q, --help, --version -------------------------------------------------------------
 
 s.write_conf(text=base)
