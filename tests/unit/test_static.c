@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_static: path cleaning, MIME lookup and static_serve against a temporary document
  * root: traversal attempts, symlinks in and out, redirects, index files, listings, every
@@ -33,7 +34,7 @@ static char etag_hello[ETAG_MAX], etag_data[ETAG_MAX];
 
 static void xwrite(const char *rel, const char *data, size_t len)
 {
-	char p[PATH_MAX];
+	char p[sizeof(root) + PATH_MAX];
 	struct timespec ts[2] = { { T0, 0 }, { T0, 0 } };
 
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
@@ -47,7 +48,7 @@ static void xwrite(const char *rel, const char *data, size_t len)
 
 static void xmkdir(const char *rel)
 {
-	char p[PATH_MAX];
+	char p[sizeof(root) + PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
 	if (mkdir(p, 0755) < 0) {
@@ -58,7 +59,7 @@ static void xmkdir(const char *rel)
 
 static void xsymlink(const char *target, const char *rel)
 {
-	char p[PATH_MAX];
+	char p[sizeof(root) + PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
 	if (symlink(target, p) < 0) {
@@ -69,7 +70,7 @@ static void xsymlink(const char *target, const char *rel)
 
 static void etag_of(const char *rel, char *out)
 {
-	char p[PATH_MAX];
+	char p[sizeof(root) + PATH_MAX];
 	struct stat st;
 
 	snprintf(p, sizeof(p), "%s/%s", root, rel);
