@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Generates ./configure from configure.ac (needs autoconf, automake, libtool, pkg-config).
 set -e
 cd "$(dirname "$0")"

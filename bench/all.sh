@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # all.sh: the laboratory in one command. Runs lab.sh (the lecture's first table), backends.sh
 # (its second) and compare.sh (the event MPM against nginx, lighttpd and h2o), each
 # writing its tables and plots into results/, then rewrites docs/lab.md from the latest

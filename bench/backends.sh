@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # backends.sh: regenerates the lecture's second table (TLPI's "poll() vs select() vs epoll
 # for N monitored descriptors", table 63-9) with the real server: the event MPM with
 # backend = epoll, poll and select, each holding N idle keep-alive connections (each

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # compare.sh: minihttpd's event MPM against nginx, lighttpd and h2o from Debian, on the
 # same files, in the same run. Every server runs one worker pinned to SERVER_CPU with
 # access logs off; wrk runs pinned to CLIENT_CPU. The runs are interleaved (run 1 of

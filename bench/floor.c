@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * floor: the physical floor of the benchmarks' kernel path, to measure servers against.
  * One thread, one level-triggered epoll loop, every file of DIR read into memory at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * idle_conns: opens N keep-alive connections to 127.0.0.1:PORT, sends one request on
  * each and reads its whole response, then holds them all open, idle, until its standard

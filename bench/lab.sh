@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # lab.sh: regenerates the lecture's first table (the lecture's "Comparing Multi Process/Multi
 # Thread Designs", from Stevens' UNP ch. 30): the server CPU time needed to serve the same
 # number of requests, each on a fresh connection, with 10 clients at a time, for every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: helpers shared by the bench scripts, sourced (POSIX sh + /proc): the process
 # tree of a server, its CPU time and its resident memory, small waits, and the machine and
 # version as results headers and plot titles name them. No fixed sleeps: every wait polls

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # strategies.sh: minihttpd's ways of handing connections to processes and threads, side by
 # side under the same load: prefork with accept none, mutex and passfd, worker with accept
 # mutex and queue, and event when mpm/.libs/event.so is built; with Apache's prefork and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for accept_encoding. Input: byte 0 picks the codings available (its
  * low bits) and where the value is cut in two (the rest), then the field value. Beyond

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for forwarded. Input: byte 0 picks the field read (bit 0: Forwarded,
  * else X-Forwarded-For) and the peer (bit 1: IPv6; the rest: its last byte), byte 1 is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for host_normalize() (src/host.c), the Host key virtual hosts are
  * chosen by. Input: the field value.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for log_format. Input: a format (up to the first newline; "json" as
  * such too), then the request's User-Agent, Referer and target, one per line, any bytes.

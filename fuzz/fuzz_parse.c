@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for http_parse. Beyond memory safety (ASan/UBSan), it checks the
  * property the server relies on: the answer never depends on how the bytes were cut into

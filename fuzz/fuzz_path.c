@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for static_path_clean, the gate between a request path and the
  * document root. Beyond memory safety (ASan/UBSan) it checks what the opener relies on:

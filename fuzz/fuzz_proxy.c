@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for proxy_proto. Beyond memory safety (ASan/UBSan), it checks what the
  * engine will rely on: the answer never depends on how the bytes were cut into reads

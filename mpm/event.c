@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * event: a fixed number of processes, each running one non-blocking epoll loop over
  * every connection it accepted (the nginx / Node.js model). An idle keep-alive

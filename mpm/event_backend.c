@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Readiness backends for the event MPM: see event_backend.h. */
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * event_backend: the readiness notification under the event MPM, chosen per config
  * (redis ae.c style): epoll, poll or select behind one small ops table. Events and

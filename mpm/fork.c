@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fork: one process per connection (Stevens, UNIX Network Programming vol. 1, ch. 30:
  * "one fork per client"; inetd's nowait). The leader accepts and forks a child for each

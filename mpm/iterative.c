@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * iterative: one process serving one connection at a time (the iterative server that
  * opens Stevens, UNIX Network Programming vol. 1, ch. 30, the base case of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * prefork: a pool of single-threaded processes, each serving one connection at a time
  * (the preforked server of Stevens, UNIX Network Programming vol. 1, ch. 30; Apache's

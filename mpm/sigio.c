@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sigio: signal-driven I/O (Kerrisk, The Linux Programming Interface, ch. 63). Every
  * socket is O_ASYNC | O_NONBLOCK with a realtime signal set by F_SETSIG, so the kernel

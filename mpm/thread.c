@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * thread: one thread per connection (Stevens, UNIX Network Programming vol. 1, ch. 30:
  * "one thread per client"). One process, kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * uring: the Proactor (Stevens, UNIX Network Programming vol. 1, ch. 30; the lecture's
  * last model). event is a Reactor: the kernel says a socket is ready and the loop does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * worker: a fixed number of processes, each with a fixed pool of threads serving one
  * connection at a time (the prethreaded server of Stevens, UNIX Network Programming

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Builds minihttpd from a clean configure and runs the whole test suite (`make check`).
 # Extra arguments go to ./configure (e.g. --enable-sanitizers).
 set -e

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * accept_encoding: a state machine over the field's bytes, so that where the pieces are
  * cut never changes the answer. Grammar (RFC 9110 sections 5.6.1, 12.4.2, 12.5.3):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * accept_encoding: the Accept-Encoding field (RFC 9110 section 12.5.3), read only far
  * enough to choose among the few content codings a precompressed sibling can have. Pure

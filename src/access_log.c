@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * access_log: the targets and the per-thread buffers.
  *

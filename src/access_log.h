@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * access_log: where access-log lines go, and how cheaply. A target is a file (appended
  * with O_APPEND, so lines stay whole across processes), stdout or stderr (for containers),

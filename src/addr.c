@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr: inet_pton() and inet_ntop() do the address text; this file adds the forms around
  * it (brackets, ports, prefixes) and the one IPv4-mapped rule.

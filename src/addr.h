@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr: IP addresses as the configuration writes them and as the log shows them. Parses
  * a listen address ("0.0.0.0:8080", "[::1]:80", "*:80") and an address block

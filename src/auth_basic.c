@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth_basic: the time an answer takes must not tell a client which part was wrong. An
  * unknown user is checked against a hash of the file all the same, and the result of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth_basic: HTTP Basic authentication (RFC 7617) against an htpasswd file, read when
  * the configuration is loaded (so a reload re-reads it) and checked with libxcrypt's

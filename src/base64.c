@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * base64: strictness keeps the credentials a client sends to exactly one byte string,
  * so nothing downstream (logs, comparisons) sees two spellings of one password.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * base64: a strict decoder of the base64 alphabet (RFC 4648 section 4), for the
  * credentials of HTTP Basic authentication (RFC 7617). Pure, no allocation.

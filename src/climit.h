@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * climit: how many connections each client address holds across every process and thread
  * of a generation, so that max_connections_per_client can refuse the one too many.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock: the one clock of deadlines, timeouts and rates, in monotonic milliseconds. The
  * precise reading is for what runs a few times a second (leaders, the master); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config: reads minihttpd.conf with libconfuse into an immutable struct config. Every
  * error is reported as "FILE:LINE: problem" and leaves nothing half-applied: the caller

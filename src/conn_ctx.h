@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn_ctx: the connection engine's context, one per generation, built by its leader
  * before it forks (engine.c) and shared read-only by every worker. The core's own:

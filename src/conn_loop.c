@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn_loop: how workers meet connections. The one accept policy every MPM uses, and
  * the blocking workers' loop: one connection, one execution context, poll() on its

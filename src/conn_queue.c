@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn_queue: the timers and the run queue of a loop over many connections, shared by
  * every MPM that drives the engine itself, whether readiness (epoll, poll, select) or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * content_policy: reading the content options of one section. The checks that need only
  * the value run while libconfuse parses (validate callbacks), so their errors carry the

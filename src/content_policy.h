@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * content_policy: what a scope (the top level, a `server` or a `location` block) asks of
  * the content it serves: precompressed siblings, custom error pages, a password. One

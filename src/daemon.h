@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon: the classic SysV daemon start (daemon(7)): double fork with setsid between,
  * umask, chdir("/"), standard streams on /dev/null, and a pipe back to the launching

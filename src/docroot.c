@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * docroot: the document root, held open and followed when its path is retargeted.
  */

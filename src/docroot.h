@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * docroot: a document root held open as a directory descriptor, which is what confines
  * every request (http_static resolves paths beneath it), and followed when its configured

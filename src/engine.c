@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * engine: a generation's shared context, the policies its leader applies to every MPM
  * alike (readiness, reaping, saturation), and the lifecycle of a worker. A worker's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * engine: what a generation's leader builds once, before its first fork, and every
  * worker shares: the connection engine's context, the scoreboard, the MPM's answers to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * error_pages: a table by status, so that finding a page costs one index. The URI is
  * served by http_static as a plain GET of that path (static_error_page()), which never

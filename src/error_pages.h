@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * error_pages: the `error_page` option, "STATUS... URI" entries naming a page under the
  * document root to send, with the original status, in place of the built-in page for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * file_cache: a direct-mapped table keyed by (root, path). Any inotify event on a cached
  * file empties the whole table: changes are rare, refilling costs one read per hot file,

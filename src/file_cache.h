@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * file_cache: a per-thread cache of small regular files, so that a hot file costs no
  * openat2, fstat, read or close per request. Entries are made only from a descriptor the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * forwarded: the client address from Forwarded / X-Forwarded-For (see forwarded.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * forwarded: the real client's address from the fields a proxy adds to a request,
  * `Forwarded` (RFC 7239) or `X-Forwarded-For`, walked right to left past the proxies the

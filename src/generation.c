@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * generation: the leader's start. Everything the master holds that a leader must not
  * (signalfd, pid file lock, launcher pipe, other generations' pipes) is closed by range,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * generation: one config's set of worker processes, led by one process the master forks.
  * The leader puts itself in a process group of its own (so the master can end the whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * host: one pass over the field; the key is built as it is checked, so a byte is looked
  * at once. The rules are stricter than RFC 3986's reg-name on purpose: the key is compared

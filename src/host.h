@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * host: the Host header (or an absolute-form target's authority) as the key virtual hosts
  * are looked up by. Pure: no allocation, no state, so it is unit-tested and fuzzed alone.

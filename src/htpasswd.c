@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * htpasswd: the file is small and read once per configuration load, so the users are a
  * plain array; a lookup compares names, and auth_basic evens out the time of a miss.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * htpasswd: the password file of `auth_basic_file`, "user:hash" a line, as Apache's
  * htpasswd -B writes it. Pure parsing over a buffer (the loader reads the file); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_conn: the per-connection state machine. Request bodies are read and discarded
  * before answering, so a client that sends a body and only then reads can never deadlock

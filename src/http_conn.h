@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_conn: the connection engine every MPM drives. One connection is a state machine:
  * read the head -> parse (http_parse) -> discard any request body -> answer (http_static)

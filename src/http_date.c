@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_date: HTTP-date formatting and parsing (RFC 9110 section 5.6.7).
  *

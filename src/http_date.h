@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_date: the IMF-fixdate of RFC 9110 section 5.6.7, formatted for Date and
  * Last-Modified, and parsed (with the two obsolete forms) for conditional requests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_parse: the request-head parser and the chunked-body decoder. See http_parse.h for
  * the contract. The head is located first with memchr (cheap, and resumable through

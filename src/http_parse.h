@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_parse: the HTTP/1.1 request-head parser (RFC 9112 sections 2-5, RFC 9110 fields).
  * Pure logic over a byte buffer: no I/O, no allocation, no global state, so it can be

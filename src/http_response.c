@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_response: building a response head. The engine serializes it in one pass into the
  * connection's output buffer so the head and a small body leave in one write.

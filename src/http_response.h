@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_response: a response under construction. Handlers set the status, add their header
  * lines and name the body (a file range or a small memory buffer); the connection engine

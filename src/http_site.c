@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_site: the per-site and per-location layer of a GET or HEAD (http_site.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_site: what a request's virtual host and location add around static_serve(): the
  * site chosen by Host (or the absolute-form target's authority), the location chosen by

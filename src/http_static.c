@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_static: GET and HEAD for files under the document root.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_static: answers GET and HEAD for files under the document root (RFC 9110 sections
  * 8, 13 and 14): path resolution that never leaves the root, directory redirects and index

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * inetd: one connection, one process. Under inetd the client's socket is fd 0, 1 and 2
  * at once, so the order below matters: the socket leaves stdout and stderr before

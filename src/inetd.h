@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * inetd: `minihttpd -i`, the lecture's last server model (Stevens, UNIX Network
  * Programming vol. 1, ch. 30): a superserver (inetd with `nowait`, or a systemd socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen: binding and matching listening sockets by address. Sockets are non-blocking so
  * that a child woken for a connection another child already took gets EAGAIN instead of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listen: the master's listening sockets. They are bound once and kept across reloads
  * for every address that stays configured, so no client is ever refused by a reload;

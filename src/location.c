@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * location: checks, ranking and matching of location patterns (location.h).
  */

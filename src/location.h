@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * location: the path patterns of `location` blocks. Pure string logic, unit-tested.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log: the speaker prefix and the one syslog() call. The prefix is formatted once per
  * log_role() into a static buffer, so a log line costs one vsnprintf and one syslog.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log: the one way minihttpd's processes write to syslog (LOG_DAEMON unless the config
  * says otherwise). Every line says who speaks, so a journal of a reload with three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_format: compile and format. Every field read from the request is escaped, so a
  * hostile User-Agent can neither forge fields nor break a line: in the text formats as

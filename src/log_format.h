@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log_format: the access log's line formats. `access_log_format` (a name or a string of
  * Apache-like % directives) is compiled once, when the configuration is read, into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * master: the process that owns the config, the listeners, the pid file and the
  * generations, and never serves a request. Signals (through a signalfd): HUP reloads,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mime: extension -> media type, an open-addressing hash table built once.
  *

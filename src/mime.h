@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mime: maps a file name's extension to a media type. Loaded once from a mime.types file
  * (Debian's /etc/mime.types format) when one is configured and readable, otherwise from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mpm.h: the contract between the core and a concurrency module (MPM), and all a module
  * uses of the core: the worker lifecycle, the accept policy and the process pool. A module

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mpm_load: dlopen of MPM modules. A module that fails to load is kept in the set with the
  * loader's message, so that naming it in the config gives that message rather than a

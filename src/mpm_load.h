@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mpm_load: finds and loads MPM modules (dlopen), checking each one's ABI version.
  * The config loader scans mpm_dir to learn every module's name and option section, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mpm_options: builds each module's config section from its option table, validates the
  * values as libconfuse reads them, and fills the module's conf struct.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mpm_options: the core's side of a module's option table (struct mpm_option, mpm.h).
  * It turns the table into the module's libconfuse section, refuses a bad value while the

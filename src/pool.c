@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pool: a generation leader's children, and the process policy of every MPM. The leader
  * takes its signals through a signalfd so that SIGCHLD, SIGTERM, the listeners it may

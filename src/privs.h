@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privs: privilege separation. The master keeps only the capabilities a reload needs;
  * a generation's leader, before it forks any worker or creates any thread, becomes the

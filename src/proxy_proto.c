@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy_proto: the PROXY protocol header, v1 and v2 (see proxy_proto.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proxy_proto: the header a balancer prepends to a connection to tell the server who the
  * client is: HAProxy's PROXY protocol, version 1 (one text line) and version 2 (binary),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ready_flag: a two-entry io_uring, set up and driven with the raw system calls (one
  * request type is not worth a library dependency). The poll is one-shot: after it fires

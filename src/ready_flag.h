@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ready_flag: whether a descriptor became readable, answered from memory, without a
  * system call. An io_uring poll request is armed on the descriptor; its completion lands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * scoreboard: slot claiming is a compare-and-swap on the pid, so processes and threads of
  * several generations can come and go without a lock or a round trip to the master.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * site: sites and their lookup table. The table maps a key to a site: exact names under
  * their own key, "*.example.org" under "example.org" marked wild. A name is looked up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * site: the virtual hosts of a configuration (`server` blocks, and the top level as the
  * default server) and their `location` blocks, as config.c builds them. Pure data and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * site_options: the table of server and location options (site_options.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * site_options: the options of `server` and `location` blocks (and of the top level, the
  * default server) as one table, a row per option: its libconfuse declaration, the check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status: the page and its text form. The text form keeps mod_status's ?auto names where
  * they mean the same (Total Accesses, BusyWorkers, Scoreboard...) so existing collectors

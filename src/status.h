@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status: the server status page (status_path, like Apache's mod_status) and the text of
  * `minihttpd -S`. status_render() turns a scoreboard snapshot into the HTML page or the

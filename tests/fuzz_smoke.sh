@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A short libFuzzer run of each target in fuzz/ (the request parser, the path cleaner, the
 # PROXY protocol header, the Forwarded / X-Forwarded-For walk, the access log's formats,
 # the Accept-Encoding field, the Host key),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Helpers for minihttpd's integration tests: TAP output, a temporary server instance
 (config, document root, free loopback port), raw and parsed HTTP exchanges, and waits
 on conditions with bounded timeouts (never a fixed sleep)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The access log's targets and formats (issues 15 and 18), on prefork, worker and event:
 a file written with one write(2) per request (strace, where it can attach), a buffered
 file flushed within a second, at a reload and at a stop, stdout and stderr, JSON that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The command line and startup errors as the launching user (or systemd) sees them:
 -V, -h, usage errors (exit 2), -t on good and bad files, and a start that fails (bad
 file, port in use, missing module, pid file held by a running server, unusable access

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """max_connections_per_client with every kind of reaper: past the limit one address gets
 503 and a close while another address is served; a connection closed gives its place
 back; workers killed with SIGKILL while holding connections give theirs back when reaped

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """max_connections_per_client never refuses a strictly sequential client: one that sends
 its request with "Connection: close", reads the answer, closes and reconnects at once
 must find its previous connections given back (issue 19: with a limit of 2, 2 of 3,000

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A document_root reached through a symlink follows a deploy without a reload (issue 19
 item 6): the `current` link is retargeted to a new release and requests see it within
 the documented bound (each process looks at the path once a second, and a worker's file

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The event MPM, level- and edge-triggered: many concurrent clients, pipelining, slow
 readers and writers, large responses to a tiny receive window, deferred accept on and
 off, accept paused (never refused) at max_connections, 2,000+ connections held at once

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The event MPM on its poll and select backends (level-triggered only): GET and HEAD,
 concurrent keep-alive clients, pipelining, the keep-alive timeout, hundreds of held
 connections; select refusing (closing, logging once) descriptors above FD_SETSIZE while

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """event: what connections holding partial heads cost, and where (issue 19, item 9).
 1,500 connections each send 15 KB of a head and wait; 8 more come after them and stay,
 so that the memory of the first ones is below blocks still in use; then the first ones

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Faults, attacks and load: workers SIGKILLed at random under load are replaced and only
 their in-flight requests fail; a flood beyond max_connections / max_servers waits in the
 backlog and is all served; clients that vanish mid-request or mid-response free their

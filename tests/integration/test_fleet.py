@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A fleet behind a real balancer: three minihttpd instances (own ports and configs, identical
 document roots copied with their mtimes) behind HAProxy, started here in the foreground with
 a config written here: PROXY v2 to the servers (proxy_protocol listeners), health checks on

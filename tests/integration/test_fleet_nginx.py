@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """docs/fleet.md's nginx recipe, run: nginx terminates TLS and proxies to two minihttpd
 replicas over pooled keep-alive connections with X-Forwarded-For; minihttpd trusts nginx
 (trusted_proxies) and logs the TLS clients' own addresses (127.0.0.2..127.0.0.5), while a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A connection that sends nothing is closed when header_timeout expires, not up to a
 second later, on every MPM (issue 19, item 5): sigio once expired timeouts by a scan once
 a second, and event counted header_timeout from the end of the kernel's deferral

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """health_path and shutdown_delay, on prefork, worker and event (the engine's), and the stop
 without a delay on each. health_path answers 200 "ok" without the file system (its document
 root may be anything) and stays out of the access log unless health_log. On SIGTERM with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Request bodies on a static server (RFC 9112 sections 6-7, RFC 9110 section 10.1.1): a
 body is read and discarded so that the next pipelined request starts exactly where it
 ends; framing that is invalid or ambiguous (Content-Length with Transfer-Encoding, unequal

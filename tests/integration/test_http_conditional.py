@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Conditional requests (RFC 9110 section 13) and ranges (section 14): If-None-Match,
 If-Modified-Since, If-Match, If-Unmodified-Since with 304/412 in the order of section
 13.2.2; single, open and suffix ranges (206), unsatisfiable ranges (416 with

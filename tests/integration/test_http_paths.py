@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Request paths never leave the document root: dot segments, percent-encoded dots and
 slashes, backslashes, NUL, double slashes, overlong UTF-8 and double encoding, against a
 secret file placed next to the root. Symlinks: relative ones inside the root are served;

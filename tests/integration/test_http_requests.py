@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Request heads over real sockets (RFC 9112 sections 2-5, RFC 9110 section 9): the
 request-line grammar, field syntax, Host rules, methods, and the configured limits (414,
 431). Every refusal closes the connection, and the server keeps serving afterwards. A

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Responses for static files (RFC 9110 sections 6-8, 15; RFC 9112 section 9): the status
 line and the fields every response carries, MIME types, validators, HEAD, directories
 (redirect, index, 403, listing), 403/404, error bodies, and connection management

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """minihttpd -i, the inetd model: the connected socket is fd 0, 1 and 2 (as inetd and
 systemd's Accept=yes hand it over), the process serves that one connection with the
 engine (keep-alive, HEAD, errors, the access log, the keep-alive timeout), drops

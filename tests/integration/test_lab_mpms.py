@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The seed's laboratory models as MPMs: iterative, fork (one process per connection),
 thread (one thread per connection) and sigio (signal-driven I/O). Each serves GET and
 HEAD, 10 concurrent clients x 10 requests, keep-alive, pipelining and a large file through

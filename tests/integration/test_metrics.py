@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """metrics_path over real sockets, on prefork, worker and event: the exposition parses
 line by line (and passes `promtool check metrics` where the Debian prometheus package is
 installed), its counters move by exactly the requests made, by method, status class and

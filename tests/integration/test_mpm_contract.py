@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The MPM contract: every MPM of the build (mpm/.libs/*.so) goes through the same
 scenarios. It serves a file and a pipeline; a reload under concurrent clients fails no
 request; SIGTERM lets a request in flight finish, then everything exits; a SIGKILLed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A pipelined request that arrives while a large response is being written is read and
 answered, on every MPM: one connection asks for a large file and reads it slowly (a
 small receive window keeps the server waiting to write), and sends GET /small.txt at

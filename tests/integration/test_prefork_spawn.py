@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """prefork's leader grows the pool as Apache's idle server maintenance does: while fewer
 than min_spare_servers children are idle it forks 1, 2, 4 ... (up to 32) children a
 second, one tick after another, so a burst that needs many children gets them in a few

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """prefork's accept strategies (none, mutex, passfd) over real sockets: concurrent clients
 with and without keep-alive on two listeners, children killed with SIGKILL replaced (the
 mutex one recovers a lock whose holder died), the pool growing under held connections and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The real client address, on every MPM. A proxy_protocol listener takes the client from a
 PROXY v1 or v2 header (v2 LOCAL: the balancer's own connection keeps its address), logs it,
 and counts it for max_connections_per_client in place of the balancer; a header that is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Reload: listening sockets that stay are the very same sockets, a dropped address is
 closed and a new one opened; a bad file (syntax, missing module, port in use) is refused
 with FILE:LINE and the old generation keeps serving; and under load from keep-alive

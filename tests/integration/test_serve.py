@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The foundation end to end: start in the foreground and as a daemon, GET/HEAD of a
 static file, keep-alive, 404 and 400, a clean stop that leaves no process behind, with
 every MPM built, and file_cache deciding which workers keep a file cache (its inotify

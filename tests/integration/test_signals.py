@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Signals and process lifecycle: SIGTERM and SIGINT stop gracefully (the response in
 flight completes, new clients are refused, exit 0, pid file removed); graceful_timeout
 and a second SIGTERM force the stop; SIGUSR1 reopens a rotated access log; a crashed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Virtual hosts and locations (issue 14): two sites plus the default chosen by Host, the
 longest wildcard first, absolute-form targets, per-site access logs, every location
 directive (headers, expires, redirect, fallback, directory_listing, index), a site that

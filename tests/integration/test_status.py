@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The status page over real sockets, for every MPM built, the seed's laboratory models
 (iterative, fork, thread, sigio) included: the counts rise by exactly what was served,
 ?auto parses and names the MPM, the scoreboard has the shape of the model, the HTML page,

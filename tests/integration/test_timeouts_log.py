@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Timeouts and the access log. header_timeout is an absolute deadline for a request head
 (a client dribbling bytes is not given more time per byte), and for a body; an idle
 keep-alive connection closes after keepalive_timeout; a reader that stalls is dropped

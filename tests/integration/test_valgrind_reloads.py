@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The master under valgrind across 100 reloads under load (RELOADS to change it): every
 reload takes, cycling through every MPM built, every request between them is served, and at the
 stop the master has freed every block it allocated. Every other process (leaders, workers)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The worker MPM (processes x threads) with both accept strategies: concurrent clients,
 the thread count of each process, a queue of one with more clients than threads (the
 acceptor waits and clients wait in the listen backlog, none is refused), a process killed

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A worker process that retires through max_requests_per_child finishes every connection
 it accepted: 2 threads, a limit of 3, thousands of fresh connections from a few clients,
 so that processes retire continually with connections in their hands (issue 19 item 2:

@@ -43,7 +43,7 @@ dpkg-deb -b "$work/x" "$work/stage/root/debs/minihttpd_new.deb" >/dev/null ||
 	bail "cannot make the upgrade package"
 
 # TAP_START: its numbers follow the two tests above.
-"$lab" run -q -t 240 --packages libconfuse2,logrotate -e TAP_START=$n "$work/stage" \
+"$lab" run -q -t 240 --packages libconfuse2,liburing2,logrotate -e TAP_START=$n "$work/stage" \
 	--script "$here/deb_e2e.sh" \
 	>"$work/out" 2>"$work/err"
 rc=$?

@@ -45,7 +45,7 @@ echo "# built and installed in $(($(date +%s) - started)) s"
 # libconfuse is the one runtime library a minimal Debian lacks: the lab image gets it the
 # way a user's system would, as a package (the lab caches one image per package set);
 # logrotate, to run the packaged logrotate file.
-"$lab" run -q -t 240 --packages libconfuse2,logrotate "$work/stage" --script "$here/e2e.sh" \
+"$lab" run -q -t 240 --packages libconfuse2,liburing2,logrotate "$work/stage" --script "$here/e2e.sh" \
 	>"$work/out" 2>"$work/err"
 rc=$?
 lab_started "$rc"

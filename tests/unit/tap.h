@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tap.h: a minimal Test Anything Protocol emitter for the unit tests. Each check prints
  * "ok N - name" or "not ok N - name"; done_testing() prints the plan and returns the

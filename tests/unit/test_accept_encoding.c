@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for accept_encoding: each field value is parsed whole, then split at every
  * byte into two pieces and fed byte by byte; all three must give the same q-values and

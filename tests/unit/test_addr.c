@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_addr: listen addresses (every host form, port edges, what is refused and how it is
  * reported), address blocks (prefix edges for IPv4 and IPv6, host bits, the IPv4-mapped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for auth_basic: loading an htpasswd file (hashes made here with libxcrypt's
  * own crypt_gensalt and crypt_r, one per scheme), and the verdict on Authorization

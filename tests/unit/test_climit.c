@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_climit: the per-client connection table: the limit per address across processes,
  * IPv4 and its mapped IPv6 form as one client, release, what a dead process held coming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_conn_queue: the timer FIFOs and the run queue of conn_queue.c, with fake
  * connections whose deadlines the table sets: order kept by appending, a changed deadline

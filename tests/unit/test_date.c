@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_date: IMF-fixdate formatting and the three HTTP-date forms, checked against the
  * C library's gmtime_r/timegm, which http_date.c deliberately does not use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_docroot: a document root reached through a symlink is followed when the link is
  * retargeted, at most once per DOCROOT_CHECK_MS, under the same descriptor number; a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_file_cache: the per-thread small-file cache: off until enabled, what it keeps and
  * refuses, that every kind of change to a cached file empties it once notified, that

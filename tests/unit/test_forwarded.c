@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for forwarded: the client address from Forwarded / X-Forwarded-For past
  * trusted proxies. The trusted set is 10.0.0.0/8, 127.0.0.1 and 2001:db8:f::/48; every

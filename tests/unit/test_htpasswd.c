@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for the pure parsers of the content options: htpasswd lines and files,
  * the strict base64 decoder of Basic credentials, and error_page entries. The file

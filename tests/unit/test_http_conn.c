@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_http_conn: the connection engine driven as an MPM drives it (conn_new, conn_run,
  * conn_expire, conn_drain...), over socket pairs, against a temporary document root and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_log_format: the access log's format compiler (names, every directive, refusals
  * with the column) and the formatter over fixed facts: the text formats' and JSON's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_metrics: what a response counts where (class, method, code, histogram bucket, at
  * each bucket's edge), that the counts fold into the totals with their slot, the

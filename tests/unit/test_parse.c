@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for http_parse: the request-head parser and the chunked decoder. Every table
  * entry is also fed byte by byte and split at every point, since the server sees heads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for proxy_proto: the PROXY protocol header, v1 and v2. The cases are the
  * specification's examples and limits (HAProxy's doc/proxy-protocol.txt) and each way a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for virtual hosts and locations: the Host key (host.c), the site table
  * (site.c), location patterns (location.c) and redirect substitution (http_site.c).

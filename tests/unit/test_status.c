@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_status: the scoreboard (claiming, folding freed slots into the totals across
  * processes, saturation edges, attaching from outside through /proc) and the status page
