@@ -136,18 +136,8 @@ t "no notification was refused by systemd" \
 # --- Reloads, switching the MPM --------------------------------------------------------
 
 gen=1
-earlier=0	# reloads of a master the uring section below restarts
 for m in $(printf '%s\n' $mpms | grep -vx "$first") $first; do
 	set_mpm "$m"
-	if [ "$m" = uring ]; then
-		# @system-service has no io_uring: the unit keeps it out (see URING below).
-		t "mpm = \"uring\": systemctl reload fails under the unit's SystemCallFilter=" \
-			not systemctl reload minihttpd
-		t "... the journal at err names the cause and the alternative" \
-			journal 3 'io_uring is forbidden (EPERM: a seccomp filter'
-		t "... the same generation ($gen) serves" eval 'status_has "generation $gen:" && get /'
-		continue
-	fi
 	gen=$((gen + 1))
 	t "mpm = \"$m\": systemctl reload succeeds" systemctl reload minihttpd
 	t "mpm $m: serves after the reload" get /
@@ -160,27 +150,6 @@ for m in $(printf '%s\n' $mpms | grep -vx "$first") $first; do
 done
 t "the old generations have exited" within 15 [ "$(ps -o pid= --ppid "$main" | wc -l)" = 1 ]
 t "the new workers run as www-data with no capability" workers_unprivileged "$main"
-
-# --- URING: allowed by a drop-in, which takes a restart ---------------------------------
-
-if printf '%s\n' $mpms | grep -qx uring; then
-	mkdir -p /etc/systemd/system/minihttpd.service.d
-	printf '[Service]\nSystemCallFilter=io_uring_setup io_uring_enter io_uring_register\n' \
-		>/etc/systemd/system/minihttpd.service.d/uring.conf
-	systemctl daemon-reload
-	set_mpm uring
-	t "mpm uring with the drop-in: systemctl restart serves" \
-		eval 'systemctl restart minihttpd && get / && status_has "mpm uring, generation 1:"'
-	t "... its workers run as www-data with no capability" workers_unprivileged "$(main_pid)"
-	rm /etc/systemd/system/minihttpd.service.d/uring.conf
-	systemctl daemon-reload
-	set_mpm "$first"
-	t "... and without it, $first again after a restart" \
-		eval 'systemctl restart minihttpd && get / && status_has "mpm $first, generation 1:"'
-	main=$(main_pid)
-	earlier=$((gen - 1))
-	gen=1
-fi
 
 # --- A broken file ---------------------------------------------------------------------
 
@@ -292,7 +261,7 @@ t "minihttpd -s stop stops it" eval 'minihttpd -s stop -f "$conf" && within 15 n
 t "journal: 'started: pid $main, mpm $first' at notice" journal 5 "started: pid $main, mpm $first"
 t "journal: 'listening on 0.0.0.0:8080' at info" journal 6 "listening on 0.0.0.0:8080"
 t "journal: every reload at notice" \
-	[ "$(journal 5 'reloaded: generation' | wc -l)" = "$((earlier + gen - 1))" ]
+	[ "$(journal 5 'reloaded: generation' | wc -l)" = "$((gen - 1))" ]
 t "journal: the stop at notice" journal 5 "SIGTERM: stopping gracefully"
 t "journal: 'stopped' at notice (by identifier)" journal_ident 5 "stopped"
 t "journal: systemd's own start, reloads and stop" eval \
