@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,7 +32,6 @@
 
 #define MAX_EVENTS 512
 #define ACCEPT_BURST 64		/* per listener wakeup, so established clients are not starved */
-#define FD_RESERVE 32		/* descriptors kept for files, logs and the loop itself */
 #define WRITE_BUDGET 262144	/* file bytes per turn of a connection (as lighttpd) */
 
 struct event_conf {
@@ -400,41 +398,13 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	return rc;
 }
 
-/* Every connection is a descriptor: the soft limit goes up to the hard one. */
-static void raise_nofile(const struct event_conf *ec)
-{
-	struct rlimit rl;
-
-	pool_fit_nofile(RLIM_INFINITY);
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)ec->max_connections + FD_RESERVE)
-		log_msg(LOG_WARNING, "event: max_connections %ld is above what the open-file "
-			"limit %llu allows; accepts will pause when descriptors run out",
-			ec->max_connections, (unsigned long long)rl.rlim_cur);
-}
-
-/*
- * A connection is handed to accept() only once its request has arrived (or after about
- * defer_accept seconds without one): one wakeup per connection instead of two. It is
- * the listening sockets' setting, so it is applied once per generation, by the leader.
- */
-static void defer_accepts(const struct mpm_env *env, int secs)
-{
-	for (size_t i = 0; i < env->nlisteners; i++)
-		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-			       sizeof(secs)) < 0)
-			log_msg(LOG_WARNING, "event: TCP_DEFER_ACCEPT on listener %d: %m",
-				env->listeners[i]);
-}
-
 static int run(const struct mpm_env *env)
 {
 	const struct event_conf *ec = env->mpm_conf;
 
-	raise_nofile(ec);
-	defer_accepts(env, (int)ec->defer_accept);
+	/* Every connection is a descriptor. */
+	pool_fit_connections("event", ec->max_connections);
+	mpm_defer_accepts(env, "event", ec->defer_accept);
 	return pool_serve(env, child_main, (unsigned)ec->processes);
 }
 

@@ -36,7 +36,6 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +51,6 @@
 #define RING_ENTRIES 2048
 #define BUF_SIZE 4096		/* one receive; the engine copies it into its head buffer */
 #define BGID 0
-#define FD_RESERVE 32
 #define ACCEPT_BURST 64		/* room below which accepts go one at a time */
 #define PIPE_SIZE 262144	/* file bytes per splice round */
 #define PIPE_CACHE 16
@@ -804,39 +802,19 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	return rc;
 }
 
-/* Every connection is a descriptor: the soft limit goes up to the hard one. */
-static void raise_nofile(const struct uring_conf *uc)
-{
-	struct rlimit rl;
-
-	pool_fit_nofile(RLIM_INFINITY);
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)uc->max_connections + FD_RESERVE)
-		log_msg(LOG_WARNING, "uring: max_connections %ld is above what the open-file "
-			"limit %llu allows; accepts will pause when descriptors run out",
-			uc->max_connections, (unsigned long long)rl.rlim_cur);
-}
-
 static int run(const struct mpm_env *env)
 {
 	const struct uring_conf *uc = env->mpm_conf;
 	char err[256];
-	int secs = (int)uc->defer_accept;
 
 	/* Again as the unprivileged user: kernel.io_uring_disabled = 1 may allow only root. */
 	if (probe(err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "uring: %s", err);
 		return 1;
 	}
-	raise_nofile(uc);
-	/* As event: the listeners' setting, once per generation, by the leader. */
-	for (size_t i = 0; i < env->nlisteners; i++)
-		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-			       sizeof(secs)) < 0)
-			log_msg(LOG_WARNING, "uring: TCP_DEFER_ACCEPT on listener %d: %m",
-				env->listeners[i]);
+	/* Every connection is a descriptor. */
+	pool_fit_connections("uring", uc->max_connections);
+	mpm_defer_accepts(env, "uring", uc->defer_accept);
 	return pool_serve(env, child_main, (unsigned)uc->processes);
 }
 

@@ -6,8 +6,11 @@
  * flight) until the connection ends or a deadline passes.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -130,4 +133,14 @@ uint32_t mpm_deferral_ms(long secs)
 		period += timeout;
 	}
 	return (uint32_t)period * 1000;
+}
+
+void mpm_defer_accepts(const struct mpm_env *env, const char *mpm, long secs)
+{
+	int v = (int)secs;
+
+	for (size_t i = 0; i < env->nlisteners; i++)
+		if (setsockopt(env->listeners[i], IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)) < 0)
+			log_msg(LOG_WARNING, "%s: TCP_DEFER_ACCEPT on listener %d: %m", mpm,
+				env->listeners[i]);
 }

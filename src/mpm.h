@@ -146,6 +146,13 @@ int mpm_accepted(int res);
  * accept() got it (0: off): for conn_set_waited(), so header_timeout counts that time.
  */
 uint32_t mpm_deferral_ms(long secs);
+/*
+ * TCP_DEFER_ACCEPT of secs on every listener (0: off), from a generation's leader: a
+ * connection reaches accept() only once its request has arrived (or after about secs
+ * without one), one wakeup per connection instead of two. It is the listening sockets'
+ * setting, so it is applied once per generation; mpm names the MPM in a warning.
+ */
+void mpm_defer_accepts(const struct mpm_env *env, const char *mpm, long secs);
 /* Waits on every listener and accepts one connection; -1 when stop_fd or SIGTERM came. */
 int mpm_accept_wait(const struct mpm_env *env, int stop_fd, struct sockaddr_storage *peer,
 		    socklen_t *len);
@@ -205,5 +212,10 @@ bool pool_child_stopping(int stop_fd);
 
 /* Raises the soft open-file limit towards want (never above the hard one, never down). */
 void pool_fit_nofile(rlim_t want);
+/*
+ * For an MPM whose process holds up to max_connections at once: the soft limit up to the
+ * hard one, and a warning naming mpm when even that cannot hold them all.
+ */
+void pool_fit_connections(const char *mpm, long max_connections);
 
 #endif

@@ -453,6 +453,24 @@ bool pool_child_stopping(int stop_fd)
 	return told_to_stop() || (stop_fd >= 0 && poll(&pfd, 1, 0) > 0);
 }
 
+/* Descriptors a connection-holding process needs besides its connections: files being
+ * sent, logs, the loop's own (epoll, ring, pipes, eventfds). */
+#define NOFILE_RESERVE 32
+
+void pool_fit_connections(const char *mpm, long max_connections)
+{
+	struct rlimit rl;
+
+	pool_fit_nofile(RLIM_INFINITY);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)max_connections + NOFILE_RESERVE)
+		log_msg(LOG_WARNING, "%s: max_connections %ld is above what the open-file "
+			"limit %llu allows; accepts will pause when descriptors run out",
+			mpm, max_connections, (unsigned long long)rl.rlim_cur);
+}
+
 void pool_fit_nofile(rlim_t want)
 {
 	struct rlimit rl;
