@@ -186,7 +186,7 @@ int main(void)
 		if (p[0] == '\\' && p[1] == 'u' && (!p[2] || !p[3] || !p[4] || !p[5] || p[2] == '.'))
 			cut_whole = false;
 	ok(cut_whole, "json: no escape is cut in the middle");
-	char many_ua[600] = "";
+	char many_ua[60 * sizeof("%{User-Agent}i")] = "";
 	for (int i = 0; i < 60; i++)
 		strcat(many_ua, "%{User-Agent}i");
 	x.req = &evil;
