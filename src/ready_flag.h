@@ -20,7 +20,8 @@
 
 struct ready_flag;
 
-/* Arms a flag on fd; NULL (errno set) where io_uring is unavailable or refused. */
+/* Arms a flag on fd; NULL (errno set) where io_uring is unavailable or refused, or the
+ * build has no liburing (ENOSYS). */
 struct ready_flag *ready_flag_new(int fd);
 
 /* Whether fd became readable since the flag was last armed: a load, no system call. */
