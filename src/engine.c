@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "clock.h"
 #include "engine.h"
 #include "file_cache.h"
 #include "http_conn.h"
@@ -110,19 +111,26 @@ void worker_notify(struct worker *w)
 	file_cache_notify();
 }
 
-bool worker_over_share(const struct worker *w)
+bool worker_over_share(struct worker *w)
 {
-	uint64_t conns;
+	uint64_t conns, active;
 	unsigned workers;
+	int64_t now;
 
 	if (!w->slot)
 		return false;
-	sb_generation_load(sb_of(w->slot), w->env->generation, &conns, &workers);
-	if (workers < 2)
+	active = __atomic_load_n(&w->slot->active, __ATOMIC_RELAXED);
+	/* Over a share needs more than the slack, whatever the others hold. */
+	if (active <= WORKER_SHARE_SLACK)
 		return false;
-	uint64_t share = conns / workers;
-	return __atomic_load_n(&w->slot->active, __ATOMIC_RELAXED) >
-	       share + share / 8 + WORKER_SHARE_SLACK;
+	now = clock_coarse_ms();
+	if (now == w->share_at)
+		return w->share_over;
+	sb_generation_load(sb_of(w->slot), w->env->generation, &conns, &workers);
+	uint64_t share = workers < 2 ? 0 : conns / workers;
+	w->share_at = now;
+	w->share_over = workers >= 2 && active > share + share / 8 + WORKER_SHARE_SLACK;
+	return w->share_over;
 }
 
 void worker_drain(struct worker *w)

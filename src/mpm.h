@@ -120,11 +120,13 @@ void worker_drain(struct worker *w);
  * EPOLLEXCLUSIVE wakes the first waiting process for as long as it keeps up, so one
  * process would take every connection of a burst; a loop over its share stops
  * accepting, and every WORKER_SHARE_RECHECK_MS meanwhile takes what waits in the queue
- * (a connection queued before it stopped woke only it).
+ * (a connection queued before it stopped woke only it). Called each turn of a loop,
+ * so the board (every slot) is read only when w holds more than WORKER_SHARE_SLACK,
+ * and at most once per tick of the coarse clock.
  */
 #define WORKER_SHARE_SLACK 8
 #define WORKER_SHARE_RECHECK_MS 50
-bool worker_over_share(const struct worker *w);
+bool worker_over_share(struct worker *w);
 
 /* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
  * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
