@@ -57,11 +57,14 @@ _Static_assert(PROXY_HEADER_MAX <= 256 + IN_SLACK, "no room for a PROXY header")
 
 enum state { S_PROXY, S_HEAD, S_CONTINUE, S_BODY, S_WRITE, S_LINGER, S_CLOSED };
 
+/*
+ * A connection's addresses are IP: listeners are (addr.h), and a PROXY header's source is
+ * one or none (proxy_proto.h). Not a sockaddr_storage: every connection holds two, idle.
+ */
 union conn_addr {
 	struct sockaddr sa;
 	struct sockaddr_in in4;
 	struct sockaddr_in6 in6;
-	struct sockaddr_storage ss;
 };
 
 /* What a connection holds only while a request is in progress. */
@@ -75,7 +78,10 @@ struct conn_io {
 	bool keep_alive;
 	struct http_reply reply;
 	bool quiet;			/* a health check, kept out of the access log */
-	union conn_addr client;		/* the request's client: conn's, or a trusted proxy's word */
+	union {				/* the request's client: conn's, or a trusted proxy's word */
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+	} client;
 	size_t out_len, out_off;
 	int64_t body_left;		/* Content-Length bytes still to discard */
 	int64_t body_seen;
@@ -89,32 +95,43 @@ struct conn_io {
 	char in[];
 };
 
+/*
+ * All an idle keep-alive connection holds, with its loop's link (conn_extra): what lives
+ * only while a request is in progress is in struct conn_io. Ordered and packed so that
+ * nothing is padding.
+ */
 struct conn {
 	const struct conn_ctx *ctx;
 	struct conn_io *io;
 	struct worker *w;
+	const char *rx;		/* completion: received bytes not yet consumed */
 	int64_t deadline;
 	int fd;
 	uint32_t requests;
 	uint32_t id;			/* in the process: the log's connection id */
-	uint8_t state;
-	uint8_t timer;
-	bool draining;
-	bool drained;		/* a read of this conn_run() came back short: the socket was empty */
-	bool counted;		/* in ctx->climit: released when the connection ends */
-	bool refused;		/* over max_connections_per_client: closed without lingering */
-	bool completion;	/* the driver does the socket I/O (conn_set_completion) */
-	bool rx_empty;		/* completion: the socket had nothing more after rx */
-	bool rx_end;		/* completion: the stream ended (rx_err 0) or failed */
-	int rx_err;
-	const char *rx;		/* completion: received bytes not yet consumed */
-	size_t rx_len;
 	uint32_t write_budget;	/* file bytes per conn_run(); 0: no bound */
 	uint32_t waited;	/* ms connected before accept(), counted until a first byte */
+	uint32_t rx_len;	/* a completion's result is an int */
+	int16_t rx_err;		/* an errno */
+	uint8_t state;
+	uint8_t timer;
+	bool draining : 1;
+	bool drained : 1;	/* a read of this conn_run() came back short: the socket was empty */
+	bool counted : 1;	/* in ctx->climit: released when the connection ends */
+	bool refused : 1;	/* over max_connections_per_client: closed without lingering */
+	bool completion : 1;	/* the driver does the socket I/O (conn_set_completion) */
+	bool rx_empty : 1;	/* completion: the socket had nothing more after rx */
+	bool rx_end : 1;	/* completion: the stream ended (rx_err 0) or failed */
 	union conn_addr peer;	/* the socket's */
 	union conn_addr client;	/* the PROXY header's source, else the peer */
 	_Alignas(16) unsigned char extra[];
 };
+
+/*
+ * 10,000 idle keep-alive connections cost the event MPM about 1.8 MiB with its 56-byte
+ * link (bench/compare.sh): a field more here is 10,000 of it.
+ */
+_Static_assert(sizeof(struct conn) <= 128, "an idle connection is a small struct");
 
 static __thread struct conn_io *io_cache;
 static __thread unsigned io_cached;
@@ -340,7 +357,7 @@ static ssize_t conn_read(struct conn *c, void *buf, size_t want)
 	n = (ssize_t)(c->rx_len < want ? c->rx_len : want);
 	memcpy(buf, c->rx, (size_t)n);
 	c->rx += n;
-	c->rx_len -= (size_t)n;
+	c->rx_len -= (uint32_t)n;
 	c->drained = c->rx_len == 0 && c->rx_empty;
 	return n;
 }
@@ -539,12 +556,12 @@ void conn_received(struct conn *c, const void *buf, ssize_t n, bool empty)
 {
 	if (n > 0) {
 		c->rx = buf;
-		c->rx_len = (size_t)n;
+		c->rx_len = (uint32_t)n;
 		c->rx_empty = empty;
 		return;
 	}
 	c->rx_end = true;
-	c->rx_err = (int)-n;
+	c->rx_err = (int16_t)-n;
 }
 
 size_t conn_unread(const struct conn *c)
@@ -935,7 +952,7 @@ static void request_client(struct conn *c)
 	struct conn_io *io = c->io;
 	socklen_t len;
 
-	io->client = c->client;
+	memcpy(&io->client, &c->client, sizeof(c->client));
 	if (conf->ntrusted_proxies == 0)
 		return;
 	forwarded_client(conf->client_address_header == CLIENT_HEADER_FORWARDED ?
@@ -1004,7 +1021,8 @@ static void proxy_accept(struct conn *c, const struct proxy_header *h, size_t le
 	io->in_len -= len;
 	if (h->command == PROXY_CMD_PROXY && h->src_len > 0) {
 		memset(&c->client, 0, sizeof(c->client));
-		memcpy(&c->client, &h->src, h->src_len);
+		memcpy(&c->client, &h->src,
+		       h->src_len < sizeof(c->client) ? h->src_len : sizeof(c->client));
 	}
 	c->state = S_HEAD;
 	count_client(c);
