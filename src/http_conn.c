@@ -97,8 +97,8 @@ struct conn_io {
 
 /*
  * All an idle keep-alive connection holds, with its loop's link (conn_extra): what lives
- * only while a request is in progress is in struct conn_io. Ordered and packed so that
- * nothing is padding.
+ * only while a request is in progress is in struct conn_io. Ordered and packed against
+ * holes.
  */
 struct conn {
 	const struct conn_ctx *ctx;
@@ -115,6 +115,7 @@ struct conn {
 	int16_t rx_err;		/* an errno */
 	uint8_t state;
 	uint8_t timer;
+	uint16_t client_at;	/* the client's offset from c (past extra); 0: the peer */
 	bool draining : 1;
 	bool drained : 1;	/* a read of this conn_run() came back short: the socket was empty */
 	bool counted : 1;	/* in ctx->climit: released when the connection ends */
@@ -123,15 +124,24 @@ struct conn {
 	bool rx_empty : 1;	/* completion: the socket had nothing more after rx */
 	bool rx_end : 1;	/* completion: the stream ended (rx_err 0) or failed */
 	union conn_addr peer;	/* the socket's */
-	union conn_addr client;	/* the PROXY header's source, else the peer */
+	/*
+	 * Only a connection on a proxy_protocol listener has a client of its own (the PROXY
+	 * header's source), after its extra: client_of().
+	 */
 	_Alignas(16) unsigned char extra[];
 };
 
 /*
- * 10,000 idle keep-alive connections cost the event MPM about 1.8 MiB with its 56-byte
+ * 10,000 idle keep-alive connections cost the event MPM about 1.7 MiB with its 56-byte
  * link (bench/compare.sh): a field more here is 10,000 of it.
  */
-_Static_assert(sizeof(struct conn) <= 128, "an idle connection is a small struct");
+_Static_assert(sizeof(struct conn) <= 112, "an idle connection is a small struct");
+
+/* What the access log, status_allow and max_connections_per_client know as the client. */
+static const union conn_addr *client_of(const struct conn *c)
+{
+	return c->client_at ? (const void *)((const char *)c + c->client_at) : &c->peer;
+}
 
 static __thread struct conn_io *io_cache;
 static __thread unsigned io_cached;
@@ -446,9 +456,9 @@ static void count_client(struct conn *c)
 	const struct conn_ctx *ctx = c->ctx;
 	enum climit_verdict v;
 
-	if (!ctx->climit || trusted_proxy(&c->client.sa, (void *)ctx->conf))
+	if (!ctx->climit || trusted_proxy(&client_of(c)->sa, (void *)ctx->conf))
 		return;
-	v = climit_acquire(ctx->climit, &c->client.sa);
+	v = climit_acquire(ctx->climit, &client_of(c)->sa);
 	c->counted = v == CLIMIT_COUNTED;
 	if (v == CLIMIT_OVER)
 		refuse_over_limit(c);
@@ -459,7 +469,7 @@ struct conn_addrs conn_addrs(const struct conn *c)
 	const struct conn_io *io = c->io;
 
 	return (struct conn_addrs){
-		.client = io && io->have_req ? &io->client.sa : &c->client.sa,
+		.client = io && io->have_req ? &io->client.sa : &client_of(c)->sa,
 		.peer = &c->peer.sa,
 	};
 }
@@ -469,7 +479,10 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 {
 	const struct conn_ctx *ctx = &w->env->engine->http;
 	struct sb_slot *slot = w->slot;
-	struct conn *c = malloc(sizeof(*c) + extra);
+	bool proxied = wants_proxy_header(ctx->conf, fd);
+	/* The PROXY client is after extra, aligned as an address. */
+	size_t client_at = sizeof(struct conn) + ((extra + 3) & ~(size_t)3);
+	struct conn *c = malloc(client_at + (proxied ? sizeof(union conn_addr) : 0));
 	int one = 1;
 
 	if (!c) {
@@ -499,9 +512,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		memcpy(&c->peer, peer, peerlen < sizeof(c->peer) ? peerlen : sizeof(c->peer));
 	else if (getpeername(fd, &c->peer.sa, &(socklen_t){ sizeof(c->peer) }) < 0)
 		memset(&c->peer, 0, sizeof(c->peer));
-	c->client = c->peer;
-	if (wants_proxy_header(ctx->conf, fd))
+	c->client_at = 0;
+	if (proxied) {
+		c->client_at = (uint16_t)client_at;
+		memcpy((char *)c + client_at, &c->peer, sizeof(c->peer));
 		c->state = S_PROXY;
+	}
 	/* Responses are written whole (or corked with MSG_MORE): Nagle would only add delay. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	set_timer(c, CONN_T_FIRST);
@@ -628,7 +644,7 @@ static enum conn_want closed(struct conn *c)
 static void release_client(struct conn *c)
 {
 	if (c->counted)
-		climit_release(c->ctx->climit, &c->client.sa);
+		climit_release(c->ctx->climit, &client_of(c)->sa);
 	c->counted = false;
 }
 
@@ -906,7 +922,7 @@ static void refuse_over_limit(struct conn *c)
 		char addr[ADDR_TEXT_MAX];
 		log_msg(LOG_WARNING, "client %s holds max_connections_per_client (%u): refused with "
 			"503 (%u refusal%s in this process since the last such message)",
-			addr_format(&c->client.sa, addr, sizeof(addr)),
+			addr_format(&client_of(c)->sa, addr, sizeof(addr)),
 			c->ctx->conf->max_connections_per_client, n, n == 1 ? "" : "s");
 	}
 	if (c->w->slot)
@@ -952,12 +968,12 @@ static void request_client(struct conn *c)
 	struct conn_io *io = c->io;
 	socklen_t len;
 
-	memcpy(&io->client, &c->client, sizeof(c->client));
+	memcpy(&io->client, client_of(c), sizeof(union conn_addr));
 	if (conf->ntrusted_proxies == 0)
 		return;
 	forwarded_client(conf->client_address_header == CLIENT_HEADER_FORWARDED ?
 			 FORWARDED_RFC7239 : FORWARDED_XFF, io->req.fields, io->req.nfields,
-			 &c->client.sa, sizeof(c->client), trusted_proxy, (void *)conf,
+			 &client_of(c)->sa, sizeof(union conn_addr), trusted_proxy, (void *)conf,
 			 &io->client.ss, &len);
 }
 
@@ -1020,9 +1036,10 @@ static void proxy_accept(struct conn *c, const struct proxy_header *h, size_t le
 	memmove(io->in, io->in + len, io->in_len - len);
 	io->in_len -= len;
 	if (h->command == PROXY_CMD_PROXY && h->src_len > 0) {
-		memset(&c->client, 0, sizeof(c->client));
-		memcpy(&c->client, &h->src,
-		       h->src_len < sizeof(c->client) ? h->src_len : sizeof(c->client));
+		union conn_addr *client = (void *)((char *)c + c->client_at);
+
+		memset(client, 0, sizeof(*client));
+		memcpy(client, &h->src, h->src_len < sizeof(*client) ? h->src_len : sizeof(*client));
 	}
 	c->state = S_HEAD;
 	count_client(c);
