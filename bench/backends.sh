@@ -48,10 +48,6 @@ for tool in ab taskset cc; do
 	command -v "$tool" >/dev/null || die "$tool not found (apt-get install apache2-utils)"
 done
 [ -x "$MINIHTTPD" ] && [ -f "$MPM_DIR/event.so" ] || die "build minihttpd first (make)"
-case " $BACKENDS " in
-*" uring "*) [ -f "$MPM_DIR/uring.so" ] ||
-	die "uring: $MPM_DIR/uring.so is not built (liburing-dev missing?); BACKENDS without it" ;;
-esac
 
 work=$(mktemp -d /tmp/bench-backends.XXXXXX)
 chmod 755 "$work"
@@ -75,6 +71,17 @@ cc -O2 -o "$work/idle_conns" "$here/idle_conns.c" || die "cannot build idle_conn
 # The server and idle_conns each hold the largest N plus a few descriptors.
 ulimit -n "$(ulimit -Hn)"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Where io_uring is missing or forbidden the uring MPM's config test says why: stop before
+# the first run rather than in the middle.
+case " $BACKENDS " in
+*" uring "*)
+	[ -f "$MPM_DIR/uring.so" ] ||
+		die "uring: $MPM_DIR/uring.so is not built (liburing-dev); BACKENDS without it"
+	mhd_event_conf 1 "$root" uring >"$work/probe.conf"
+	"$MINIHTTPD" -t -f "$work/probe.conf" >"$work/probe.out" 2>&1 ||
+		die "uring: $(grep -v 'test failed' "$work/probe.out" | tail -1); BACKENDS without it" ;;
+esac
 
 # Starts the server with backend $1 (uring: the uring MPM) on port $2; sets SPID.
 start_server() {

@@ -86,6 +86,9 @@ lecture_name() {
 	thread) echo "Thread per client request" ;;
 	worker-mutex) echo "Prethreaded, child calling accept (mutex)" ;;
 	worker-queue) echo "Prethreaded, main thread calling accept" ;;
+	event-*) echo "Reactor (no figure)" ;;
+	uring) echo "Proactor (no figure)" ;;
+	sigio) echo "Signal-driven I/O (no figure)" ;;
 	*) echo "-" ;;
 	esac
 }
@@ -111,10 +114,10 @@ available() {
 	set -- $2
 	case $1 in
 	mhd) [ -f "$MPM_DIR/$2.so" ] || return 1
-		[ -z "${3:-}" ] && return 0
-		# A strategy the module does not know fails the config test.
+		# A strategy the module does not know fails the config test, and so does uring
+		# where io_uring is missing or forbidden (its check probes the kernel).
 		mhd_conf "$work/probe.conf" 1 "$2" "${3:-}"
-		"$MINIHTTPD" -t -f "$work/probe.conf" >/dev/null 2>&1 ;;
+		"$MINIHTTPD" -t -f "$work/probe.conf" >"$work/probe.out" 2>&1 ;;
 	inetd) [ -x "$INETD" ] ;;
 	nginx) command -v nginx >/dev/null ;;
 	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ;;
@@ -307,8 +310,10 @@ ROWS=
 for label in $WANT; do
 	line=$(echo "$ALL" | grep "^$label|") || die "unknown model $label"
 	how=$(echo "$line" | cut -d'|' -f2)
+	rm -f "$work/probe.out"
 	if ! available "$label" "$how"; then
-		echo "$label: not available here, skipped" >&2
+		echo "$label: not available here, skipped$([ -s "$work/probe.out" ] &&
+			grep -v 'test failed' "$work/probe.out" | tail -1 | sed 's/^/: /')" >&2
 		continue
 	fi
 	run_model "$label" "$how"
