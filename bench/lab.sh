@@ -109,18 +109,20 @@ head -c "$SIZE" /dev/urandom > "$root/file.bin"
 chmod -R a+rX "$root"
 ulimit -n "$(ulimit -Hn)"
 
-# Can model $1 (started as "$2") run on this machine?
+# Can model $1 (started as "$2") run on this machine? If not, why is in $work/probe.out.
 available() {
+	local why=$work/probe.out
 	set -- $2
 	case $1 in
-	mhd) [ -f "$MPM_DIR/$2.so" ] || return 1
+	mhd) [ -f "$MPM_DIR/$2.so" ] || { echo "$MPM_DIR/$2.so is not built" >"$why"; return 1; }
 		# A strategy the module does not know fails the config test, and so does uring
 		# where io_uring is missing or forbidden (its check probes the kernel).
 		mhd_conf "$work/probe.conf" 1 "$2" "${3:-}"
-		"$MINIHTTPD" -t -f "$work/probe.conf" >"$work/probe.out" 2>&1 ;;
-	inetd) [ -x "$INETD" ] ;;
-	nginx) command -v nginx >/dev/null ;;
-	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ;;
+		"$MINIHTTPD" -t -f "$work/probe.conf" >"$why" 2>&1 ;;
+	inetd) [ -x "$INETD" ] || { echo "no $INETD (openbsd-inetd)" >"$why"; return 1; } ;;
+	nginx) command -v nginx >/dev/null || { echo "no nginx (nginx-light)" >"$why"; return 1; } ;;
+	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ||
+		{ echo "no $APACHE with mod_mpm_$2 (apache2-bin)" >"$why"; return 1; } ;;
 	esac
 }
 
