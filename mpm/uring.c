@@ -56,6 +56,22 @@
 #define PIPE_CACHE 16
 #define STARVED_RETRY_MS 10
 
+/*
+ * The ring's setup flags, decided once by probe() (the first set the kernel takes) and
+ * inherited by every process. With the defaults, a receive's data arriving interrupts
+ * the process (a signal-like task-work notification) to complete it at once, while the
+ * sender's softirq still holds the socket's lock: the process spins on it. Deferred
+ * task work (Linux 6.1) completes it only when the loop asks for completions, in a
+ * batch; cooperative task work (5.19) at least does not interrupt. SUBMIT_ALL: one bad
+ * entry does not hold back those queued after it.
+ */
+static const unsigned ring_flag_sets[] = {
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	0,
+};
+static unsigned ring_flags;
+
 struct uring_conf {
 	long processes;
 	long max_connections;
@@ -164,8 +180,13 @@ static int probe(char *err, size_t errlen)
 	struct io_uring ring;
 	struct io_uring_probe *p;
 	char buf[96];
-	int rc = io_uring_queue_init(8, &ring, 0);
+	int rc = -EINVAL;
 
+	for (size_t i = 0; rc == -EINVAL && i < sizeof(ring_flag_sets) / sizeof(ring_flag_sets[0]);
+	     i++) {
+		ring_flags = ring_flag_sets[i];
+		rc = io_uring_queue_init(8, &ring, ring_flags);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "io_uring is not available: %s%s", cause(-rc, buf, sizeof(buf)),
 			 alt);
@@ -776,7 +797,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	memset(lsn, 0, sizeof(lsn));
 	l.nbufs = (unsigned)l.uc->buffers;
 	l.cache_fd = worker_watch_fd(l.w);
-	rc = io_uring_queue_init(RING_ENTRIES, &l.ring, 0);
+	rc = io_uring_queue_init(RING_ENTRIES, &l.ring, ring_flags);
 	if (rc < 0) {
 		log_msg(LOG_ERR, "uring: io_uring is not available: %s; use mpm = \"event\" instead",
 			cause(-rc, buf, sizeof(buf)));
