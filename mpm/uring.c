@@ -11,7 +11,9 @@
  * EPOLLEXCLUSIVE: one process per connection). Within ACCEPT_BURST of max_connections it
  * becomes one accept at a time, so that only a burst larger than the room left, arriving
  * while the room was above ACCEPT_BURST, can pass the limit; full, short of descriptors
- * or stopping, it is cancelled. What completed before the cancel is served.
+ * or stopping, it is cancelled. What completed before the cancel is served; stopping,
+ * so is what is still queued once it ended (an exclusive wakeup may have picked this
+ * process for it).
  *
  * Receive: one receive per connection, started only when the engine asks to read, into
  * a buffer the kernel picks from a provided-buffer ring when data arrives. An idle
@@ -620,11 +622,33 @@ static void update_accepting(struct loop *l, int64_t now)
 	}
 }
 
+/*
+ * The accept of a stopping process has ended. An exclusive wakeup may have chosen this
+ * process for a connection still queued, its accept cancelled before it ran (deferred
+ * task work makes that window as long as a turn of the loop): no other process was woken
+ * for it, so it is taken (and served, then closed) here, as event does.
+ */
+static void accept_left(struct loop *l, size_t i)
+{
+	long max = l->uc->max_connections;
+
+	for (long k = 0; k < max && l->nconns < max; k++) {
+		struct sockaddr_storage peer;
+		socklen_t len;
+		int fd = mpm_accept(l->env->listeners[i], &peer, &len);
+
+		if (fd < 0)
+			break;
+		add_conn(l, fd);
+	}
+}
+
 static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t now)
 {
 	struct lsn *s = &l->lsn[i];
+	bool ended = !(flags & IORING_CQE_F_MORE);
 
-	if (!(flags & IORING_CQE_F_MORE)) {
+	if (ended) {
 		if (s->armed == 1)
 			l->single--;
 		s->armed = 0;
@@ -635,6 +659,8 @@ static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t
 		l->fd_pause_until = now + ACCEPT_PAUSE_MS;
 	if (res >= 0)
 		add_conn(l, res);
+	if (ended && l->stopping)
+		accept_left(l, i);
 }
 
 static void arm_poll(struct loop *l, int fd, enum tag t)
