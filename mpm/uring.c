@@ -347,8 +347,16 @@ static void kill_conn(struct loop *l, struct urc *u)
 	pipe_put(l, u);
 }
 
-static void drop_link(struct conn_qlink *k, void *l)
+/*
+ * A deadline passed. What the loop queued is submitted first, so that no entry still
+ * waiting names a descriptor (a pipe) that this closes, or a number it is reused for.
+ */
+static void drop_link(struct conn_qlink *k, void *arg)
 {
+	struct loop *l = arg;
+
+	if (io_uring_sq_ready(&l->ring))
+		io_uring_submit(&l->ring);
 	kill_conn(l, URC(k));
 	maybe_free(l, URC(k));
 }
@@ -737,8 +745,7 @@ static int serve(struct loop *l)
 		int64_t now, other;
 		int ms, rc;
 
-		/* Submitted before anything is closed: no send outlives the engine's buffer. */
-		io_uring_submit(&l->ring);
+		/* What the turn queued goes with the wait: one system call per turn. */
 		now = clock_coarse_ms();
 		conn_queue_expire(&l->q, now, drop_link, l);
 		feed_starved(l);
