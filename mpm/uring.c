@@ -96,6 +96,7 @@ struct urc {
 	uint8_t inflight;	/* operations whose completion has not arrived */
 	uint8_t wtag;		/* the write operation outstanding, when writing */
 	bool recv_armed, writing, has_buf, dead, starved;
+	bool emptied;		/* the last receive left the socket empty */
 };
 
 _Static_assert(_Alignof(struct urc) <= 16 && TAG_MASK < 16, "tag bits in the pointer");
@@ -368,6 +369,10 @@ static void arm_recv(struct loop *l, struct urc *u)
 	if (!sqe)
 		return;		/* its timer closes it */
 	io_uring_prep_recv(sqe, conn_fd(u->link.conn), NULL, BUF_SIZE, 0);
+	/* Emptied, the next request is on its way only after this response: an attempt
+	 * before waiting would find nothing. */
+	if (u->emptied)
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
 	io_uring_sqe_set_data64(sqe, ud(u, T_RECV));
@@ -521,7 +526,8 @@ static void on_recv(struct loop *l, struct urc *u, int res, unsigned flags)
 		arm_recv(l, u);
 		return;
 	}
-	conn_received(c, buf, res, !(flags & IORING_CQE_F_SOCK_NONEMPTY));
+	u->emptied = !(flags & IORING_CQE_F_SOCK_NONEMPTY);
+	conn_received(c, buf, res, u->emptied);
 	drive(l, u);
 }
 
@@ -744,6 +750,7 @@ static int serve(struct loop *l)
 		struct __kernel_timespec ts;
 		int64_t now, other;
 		int ms, rc;
+		unsigned head, n;
 
 		/* What the turn queued goes with the wait: one system call per turn. */
 		now = clock_coarse_ms();
@@ -770,13 +777,13 @@ static int serve(struct loop *l)
 			log_msg(LOG_ERR, "uring: waiting for completions: %s", strerror(-rc));
 			return 1;
 		}
-		while (io_uring_peek_cqe(&l->ring, &cqe) == 0) {
-			uint64_t data = cqe->user_data;
-			int res = cqe->res;
-			unsigned flags = cqe->flags;
-			io_uring_cqe_seen(&l->ring, cqe);
-			dispatch(l, data, res, flags, now);
+		/* The batch is given back at once: one store the kernel reads, not one each. */
+		n = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			dispatch(l, cqe->user_data, cqe->res, cqe->flags, now);
+			n++;
 		}
+		io_uring_cq_advance(&l->ring, n);
 	}
 	return 0;
 }
