@@ -85,18 +85,30 @@ struct uring_conf {
 enum tag { T_RECV, T_SEND, T_FILL, T_DRAIN, T_POLLOUT, T_ACCEPT, T_STOP, T_CACHE, T_CANCEL };
 #define TAG_MASK 15ULL
 
-/* The loop's part of a connection, in the engine's allocation (conn_extra). */
+/* A pipe that file bytes go through, held only while a connection sends a file. */
+struct upipe {
+	int fd[2];
+	uint32_t piped;		/* bytes in it */
+	uint32_t cap;
+};
+
+/*
+ * The loop's part of a connection, in the engine's allocation (conn_extra), every idle
+ * connection's: no bigger than event's, so that 10,000 of them cost no more.
+ */
 struct urc {
 	struct conn_qlink link;
-	struct urc *next_starved;
-	int pipe[2];		/* file bytes on their way, -1: none */
-	uint32_t piped;		/* bytes in the pipe */
-	uint32_t pipe_cap;
+	/* A connection waits for a receive buffer (starved: it reads) or sends a file
+	 * through a pipe (it writes), never both: the starved list's link is the pipe's. */
+	union {
+		struct urc *next_starved;
+		struct upipe *pipe;	/* NULL: none */
+	};
 	uint16_t bid;		/* the receive buffer the engine reads, when has_buf */
 	uint8_t inflight;	/* operations whose completion has not arrived */
 	uint8_t wtag;		/* the write operation outstanding, when writing */
-	bool recv_armed, writing, has_buf, dead, starved;
-	bool emptied;		/* the last receive left the socket empty */
+	bool recv_armed : 1, writing : 1, has_buf : 1, dead : 1, starved : 1;
+	bool emptied : 1;	/* the last receive left the socket empty */
 };
 
 _Static_assert(_Alignof(struct urc) <= 16 && TAG_MASK < 16, "tag bits in the pointer");
@@ -119,8 +131,7 @@ struct loop {
 	struct conn_queue q;
 	struct lsn *lsn;
 	struct urc *starved;
-	int pipes[PIPE_CACHE][2];
-	uint32_t pipe_caps[PIPE_CACHE];
+	struct upipe *pipes[PIPE_CACHE];
 	unsigned npipes, single;
 	long nconns;
 	int64_t fd_pause_until;
@@ -281,42 +292,48 @@ static void buf_give_back(struct loop *l, unsigned bid)
 	l->held--;
 }
 
+static void pipe_close(struct upipe *p)
+{
+	close(p->fd[0]);
+	close(p->fd[1]);
+	free(p);
+}
+
 static void pipe_put(struct loop *l, struct urc *u)
 {
-	if (u->pipe[0] < 0)
+	struct upipe *p = u->starved ? NULL : u->pipe;
+
+	if (!p)
 		return;
 	/* A pipe with bytes in it (a connection cut mid-file) is not reused. */
-	if (u->piped == 0 && !u->writing && l->npipes < PIPE_CACHE) {
-		l->pipes[l->npipes][0] = u->pipe[0];
-		l->pipes[l->npipes][1] = u->pipe[1];
-		l->pipe_caps[l->npipes++] = u->pipe_cap;
-	} else {
-		close(u->pipe[0]);
-		close(u->pipe[1]);
-	}
-	u->pipe[0] = u->pipe[1] = -1;
-	u->piped = 0;
+	if (p->piped == 0 && !u->writing && l->npipes < PIPE_CACHE)
+		l->pipes[l->npipes++] = p;
+	else
+		pipe_close(p);
+	u->pipe = NULL;
 }
 
 static int pipe_get(struct loop *l, struct urc *u)
 {
+	struct upipe *p;
 	int cap;
 
 	if (l->npipes) {
-		l->npipes--;
-		u->pipe[0] = l->pipes[l->npipes][0];
-		u->pipe[1] = l->pipes[l->npipes][1];
-		u->pipe_cap = l->pipe_caps[l->npipes];
+		u->pipe = l->pipes[--l->npipes];
 		return 0;
 	}
-	if (pipe2(u->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		u->pipe[0] = u->pipe[1] = -1;
+	if (!(p = malloc(sizeof(*p))))
+		return -ENOMEM;
+	if (pipe2(p->fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(p);
 		return -errno;
 	}
 	/* A bigger pipe is fewer rounds; the default (64 KiB) is fine when refused. */
-	fcntl(u->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-	cap = fcntl(u->pipe[1], F_GETPIPE_SZ);
-	u->pipe_cap = cap > 0 ? (uint32_t)cap : 65536;
+	fcntl(p->fd[1], F_SETPIPE_SZ, PIPE_SIZE);
+	cap = fcntl(p->fd[1], F_GETPIPE_SZ);
+	p->cap = cap > 0 ? (uint32_t)cap : 65536;
+	p->piped = 0;
+	u->pipe = p;
 	return 0;
 }
 
@@ -403,7 +420,7 @@ static bool arm_send(struct loop *l, struct urc *u)
 		conn_sent(c, -EIO);
 		return false;
 	}
-	if (!o.len && u->pipe[0] < 0) {
+	if (!o.len && !u->pipe) {
 		int rc = pipe_get(l, u);
 		/* Short of descriptors, every large file would fail alike: one line per episode. */
 		if (rc < 0 && !l->pipe_failing)
@@ -421,14 +438,14 @@ static bool arm_send(struct loop *l, struct urc *u)
 		io_uring_prep_send(sqe, fd, o.buf, o.len,
 				   MSG_NOSIGNAL | MSG_DONTWAIT | (o.more ? MSG_MORE : 0));
 		start_write(l, u, T_SEND, sqe);
-	} else if (u->piped) {
-		unsigned more = o.flen > u->piped || o.more ? SPLICE_F_MORE : 0;
-		io_uring_prep_splice(sqe, u->pipe[0], -1, fd, -1, u->piped,
+	} else if (u->pipe->piped) {
+		unsigned more = o.flen > u->pipe->piped || o.more ? SPLICE_F_MORE : 0;
+		io_uring_prep_splice(sqe, u->pipe->fd[0], -1, fd, -1, u->pipe->piped,
 				     SPLICE_F_NONBLOCK | more);
 		start_write(l, u, T_DRAIN, sqe);
 	} else {
-		uint64_t n = o.flen < u->pipe_cap ? o.flen : u->pipe_cap;
-		io_uring_prep_splice(sqe, o.fd, o.off, u->pipe[1], -1, (unsigned)n,
+		uint64_t n = o.flen < u->pipe->cap ? o.flen : u->pipe->cap;
+		io_uring_prep_splice(sqe, o.fd, o.off, u->pipe->fd[1], -1, (unsigned)n,
 				     SPLICE_F_NONBLOCK);
 		start_write(l, u, T_FILL, sqe);
 	}
@@ -460,8 +477,7 @@ static void drive(struct loop *l, struct urc *u)
 		return;
 	}
 	if (w == CONN_WANT_READ) {
-		if (u->pipe[0] >= 0)
-			pipe_put(l, u);
+		pipe_put(l, u);
 		if (!u->recv_armed && !u->starved)
 			arm_recv(l, u);
 	} else if (!u->writing && !arm_send(l, u)) {
@@ -490,6 +506,7 @@ static void feed_starved(struct loop *l)
 	while (u) {
 		struct urc *next = u->next_starved;
 		u->starved = false;
+		u->pipe = NULL;
 		u->inflight--;
 		if (u->dead)
 			maybe_free(l, u);
@@ -546,13 +563,13 @@ static void on_write(struct loop *l, struct urc *u, enum tag t, int res)
 	case T_FILL:
 		/* Into the pipe only: nothing sent yet. 0: the file ended before its length. */
 		if (res > 0)
-			u->piped = (uint32_t)res;
+			u->pipe->piped = (uint32_t)res;
 		else
 			conn_sent(c, res);
 		break;
 	case T_DRAIN:
 		if (res > 0)
-			u->piped -= (uint32_t)res;
+			u->pipe->piped -= (uint32_t)res;
 		conn_sent(c, res ? res : -EPIPE);
 		break;
 	case T_SEND:
@@ -574,7 +591,7 @@ static void add_conn(struct loop *l, int fd)
 	if (!c)
 		return;
 	u = conn_extra(c);
-	*u = (struct urc){ .pipe = { -1, -1 } };
+	*u = (struct urc){ .pipe = NULL };
 	conn_qlink_init(&u->link, c);
 	conn_set_completion(c);
 	conn_set_waited(c, l->deferral_ms);
@@ -851,10 +868,8 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		rc = serve(&l);
 	}
 	io_uring_queue_exit(&l.ring);
-	for (unsigned i = 0; i < l.npipes; i++) {
-		close(l.pipes[i][0]);
-		close(l.pipes[i][1]);
-	}
+	for (unsigned i = 0; i < l.npipes; i++)
+		pipe_close(l.pipes[i]);
 	if (l.bufs)
 		munmap(l.bufs, (size_t)l.nbufs * BUF_SIZE);
 	if (l.br)
