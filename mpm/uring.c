@@ -22,7 +22,11 @@
  * arrives while a response goes out stays in the socket (no receive is outstanding
  * then), so there is no readiness edge to lose. ENOBUFS (every buffer held) leaves the
  * connection starved: its receive is started again once a buffer is back (slower,
- * nothing dropped).
+ * nothing dropped). A receive after one that left the socket empty waits for data
+ * before it tries (IORING_RECVSEND_POLL_FIRST): the next request comes only after the
+ * response. Not a multishot receive: it would go on taking a pipelined client's bytes,
+ * a buffer each, while the response goes out, holding buffers and losing the socket's
+ * backpressure, to save one submission entry per request.
  *
  * Send: the head and small bodies from the engine's buffer (the file cache inlines small
  * files there) with MSG_DONTWAIT, so a send completes within the submit that starts it
@@ -32,7 +36,9 @@
  * A connection is freed only when none of its operations is outstanding: closing it
  * cancels them, and their completions (counted in inflight) arrive before the free.
  * Timeouts are the core's FIFOs per kind (conn_queue.c); the ring waits with the
- * earliest deadline as its timeout, and with SIGTERM unblocked only while waiting.
+ * earliest deadline as its timeout, and with SIGTERM unblocked only while waiting. A
+ * turn's entries are submitted with that wait, one system call, and the completions
+ * are run by it in one batch (deferred task work: ring_flag_sets below).
  */
 #include <errno.h>
 #include <fcntl.h>
