@@ -86,6 +86,9 @@ lecture_name() {
 	thread) echo "Thread per client request" ;;
 	worker-mutex) echo "Prethreaded, child calling accept (mutex)" ;;
 	worker-queue) echo "Prethreaded, main thread calling accept" ;;
+	event-*) echo "Reactor (no figure)" ;;
+	uring) echo "Proactor (no figure)" ;;
+	sigio) echo "Signal-driven I/O (no figure)" ;;
 	*) echo "-" ;;
 	esac
 }
@@ -106,18 +109,20 @@ head -c "$SIZE" /dev/urandom > "$root/file.bin"
 chmod -R a+rX "$root"
 ulimit -n "$(ulimit -Hn)"
 
-# Can model $1 (started as "$2") run on this machine?
+# Can model $1 (started as "$2") run on this machine? If not, why is in $work/probe.out.
 available() {
+	local why=$work/probe.out
 	set -- $2
 	case $1 in
-	mhd) [ -f "$MPM_DIR/$2.so" ] || return 1
-		[ -z "${3:-}" ] && return 0
-		# A strategy the module does not know fails the config test.
+	mhd) [ -f "$MPM_DIR/$2.so" ] || { echo "$MPM_DIR/$2.so is not built" >"$why"; return 1; }
+		# A strategy the module does not know fails the config test, and so does uring
+		# where io_uring is missing or forbidden (its check probes the kernel).
 		mhd_conf "$work/probe.conf" 1 "$2" "${3:-}"
-		"$MINIHTTPD" -t -f "$work/probe.conf" >/dev/null 2>&1 ;;
-	inetd) [ -x "$INETD" ] ;;
-	nginx) command -v nginx >/dev/null ;;
-	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ;;
+		"$MINIHTTPD" -t -f "$work/probe.conf" >"$why" 2>&1 ;;
+	inetd) [ -x "$INETD" ] || { echo "no $INETD (openbsd-inetd)" >"$why"; return 1; } ;;
+	nginx) command -v nginx >/dev/null || { echo "no nginx (nginx-light)" >"$why"; return 1; } ;;
+	apache) [ -x "$APACHE" ] && [ -f "$APACHE_MODS/mod_mpm_$2.so" ] ||
+		{ echo "no $APACHE with mod_mpm_$2 (apache2-bin)" >"$why"; return 1; } ;;
 	esac
 }
 
@@ -307,8 +312,10 @@ ROWS=
 for label in $WANT; do
 	line=$(echo "$ALL" | grep "^$label|") || die "unknown model $label"
 	how=$(echo "$line" | cut -d'|' -f2)
+	rm -f "$work/probe.out"
 	if ! available "$label" "$how"; then
-		echo "$label: not available here, skipped" >&2
+		echo "$label: not available here, skipped$([ -s "$work/probe.out" ] &&
+			grep -v 'test failed' "$work/probe.out" | tail -1 | sed 's/^/: /')" >&2
 		continue
 	fi
 	run_model "$label" "$how"

@@ -68,6 +68,17 @@ static int parse_int(cfg_t *sec, cfg_opt_t *opt, const char *value, void *result
 	return 0;
 }
 
+/* -T: "auto" stays "auto" (0 would be refused when the output is read back). */
+static void print_auto(cfg_opt_t *opt, unsigned int index, FILE *fp)
+{
+	long v = cfg_opt_getnint(opt, index);
+
+	if (v == 0)
+		fputs("\"auto\"", fp);
+	else
+		fprintf(fp, "%ld", v);
+}
+
 static int parse_word(cfg_t *sec, cfg_opt_t *opt, const char *value, void *result)
 {
 	const struct mpm_option *o = entry(sec, opt);
@@ -92,6 +103,8 @@ static cfg_opt_t *section_options(const struct mpm_option *table)
 		cfg_opt_t word_opt = CFG_STR_CB(o->name, o->words ? o->words[o->def] : NULL,
 						CFGF_NONE, parse_word);
 		opts[i] = o->type == MPM_OPT_WORD ? word_opt : int_opt;
+		if (o->type == MPM_OPT_INT && o->allow_auto)
+			opts[i].pf = print_auto;
 	}
 	if (opts)
 		opts[n] = (cfg_opt_t)CFG_END();

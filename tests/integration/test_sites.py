@@ -377,6 +377,14 @@ def config_errors():
            in out, "-T: a location with its redirect")
         ok('expires = "31536000s"' in out, "-T: expires in seconds")
         ok(out.count("directory_listing = ") >= 10, "-T: defaults filled in every block")
+        # What -T prints is a configuration: read back, it passes -t ("auto" stays "auto").
+        dumped = os.path.join(os.path.dirname(s.conf), "dumped.conf")
+        with open(dumped, "w") as f:
+            f.write(out)
+        p = subprocess.run([BINARY, "-t", "-f", dumped], capture_output=True, text=True,
+                           timeout=30)
+        ok(p.returncode == 0 and 'processes="auto"' in out,
+           "-T: its output passes -t, processes = \"auto\" kept", p.stderr)
     finally:
         s.cleanup()
 
