@@ -11,7 +11,9 @@
  * EPOLLEXCLUSIVE: one process per connection). Within ACCEPT_BURST of max_connections it
  * becomes one accept at a time, so that only a burst larger than the room left, arriving
  * while the room was above ACCEPT_BURST, can pass the limit; full, short of descriptors
- * or stopping, it is cancelled. What completed before the cancel is served.
+ * or stopping, it is cancelled. What completed before the cancel is served; stopping,
+ * so is what is still queued once it ended (an exclusive wakeup may have picked this
+ * process for it).
  *
  * Receive: one receive per connection, started only when the engine asks to read, into
  * a buffer the kernel picks from a provided-buffer ring when data arrives. An idle
@@ -20,7 +22,11 @@
  * arrives while a response goes out stays in the socket (no receive is outstanding
  * then), so there is no readiness edge to lose. ENOBUFS (every buffer held) leaves the
  * connection starved: its receive is started again once a buffer is back (slower,
- * nothing dropped).
+ * nothing dropped). A receive after one that left the socket empty waits for data
+ * before it tries (IORING_RECVSEND_POLL_FIRST): the next request comes only after the
+ * response. Not a multishot receive: it would go on taking a pipelined client's bytes,
+ * a buffer each, while the response goes out, holding buffers and losing the socket's
+ * backpressure, to save one submission entry per request.
  *
  * Send: the head and small bodies from the engine's buffer (the file cache inlines small
  * files there) with MSG_DONTWAIT, so a send completes within the submit that starts it
@@ -30,7 +36,9 @@
  * A connection is freed only when none of its operations is outstanding: closing it
  * cancels them, and their completions (counted in inflight) arrive before the free.
  * Timeouts are the core's FIFOs per kind (conn_queue.c); the ring waits with the
- * earliest deadline as its timeout, and with SIGTERM unblocked only while waiting.
+ * earliest deadline as its timeout, and with SIGTERM unblocked only while waiting. A
+ * turn's entries are submitted with that wait, one system call, and the completions
+ * are run by it in one batch (deferred task work: ring_flag_sets below).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +64,22 @@
 #define PIPE_CACHE 16
 #define STARVED_RETRY_MS 10
 
+/*
+ * The ring's setup flags, decided once by probe() (the first set the kernel takes) and
+ * inherited by every process. With the defaults, a receive's data arriving interrupts
+ * the process (a signal-like task-work notification) to complete it at once, while the
+ * sender's softirq still holds the socket's lock: the process spins on it. Deferred
+ * task work (Linux 6.1) completes it only when the loop asks for completions, in a
+ * batch; cooperative task work (5.19) at least does not interrupt. SUBMIT_ALL: one bad
+ * entry does not hold back those queued after it.
+ */
+static const unsigned ring_flag_sets[] = {
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	0,
+};
+static unsigned ring_flags;
+
 struct uring_conf {
 	long processes;
 	long max_connections;
@@ -67,17 +91,30 @@ struct uring_conf {
 enum tag { T_RECV, T_SEND, T_FILL, T_DRAIN, T_POLLOUT, T_ACCEPT, T_STOP, T_CACHE, T_CANCEL };
 #define TAG_MASK 15ULL
 
-/* The loop's part of a connection, in the engine's allocation (conn_extra). */
+/* A pipe that file bytes go through, held only while a connection sends a file. */
+struct upipe {
+	int fd[2];
+	uint32_t piped;		/* bytes in it */
+	uint32_t cap;
+};
+
+/*
+ * The loop's part of a connection, in the engine's allocation (conn_extra), every idle
+ * connection's: no bigger than event's, so that 10,000 of them cost no more.
+ */
 struct urc {
 	struct conn_qlink link;
-	struct urc *next_starved;
-	int pipe[2];		/* file bytes on their way, -1: none */
-	uint32_t piped;		/* bytes in the pipe */
-	uint32_t pipe_cap;
+	/* A connection waits for a receive buffer (starved: it reads) or sends a file
+	 * through a pipe (it writes), never both: the starved list's link is the pipe's. */
+	union {
+		struct urc *next_starved;
+		struct upipe *pipe;	/* NULL: none */
+	};
 	uint16_t bid;		/* the receive buffer the engine reads, when has_buf */
 	uint8_t inflight;	/* operations whose completion has not arrived */
 	uint8_t wtag;		/* the write operation outstanding, when writing */
-	bool recv_armed, writing, has_buf, dead, starved;
+	bool recv_armed : 1, writing : 1, has_buf : 1, dead : 1, starved : 1;
+	bool emptied : 1;	/* the last receive left the socket empty */
 };
 
 _Static_assert(_Alignof(struct urc) <= 16 && TAG_MASK < 16, "tag bits in the pointer");
@@ -100,8 +137,7 @@ struct loop {
 	struct conn_queue q;
 	struct lsn *lsn;
 	struct urc *starved;
-	int pipes[PIPE_CACHE][2];
-	uint32_t pipe_caps[PIPE_CACHE];
+	struct upipe *pipes[PIPE_CACHE];
 	unsigned npipes, single;
 	long nconns;
 	int64_t fd_pause_until;
@@ -164,8 +200,13 @@ static int probe(char *err, size_t errlen)
 	struct io_uring ring;
 	struct io_uring_probe *p;
 	char buf[96];
-	int rc = io_uring_queue_init(8, &ring, 0);
+	int rc = -EINVAL;
 
+	for (size_t i = 0; rc == -EINVAL && i < sizeof(ring_flag_sets) / sizeof(ring_flag_sets[0]);
+	     i++) {
+		ring_flags = ring_flag_sets[i];
+		rc = io_uring_queue_init(8, &ring, ring_flags);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "io_uring is not available: %s%s", cause(-rc, buf, sizeof(buf)),
 			 alt);
@@ -257,42 +298,48 @@ static void buf_give_back(struct loop *l, unsigned bid)
 	l->held--;
 }
 
+static void pipe_close(struct upipe *p)
+{
+	close(p->fd[0]);
+	close(p->fd[1]);
+	free(p);
+}
+
 static void pipe_put(struct loop *l, struct urc *u)
 {
-	if (u->pipe[0] < 0)
+	struct upipe *p = u->starved ? NULL : u->pipe;
+
+	if (!p)
 		return;
 	/* A pipe with bytes in it (a connection cut mid-file) is not reused. */
-	if (u->piped == 0 && !u->writing && l->npipes < PIPE_CACHE) {
-		l->pipes[l->npipes][0] = u->pipe[0];
-		l->pipes[l->npipes][1] = u->pipe[1];
-		l->pipe_caps[l->npipes++] = u->pipe_cap;
-	} else {
-		close(u->pipe[0]);
-		close(u->pipe[1]);
-	}
-	u->pipe[0] = u->pipe[1] = -1;
-	u->piped = 0;
+	if (p->piped == 0 && !u->writing && l->npipes < PIPE_CACHE)
+		l->pipes[l->npipes++] = p;
+	else
+		pipe_close(p);
+	u->pipe = NULL;
 }
 
 static int pipe_get(struct loop *l, struct urc *u)
 {
+	struct upipe *p;
 	int cap;
 
 	if (l->npipes) {
-		l->npipes--;
-		u->pipe[0] = l->pipes[l->npipes][0];
-		u->pipe[1] = l->pipes[l->npipes][1];
-		u->pipe_cap = l->pipe_caps[l->npipes];
+		u->pipe = l->pipes[--l->npipes];
 		return 0;
 	}
-	if (pipe2(u->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		u->pipe[0] = u->pipe[1] = -1;
+	if (!(p = malloc(sizeof(*p))))
+		return -ENOMEM;
+	if (pipe2(p->fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(p);
 		return -errno;
 	}
 	/* A bigger pipe is fewer rounds; the default (64 KiB) is fine when refused. */
-	fcntl(u->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-	cap = fcntl(u->pipe[1], F_GETPIPE_SZ);
-	u->pipe_cap = cap > 0 ? (uint32_t)cap : 65536;
+	fcntl(p->fd[1], F_SETPIPE_SZ, PIPE_SIZE);
+	cap = fcntl(p->fd[1], F_GETPIPE_SZ);
+	p->cap = cap > 0 ? (uint32_t)cap : 65536;
+	p->piped = 0;
+	u->pipe = p;
 	return 0;
 }
 
@@ -324,8 +371,16 @@ static void kill_conn(struct loop *l, struct urc *u)
 	pipe_put(l, u);
 }
 
-static void drop_link(struct conn_qlink *k, void *l)
+/*
+ * A deadline passed. What the loop queued is submitted first, so that no entry still
+ * waiting names a descriptor (a pipe) that this closes, or a number it is reused for.
+ */
+static void drop_link(struct conn_qlink *k, void *arg)
 {
+	struct loop *l = arg;
+
+	if (io_uring_sq_ready(&l->ring))
+		io_uring_submit(&l->ring);
 	kill_conn(l, URC(k));
 	maybe_free(l, URC(k));
 }
@@ -337,6 +392,10 @@ static void arm_recv(struct loop *l, struct urc *u)
 	if (!sqe)
 		return;		/* its timer closes it */
 	io_uring_prep_recv(sqe, conn_fd(u->link.conn), NULL, BUF_SIZE, 0);
+	/* Emptied, the next request is on its way only after this response: an attempt
+	 * before waiting would find nothing. */
+	if (u->emptied)
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
 	io_uring_sqe_set_data64(sqe, ud(u, T_RECV));
@@ -367,7 +426,7 @@ static bool arm_send(struct loop *l, struct urc *u)
 		conn_sent(c, -EIO);
 		return false;
 	}
-	if (!o.len && u->pipe[0] < 0) {
+	if (!o.len && !u->pipe) {
 		int rc = pipe_get(l, u);
 		/* Short of descriptors, every large file would fail alike: one line per episode. */
 		if (rc < 0 && !l->pipe_failing)
@@ -385,14 +444,14 @@ static bool arm_send(struct loop *l, struct urc *u)
 		io_uring_prep_send(sqe, fd, o.buf, o.len,
 				   MSG_NOSIGNAL | MSG_DONTWAIT | (o.more ? MSG_MORE : 0));
 		start_write(l, u, T_SEND, sqe);
-	} else if (u->piped) {
-		unsigned more = o.flen > u->piped || o.more ? SPLICE_F_MORE : 0;
-		io_uring_prep_splice(sqe, u->pipe[0], -1, fd, -1, u->piped,
+	} else if (u->pipe->piped) {
+		unsigned more = o.flen > u->pipe->piped || o.more ? SPLICE_F_MORE : 0;
+		io_uring_prep_splice(sqe, u->pipe->fd[0], -1, fd, -1, u->pipe->piped,
 				     SPLICE_F_NONBLOCK | more);
 		start_write(l, u, T_DRAIN, sqe);
 	} else {
-		uint64_t n = o.flen < u->pipe_cap ? o.flen : u->pipe_cap;
-		io_uring_prep_splice(sqe, o.fd, o.off, u->pipe[1], -1, (unsigned)n,
+		uint64_t n = o.flen < u->pipe->cap ? o.flen : u->pipe->cap;
+		io_uring_prep_splice(sqe, o.fd, o.off, u->pipe->fd[1], -1, (unsigned)n,
 				     SPLICE_F_NONBLOCK);
 		start_write(l, u, T_FILL, sqe);
 	}
@@ -424,8 +483,7 @@ static void drive(struct loop *l, struct urc *u)
 		return;
 	}
 	if (w == CONN_WANT_READ) {
-		if (u->pipe[0] >= 0)
-			pipe_put(l, u);
+		pipe_put(l, u);
 		if (!u->recv_armed && !u->starved)
 			arm_recv(l, u);
 	} else if (!u->writing && !arm_send(l, u)) {
@@ -454,6 +512,7 @@ static void feed_starved(struct loop *l)
 	while (u) {
 		struct urc *next = u->next_starved;
 		u->starved = false;
+		u->pipe = NULL;
 		u->inflight--;
 		if (u->dead)
 			maybe_free(l, u);
@@ -490,7 +549,8 @@ static void on_recv(struct loop *l, struct urc *u, int res, unsigned flags)
 		arm_recv(l, u);
 		return;
 	}
-	conn_received(c, buf, res, !(flags & IORING_CQE_F_SOCK_NONEMPTY));
+	u->emptied = !(flags & IORING_CQE_F_SOCK_NONEMPTY);
+	conn_received(c, buf, res, u->emptied);
 	drive(l, u);
 }
 
@@ -509,13 +569,13 @@ static void on_write(struct loop *l, struct urc *u, enum tag t, int res)
 	case T_FILL:
 		/* Into the pipe only: nothing sent yet. 0: the file ended before its length. */
 		if (res > 0)
-			u->piped = (uint32_t)res;
+			u->pipe->piped = (uint32_t)res;
 		else
 			conn_sent(c, res);
 		break;
 	case T_DRAIN:
 		if (res > 0)
-			u->piped -= (uint32_t)res;
+			u->pipe->piped -= (uint32_t)res;
 		conn_sent(c, res ? res : -EPIPE);
 		break;
 	case T_SEND:
@@ -537,7 +597,7 @@ static void add_conn(struct loop *l, int fd)
 	if (!c)
 		return;
 	u = conn_extra(c);
-	*u = (struct urc){ .pipe = { -1, -1 } };
+	*u = (struct urc){ .pipe = NULL };
 	conn_qlink_init(&u->link, c);
 	conn_set_completion(c);
 	conn_set_waited(c, l->deferral_ms);
@@ -599,11 +659,33 @@ static void update_accepting(struct loop *l, int64_t now)
 	}
 }
 
+/*
+ * The accept of a stopping process has ended. An exclusive wakeup may have chosen this
+ * process for a connection still queued, its accept cancelled before it ran (deferred
+ * task work makes that window as long as a turn of the loop): no other process was woken
+ * for it, so it is taken (and served, then closed) here, as event does.
+ */
+static void accept_left(struct loop *l, size_t i)
+{
+	long max = l->uc->max_connections;
+
+	for (long k = 0; k < max && l->nconns < max; k++) {
+		struct sockaddr_storage peer;
+		socklen_t len;
+		int fd = mpm_accept(l->env->listeners[i], &peer, &len);
+
+		if (fd < 0)
+			break;
+		add_conn(l, fd);
+	}
+}
+
 static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t now)
 {
 	struct lsn *s = &l->lsn[i];
+	bool ended = !(flags & IORING_CQE_F_MORE);
 
-	if (!(flags & IORING_CQE_F_MORE)) {
+	if (ended) {
 		if (s->armed == 1)
 			l->single--;
 		s->armed = 0;
@@ -614,6 +696,8 @@ static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t
 		l->fd_pause_until = now + ACCEPT_PAUSE_MS;
 	if (res >= 0)
 		add_conn(l, res);
+	if (ended && l->stopping)
+		accept_left(l, i);
 }
 
 static void arm_poll(struct loop *l, int fd, enum tag t)
@@ -689,9 +773,9 @@ static int serve(struct loop *l)
 		struct __kernel_timespec ts;
 		int64_t now, other;
 		int ms, rc;
+		unsigned head, n;
 
-		/* Submitted before anything is closed: no send outlives the engine's buffer. */
-		io_uring_submit(&l->ring);
+		/* What the turn queued goes with the wait: one system call per turn. */
 		now = clock_coarse_ms();
 		conn_queue_expire(&l->q, now, drop_link, l);
 		feed_starved(l);
@@ -716,13 +800,13 @@ static int serve(struct loop *l)
 			log_msg(LOG_ERR, "uring: waiting for completions: %s", strerror(-rc));
 			return 1;
 		}
-		while (io_uring_peek_cqe(&l->ring, &cqe) == 0) {
-			uint64_t data = cqe->user_data;
-			int res = cqe->res;
-			unsigned flags = cqe->flags;
-			io_uring_cqe_seen(&l->ring, cqe);
-			dispatch(l, data, res, flags, now);
+		/* The batch is given back at once: one store the kernel reads, not one each. */
+		n = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			dispatch(l, cqe->user_data, cqe->res, cqe->flags, now);
+			n++;
 		}
+		io_uring_cq_advance(&l->ring, n);
 	}
 	return 0;
 }
@@ -776,7 +860,7 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 	memset(lsn, 0, sizeof(lsn));
 	l.nbufs = (unsigned)l.uc->buffers;
 	l.cache_fd = worker_watch_fd(l.w);
-	rc = io_uring_queue_init(RING_ENTRIES, &l.ring, 0);
+	rc = io_uring_queue_init(RING_ENTRIES, &l.ring, ring_flags);
 	if (rc < 0) {
 		log_msg(LOG_ERR, "uring: io_uring is not available: %s; use mpm = \"event\" instead",
 			cause(-rc, buf, sizeof(buf)));
@@ -790,10 +874,8 @@ static int child_main(const struct mpm_env *env, int stop_fd, int chan, void *ar
 		rc = serve(&l);
 	}
 	io_uring_queue_exit(&l.ring);
-	for (unsigned i = 0; i < l.npipes; i++) {
-		close(l.pipes[i][0]);
-		close(l.pipes[i][1]);
-	}
+	for (unsigned i = 0; i < l.npipes; i++)
+		pipe_close(l.pipes[i]);
 	if (l.bufs)
 		munmap(l.bufs, (size_t)l.nbufs * BUF_SIZE);
 	if (l.br)
