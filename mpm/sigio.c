@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,12 +40,14 @@ struct sigio_conf {
 	long max_connections;
 };
 
-/* What the loop keeps in each connection (conn_extra). */
+/* What the loop keeps in each connection (conn_extra): the link first (conn_of_extra()). */
 struct entry {
+	struct conn_qlink link;
 	int fd;				/* conn_fd() is -1 once the engine closed it */
 	enum conn_want want;
-	struct conn_qlink link;
 };
+
+_Static_assert(offsetof(struct entry, link) == 0, "conn_of_extra() takes the link");
 
 struct loop {
 	const struct mpm_env *env;
@@ -149,7 +152,7 @@ static void drive(struct loop *l, struct conn *c)
 
 static void forget_link(struct conn_qlink *k, void *l)
 {
-	forget(l, k->conn);
+	forget(l, conn_of_extra(k));
 }
 
 static bool track(struct loop *l, int fd, struct conn *c)
@@ -197,7 +200,7 @@ static void accept_from(struct loop *l, int lfd)
 		}
 		struct entry *e = conn_extra(c);
 		e->fd = fd;
-		conn_qlink_init(&e->link, c);
+		conn_qlink_init(&e->link);
 		/* Bytes that came before O_ASYNC was set raised no signal: run now. */
 		drive(l, c);
 	}

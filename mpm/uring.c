@@ -100,7 +100,10 @@ struct upipe {
 
 /*
  * The loop's part of a connection, in the engine's allocation (conn_extra), every idle
- * connection's: no bigger than event's, so that 10,000 of them cost no more.
+ * connection's: no bigger than event's, so that 10,000 of them cost no more (with
+ * struct conn a 136-byte request, a 144-byte malloc block; a field more takes the next
+ * size). The link first, as conn_queue.c needs (conn_of_extra()); and so the struct
+ * starts where extra does, 16-aligned, which leaves the tag bits of user_data free.
  */
 struct urc {
 	struct conn_qlink link;
@@ -118,8 +121,15 @@ struct urc {
 };
 
 _Static_assert(_Alignof(struct urc) <= 16 && TAG_MASK < 16, "tag bits in the pointer");
+_Static_assert(offsetof(struct urc, link) == 0, "conn_of_extra() takes the link");
+_Static_assert(sizeof(struct urc) <= 40, "an idle connection's block: see struct urc");
 
 #define URC(k) ((struct urc *)((char *)(k) - offsetof(struct urc, link)))
+
+static struct conn *urc_conn(struct urc *u)
+{
+	return conn_of_extra(u);
+}
 
 struct lsn {
 	uint8_t armed;		/* 0 none, 1 one accept, 2 multishot */
@@ -348,7 +358,7 @@ static void maybe_free(struct loop *l, struct urc *u)
 {
 	if (!u->dead || u->inflight)
 		return;
-	conn_free(u->link.conn);
+	conn_free(urc_conn(u));
 	l->nconns--;
 }
 
@@ -391,7 +401,7 @@ static void arm_recv(struct loop *l, struct urc *u)
 
 	if (!sqe)
 		return;		/* its timer closes it */
-	io_uring_prep_recv(sqe, conn_fd(u->link.conn), NULL, BUF_SIZE, 0);
+	io_uring_prep_recv(sqe, conn_fd(urc_conn(u)), NULL, BUF_SIZE, 0);
 	/* Emptied, the next request is on its way only after this response: an attempt
 	 * before waiting would find nothing. */
 	if (u->emptied)
@@ -417,7 +427,7 @@ static void start_write(struct loop *l, struct urc *u, enum tag t, struct io_uri
  */
 static bool arm_send(struct loop *l, struct urc *u)
 {
-	struct conn *c = u->link.conn;
+	struct conn *c = urc_conn(u);
 	struct conn_output o;
 	struct io_uring_sqe *sqe;
 	int fd = conn_fd(c);
@@ -464,14 +474,14 @@ static void arm_pollout(struct loop *l, struct urc *u)
 
 	if (!sqe)
 		return;
-	io_uring_prep_poll_add(sqe, conn_fd(u->link.conn), POLLOUT);
+	io_uring_prep_poll_add(sqe, conn_fd(urc_conn(u)), POLLOUT);
 	start_write(l, u, T_POLLOUT, sqe);
 }
 
 /* Runs the engine on what completed, then starts what it asks for. */
 static void drive(struct loop *l, struct urc *u)
 {
-	struct conn *c = u->link.conn;
+	struct conn *c = urc_conn(u);
 	enum conn_want w = conn_run(c);
 
 	if (u->has_buf && conn_unread(c) == 0) {
@@ -524,7 +534,7 @@ static void feed_starved(struct loop *l)
 
 static void on_recv(struct loop *l, struct urc *u, int res, unsigned flags)
 {
-	struct conn *c = u->link.conn;
+	struct conn *c = urc_conn(u);
 	const char *buf = NULL;
 
 	u->recv_armed = false;
@@ -556,7 +566,7 @@ static void on_recv(struct loop *l, struct urc *u, int res, unsigned flags)
 
 static void on_write(struct loop *l, struct urc *u, enum tag t, int res)
 {
-	struct conn *c = u->link.conn;
+	struct conn *c = urc_conn(u);
 
 	u->writing = false;
 	if (u->dead)
@@ -598,7 +608,7 @@ static void add_conn(struct loop *l, int fd)
 		return;
 	u = conn_extra(c);
 	*u = (struct urc){ .pipe = NULL };
-	conn_qlink_init(&u->link, c);
+	conn_qlink_init(&u->link);
 	conn_set_completion(c);
 	conn_set_waited(c, l->deferral_ms);
 	l->nconns++;

@@ -18,9 +18,25 @@
 
 #include "http_conn.h"
 
-void conn_qlink_init(struct conn_qlink *k, struct conn *c)
+/* The link is first in its connection's extra (http_conn.h). */
+static struct conn *conn_of(struct conn_qlink *k)
 {
-	*k = (struct conn_qlink){ .conn = c, .kind = CONN_T_COUNT };
+	return conn_of_extra(k);
+}
+
+/*
+ * a is due by b: deadlines are kept as their low 32 bits, so the difference decides, as
+ * for serial numbers (RFC 1982); right while both lie within 2^31 ms of each other,
+ * which CONN_TIMEOUT_MAX_MS keeps (http_conn.h).
+ */
+static bool due_by(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+void conn_qlink_init(struct conn_qlink *k)
+{
+	*k = (struct conn_qlink){ .kind = CONN_T_COUNT };
 }
 
 static void fifo_unlink(struct conn_fifo *f, struct conn_qlink *k)
@@ -72,8 +88,8 @@ void conn_queue_yield(struct conn_queue *q, struct conn_qlink *k)
  */
 void conn_queue_retime(struct conn_queue *q, struct conn_qlink *k)
 {
-	int64_t d = conn_deadline(k->conn);
-	enum conn_timer kind = conn_timer_kind(k->conn);
+	uint32_t d = (uint32_t)conn_deadline(conn_of(k));
+	enum conn_timer kind = conn_timer_kind(conn_of(k));
 
 	if (d == k->deadline && kind == k->kind)
 		return;
@@ -95,8 +111,8 @@ void conn_queue_expire(struct conn_queue *q, int64_t now,
 {
 	for (int kind = 0; kind < CONN_T_COUNT; kind++) {
 		struct conn_qlink *k;
-		while ((k = q->timers[kind].head) && k->deadline <= now) {
-			conn_expire(k->conn);
+		while ((k = q->timers[kind].head) && due_by(k->deadline, (uint32_t)now)) {
+			conn_expire(conn_of(k));
 			drop(k, arg);
 		}
 	}
@@ -115,7 +131,7 @@ static struct conn_qlink *sort_chain(struct conn_qlink *a, size_t n)
 	a = sort_chain(a, n / 2);
 	b = sort_chain(second, n - n / 2);
 	while (a && b) {
-		struct conn_qlink **min = a->deadline <= b->deadline ? &a : &b;
+		struct conn_qlink **min = due_by(a->deadline, b->deadline) ? &a : &b;
 		*tail = *min;
 		tail = &(*min)->next;
 		*min = (*min)->next;
@@ -138,9 +154,9 @@ void conn_queue_drain(struct conn_queue *q)
 		struct conn_qlink *k = q->timers[kind].head;
 		while (k) {
 			struct conn_qlink *next = k->next;
-			conn_drain(k->conn);
-			k->deadline = conn_deadline(k->conn);
-			k->kind = (uint8_t)conn_timer_kind(k->conn);
+			conn_drain(conn_of(k));
+			k->deadline = (uint32_t)conn_deadline(conn_of(k));
+			k->kind = (uint8_t)conn_timer_kind(conn_of(k));
 			k->next = chain[k->kind];
 			chain[k->kind] = k;
 			count[k->kind]++;
@@ -149,7 +165,7 @@ void conn_queue_drain(struct conn_queue *q)
 		q->timers[kind] = (struct conn_fifo){0};
 	}
 	for (struct conn_qlink *k = q->runq.head; k; k = k->next)
-		conn_drain(k->conn);
+		conn_drain(conn_of(k));
 	for (int kind = 0; kind < CONN_T_COUNT; kind++) {
 		struct conn_qlink *prev = NULL, *k = sort_chain(chain[kind], count[kind]);
 		q->timers[kind].head = k;
@@ -165,9 +181,13 @@ int conn_queue_timeout(const struct conn_queue *q, int64_t now, int64_t other)
 
 	if (q->runq.head)
 		return 0;
-	for (int kind = 0; kind < CONN_T_COUNT; kind++)
-		if (q->timers[kind].head && q->timers[kind].head->deadline < first)
-			first = q->timers[kind].head->deadline;
+	for (int kind = 0; kind < CONN_T_COUNT; kind++) {
+		const struct conn_qlink *k = q->timers[kind].head;
+		/* The full deadline again, from its distance to now (see due_by()). */
+		int64_t d = k ? now + (int32_t)(k->deadline - (uint32_t)now) : INT64_MAX;
+		if (d < first)
+			first = d;
+	}
 	if (first == INT64_MAX)
 		return -1;
 	if (first <= now)

@@ -77,6 +77,13 @@ struct conn *conn_new(struct worker *w, int fd, const struct sockaddr *peer,
 		      socklen_t peerlen, size_t extra);
 enum conn_want conn_run(struct conn *c);
 void *conn_extra(struct conn *c);
+/*
+ * The inverse of conn_extra(): the connection whose extra starts at extra. A loop that
+ * uses conn_queue.c puts its struct conn_qlink FIRST in its extra, so that the queue
+ * finds a link's connection with it instead of a pointer in every link (10,000 idle
+ * connections are 10,000 of each field: see struct conn_qlink).
+ */
+struct conn *conn_of_extra(void *extra);
 
 /*
  * The addresses a response is accounted to. client: the real client, what the access
@@ -168,18 +175,30 @@ void conn_drain(struct conn *c);
 
 /*
  * conn_queue.c: the timers and the run queue of a loop that drives many connections,
- * whether readiness or completion wakes it. The loop embeds a struct conn_qlink in each
- * connection's extra (set by conn_qlink_init()) and keeps one struct conn_queue, zeroed.
- * A link is on at most one list: the FIFO of its timer kind, or the run queue. The
- * fields are the queue's; a loop only reads yielded (on the run queue) and conn.
+ * whether readiness or completion wakes it. The loop embeds a struct conn_qlink at the
+ * start of each connection's extra (conn_of_extra() finds the connection from it; set
+ * by conn_qlink_init()) and keeps one struct conn_queue, zeroed. A link is on at most
+ * one list: the FIFO of its timer kind, or the run queue. The fields are the queue's; a
+ * loop only reads yielded (on the run queue).
+ *
+ * The link is 24 bytes so that an idle connection (struct conn and a loop's part of 40
+ * bytes) is a request of at most 136 bytes, which malloc serves from a 144-byte block
+ * (with a pointer back to the connection and a 64-bit deadline it was 152, a 160-byte
+ * block: 10,000 idle connections paid 160 KB for them). The deadline is the low 32 bits of
+ * the engine's millisecond deadline, compared as serial numbers ((int32_t)(a - b)), which
+ * is right while every deadline queued lies within 2^31 ms (24.8 days) of now: the engine
+ * caps every timeout below that (CONN_TIMEOUT_MAX_MS).
  */
+#define CONN_TIMEOUT_MAX_MS (24 * 86400 * 1000LL)
+
 struct conn_qlink {
-	struct conn *conn;
 	struct conn_qlink *prev, *next;
-	int64_t deadline;
+	uint32_t deadline;	/* conn_deadline()'s low 32 bits */
 	uint8_t kind;		/* the timer FIFO it is linked in; CONN_T_COUNT: none */
 	bool yielded;		/* in the run queue instead of a FIFO */
 };
+
+_Static_assert(sizeof(struct conn_qlink) <= 24, "a link is every idle connection's");
 
 struct conn_fifo {
 	struct conn_qlink *head, *tail;
@@ -191,7 +210,7 @@ struct conn_queue {
 	long nrunq;
 };
 
-void conn_qlink_init(struct conn_qlink *k, struct conn *c);
+void conn_qlink_init(struct conn_qlink *k);
 /* After conn_run() said it waits: k's deadline and kind are taken again from the engine. */
 void conn_queue_retime(struct conn_queue *q, struct conn_qlink *k);
 /* After conn_run() said CONN_YIELD: k runs again in conn_queue_run(), with no timer. */

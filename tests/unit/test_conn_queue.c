@@ -3,8 +3,10 @@
  * test_conn_queue: the timer FIFOs and the run queue of conn_queue.c, with fake
  * connections whose deadlines the table sets: order kept by appending, a changed deadline
  * moving to the tail, expiry of due heads only, the timeout to wait, yielded connections
- * running once per pass round robin, removal from anywhere, and draining re-sorting.
+ * running once per pass round robin, removal from anywhere, draining re-sorting, and
+ * all of it across the wrap of the 32 bits of a deadline that a link keeps.
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "tap.h"
@@ -33,9 +35,15 @@ static void note(const struct conn_qlink *k)
 	size_t n = strlen(trace);
 
 	if (n + 1 < sizeof(trace)) {
-		trace[n] = (char)('0' + (k->conn - conns));
+		trace[n] = (char)('0' + (conn_of_extra((void *)k) - conns));
 		trace[n + 1] = '\0';
 	}
+}
+
+/* The fake's link is not first: the queue must only ever ask this for the connection. */
+struct conn *conn_of_extra(void *extra)
+{
+	return (struct conn *)((char *)extra - offsetof(struct conn, link));
 }
 
 int64_t conn_deadline(const struct conn *c) { return c->deadline; }
@@ -54,7 +62,7 @@ void conn_drain(struct conn *c)
 static void drop(struct conn_qlink *k, void *arg)
 {
 	(void)arg;
-	if (k->conn->expired)
+	if (conn_of_extra(k)->expired)
 		note(k);
 	conn_queue_remove(&q, k);
 }
@@ -63,7 +71,7 @@ static void drive(struct conn_qlink *k, void *arg)
 {
 	(void)arg;
 	note(k);
-	if (k->conn->again-- > 0)
+	if (conn_of_extra(k)->again-- > 0)
 		conn_queue_yield(&q, k);
 	else
 		conn_queue_retime(&q, k);
@@ -78,7 +86,7 @@ static bool fifo_ids(const struct conn_fifo *f, char *out, size_t size)
 	for (const struct conn_qlink *k = f->head; k && n + 1 < size; prev = k, k = k->next) {
 		if (k->prev != prev)
 			return false;
-		out[n++] = (char)('0' + (k->conn - conns));
+		out[n++] = (char)('0' + (conn_of_extra((void *)k) - conns));
 	}
 	out[n] = '\0';
 	return f->tail == prev;
@@ -101,6 +109,8 @@ struct step {
 #define KA CONN_T_KEEPALIVE
 #define LG CONN_T_LINGER
 #define NONE INT64_MAX
+#define DAYS24 CONN_TIMEOUT_MAX_MS	/* the longest timeout: the wait is capped at a day */
+#define WRAP (0xFFFFFF00LL + (3LL << 32))
 
 static const struct {
 	const char *name;
@@ -156,10 +166,28 @@ static const struct {
 		{ DRAIN, .ids = "1234567" }, { FIFO, .kind = KA, .ids = "7654321" },
 		{ EXPIRE, .t = 45, .ids = "7654" }, { FIFO, .kind = KA, .ids = "321" } } },
 	{ "the wait rounds up a coarse tick and is capped at a day", {
-		{ RETIME, .conn = 1, .t = 100000000000, .kind = H },
+		{ RETIME, .conn = 1, .t = DAYS24, .kind = H },
 		{ TIMEOUT, .t = 0, .other = NONE, .ms = 86400000 },
-		{ TIMEOUT, .t = 100000000000, .other = NONE, .ms = 0 },
-		{ TIMEOUT, .t = 99999999990, .other = NONE, .ms = 11 } } },
+		{ TIMEOUT, .t = DAYS24, .other = NONE, .ms = 0 },
+		{ TIMEOUT, .t = DAYS24 - 10, .other = NONE, .ms = 11 } } },
+	/*
+	 * A link keeps a deadline's low 32 bits: here "now" is 256 ms before they wrap
+	 * (the fourth time), and a plain compare of them would take the deadlines past the
+	 * wrap for the earliest and the ones before it for never due.
+	 */
+	{ "deadlines on both sides of the 32-bit wrap keep their order", {
+		{ RETIME, .conn = 1, .t = WRAP + 0x80, .kind = KA }, { RETIME, .conn = 2, .t = WRAP + 0x200, .kind = KA },
+		{ RETIME, .conn = 3, .t = WRAP + DAYS24, .kind = H },
+		{ TIMEOUT, .t = WRAP, .other = NONE, .ms = 0x81 },
+		{ TIMEOUT, .t = WRAP, .other = WRAP + 0x10, .ms = 0x11 },
+		{ EXPIRE, .t = WRAP + 0x7f, .ids = "" },
+		{ SETDRAIN, .conn = 1, .t = WRAP + 0x300, .kind = KA }, { SETDRAIN, .conn = 2, .t = WRAP + 0x50, .kind = KA },
+		{ DRAIN, .ids = "312" }, { FIFO, .kind = KA, .ids = "21" },
+		{ EXPIRE, .t = WRAP + 0x100, .ids = "2" }, { FIFO, .kind = KA, .ids = "1" },
+		{ TIMEOUT, .t = WRAP + 0x100, .other = NONE, .ms = 0x201 },
+		{ EXPIRE, .t = WRAP + 0x2ff, .ids = "" }, { EXPIRE, .t = WRAP + 0x300, .ids = "1" },
+		{ TIMEOUT, .t = WRAP + 0x300, .other = NONE, .ms = 86400000 },
+		{ EXPIRE, .t = WRAP + DAYS24 - 1, .ids = "" }, { EXPIRE, .t = WRAP + DAYS24, .ids = "3" } } },
 };
 
 static void run_case(const char *name, const struct step *steps)
@@ -167,7 +195,7 @@ static void run_case(const char *name, const struct step *steps)
 	memset(conns, 0, sizeof(conns));
 	memset(&q, 0, sizeof(q));
 	for (int i = 0; i < NCONN; i++)
-		conn_qlink_init(&conns[i].link, &conns[i]);
+		conn_qlink_init(&conns[i].link);
 	for (int i = 0; steps[i].op != STOP; i++) {
 		const struct step *s = &steps[i];
 		struct conn *c = &conns[s->conn];
