@@ -244,6 +244,16 @@ static int check_nonneg(cfg_t *cfg, cfg_opt_t *opt, void *value)
 	return 0;
 }
 
+/* Seconds kept in an int: past INT_MAX the cast would turn a long wait into none. */
+static int check_nonneg_int(cfg_t *cfg, cfg_opt_t *opt, void *value)
+{
+	if (*(long *)value > INT_MAX) {
+		cfg_error(cfg, "%s: must be from 0 to %d", opt->name, INT_MAX);
+		return -1;
+	}
+	return check_nonneg(cfg, opt, value);
+}
+
 static int check_per_client(cfg_t *cfg, cfg_opt_t *opt, void *value)
 {
 	if (*(long *)value < 0 || *(long *)value > 1000000) {
@@ -482,10 +492,10 @@ static const struct { const char *opt; cfg_validate_callback2_t fn; } checks[] =
 	{"file_cache", check_file_cache},
 	{"etag", check_etag},
 	{"header_timeout", check_positive},
-	{"keepalive_timeout", check_nonneg},
+	{"keepalive_timeout", check_nonneg_int},
 	{"send_timeout", check_positive},
 	{"graceful_timeout", check_positive},
-	{"shutdown_delay", check_nonneg},
+	{"shutdown_delay", check_nonneg_int},
 	{"max_request_line", check_size},
 	{"max_header_size", check_size},
 	{"max_header_fields", check_positive},

@@ -158,6 +158,9 @@ static void test_errors(void)
 		     "%s:3: send_timeout: must be a positive number", file);
 	expect_error("document_root = \"htdocs\"\nkeepalive_timeout = -5\n", "negative keepalive_timeout",
 		     "%s:2: keepalive_timeout: must not be negative", file);
+	expect_error("document_root = \"htdocs\"\nkeepalive_timeout = 2147483648\n",
+		     "keepalive_timeout past an int", "%s:2: keepalive_timeout: must be from 0 to "
+		     "2147483647", file);
 	expect_error("document_root = \"htdocs\"\nmax_connections_per_client = -1\n",
 		     "negative max_connections_per_client",
 		     "%s:2: max_connections_per_client: must be from 0 (no limit) to 1000000", file);
