@@ -27,7 +27,12 @@
 
 #include "log.h"
 
-#define MPM_ABI_VERSION 2
+/*
+ * Raised whenever a module built against an older header would misread the core: this
+ * struct, mpm_env, or the engine's layout that modules embed (http_conn.h's conn_qlink;
+ * 3: it lost its back pointer and its deadline became 32 bits).
+ */
+#define MPM_ABI_VERSION 3
 #define MPM_SYMBOL "minihttpd_mpm"
 
 enum mpm_query {
