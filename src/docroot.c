@@ -74,6 +74,8 @@ static void follow(struct docroot *r)
 		return;
 	}
 	close(fd);
+	/* After the dup3: a key read with this generation names the new directory. */
+	__atomic_store_n(&r->generation, r->generation + 1, __ATOMIC_RELEASE);
 	if (r->failing)
 		log_msg(LOG_NOTICE, "document_root %s: resolved again", r->path);
 	r->failing = false;
@@ -95,6 +97,11 @@ int docroot_fd(struct docroot *r)
 		__atomic_store_n(&r->checking, 0, __ATOMIC_RELEASE);
 	}
 	return r->fd;
+}
+
+uint64_t docroot_key(const struct docroot *r)
+{
+	return (uint64_t)__atomic_load_n(&r->generation, __ATOMIC_ACQUIRE) << 32 | (uint32_t)r->fd;
 }
 
 void docroot_close(struct docroot *r)

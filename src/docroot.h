@@ -29,6 +29,7 @@ struct docroot {
 	int fd;			/* O_PATH | O_DIRECTORY; the same number for its whole life */
 	int64_t next_check;	/* atomic: clock_coarse_ms() of the next look at path */
 	int checking;		/* atomic: a thread is looking; it alone uses what follows */
+	unsigned generation;	/* atomic: raised each time fd is made another directory */
 	dev_t dev;		/* the directory fd holds */
 	ino_t ino;
 	bool failing;		/* the path could not be followed: logged once per episode */
@@ -45,6 +46,14 @@ int docroot_open(struct docroot *r, const char *path, char *err, size_t errlen);
  * process, follows the path if it now names another directory. Safe from any thread.
  */
 int docroot_fd(struct docroot *r);
+
+/*
+ * The directory fd holds now, as a key for caches of what lies beneath (file_cache): read
+ * after docroot_fd() and before resolving a path, a key taken after a follow is never
+ * paired with the directory before it. An entry made under the old directory by a thread
+ * that was resolving during the follow keeps the old key, and is never found again.
+ */
+uint64_t docroot_key(const struct docroot *r);
 
 void docroot_close(struct docroot *r);
 

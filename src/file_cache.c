@@ -29,7 +29,7 @@ struct entry {
 	int64_t checked;	/* when the path was last resolved, monotonic ms */
 	struct stat st;
 	char *data;
-	int root_fd;
+	uint64_t root;
 	int wd;
 	size_t path_len;
 	char path[];
@@ -43,9 +43,9 @@ struct cache {
 
 static __thread struct cache *cache;
 
-static uint64_t hash_path(int root_fd, const char *p, size_t len)
+static uint64_t hash_path(uint64_t root, const char *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)root_fd;
+	uint64_t h = 0xcbf29ce484222325ull ^ root;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
@@ -131,26 +131,26 @@ void file_cache_free(void)
 	cache = NULL;
 }
 
-static struct entry *find(int root_fd, const char *path, size_t len, unsigned *slot)
+static struct entry *find(uint64_t root, const char *path, size_t len, unsigned *slot)
 {
-	uint64_t h = hash_path(root_fd, path, len);
+	uint64_t h = hash_path(root, path, len);
 	struct entry *e = cache->slot[h % SLOTS];
 
 	*slot = (unsigned)(h % SLOTS);
-	if (e && e->hash == h && e->root_fd == root_fd && e->path_len == len &&
+	if (e && e->hash == h && e->root == root && e->path_len == len &&
 	    memcmp(e->path, path, len) == 0)
 		return e;
 	return NULL;
 }
 
-const char *file_cache_get(int root_fd, const char *path, struct stat *st)
+const char *file_cache_get(uint64_t root, const char *path, struct stat *st)
 {
 	unsigned i;
 	struct entry *e;
 
 	if (!cache)
 		return NULL;
-	e = find(root_fd, path, strlen(path), &i);
+	e = find(root, path, strlen(path), &i);
 	if (!e || clock_coarse_ms() - e->checked >= VALID_MS)
 		return NULL;
 	/*
@@ -172,7 +172,7 @@ const char *file_cache_get(int root_fd, const char *path, struct stat *st)
 			file_cache_notify();
 		}
 	}
-	e = find(root_fd, path, strlen(path), &i);
+	e = find(root, path, strlen(path), &i);
 	if (!e)
 		return NULL;
 	*st = e->st;
@@ -188,7 +188,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 /* Reads the file under a watch set first, and keeps it only if fstat saw no change. */
-static struct entry *load(int root_fd, const char *path, size_t len, int fd,
+static struct entry *load(uint64_t root, const char *path, size_t len, int fd,
 			  const struct stat *st)
 {
 	size_t size = (size_t)st->st_size, got = 0;
@@ -218,15 +218,15 @@ static struct entry *load(int root_fd, const char *path, size_t len, int fd,
 		free(e);
 		return NULL;
 	}
-	e->hash = hash_path(root_fd, path, len);
-	e->root_fd = root_fd;
+	e->hash = hash_path(root, path, len);
+	e->root = root;
 	e->st = *st;
 	e->path_len = len;
 	memcpy(e->path, path, len + 1);
 	return e;
 }
 
-const char *file_cache_put(int root_fd, const char *path, int fd, const struct stat *st)
+const char *file_cache_put(uint64_t root, const char *path, int fd, const struct stat *st)
 {
 	size_t len = strlen(path);
 	unsigned i;
@@ -234,7 +234,7 @@ const char *file_cache_put(int root_fd, const char *path, int fd, const struct s
 
 	if (!cache || !S_ISREG(st->st_mode) || st->st_size > FILE_CACHE_MAX_SIZE)
 		return NULL;
-	e = find(root_fd, path, len, &i);
+	e = find(root, path, len, &i);
 	if (e && same_file(&e->st, st)) {
 		/* The path still names the file we watch: trust it for another second. */
 		e->checked = clock_coarse_ms();
@@ -242,7 +242,7 @@ const char *file_cache_put(int root_fd, const char *path, int fd, const struct s
 	}
 	/* Dropped first: its watch may be the one the new entry is about to share. */
 	drop(i);
-	e = load(root_fd, path, len, fd, st);
+	e = load(root, path, len, fd, st);
 	if (!e)
 		return NULL;
 	e->checked = clock_coarse_ms();

@@ -6,7 +6,8 @@
  * fstat result and the bytes, and are trusted for at most a second before the path is
  * resolved again. Changes to a cached file itself (write, truncate, chmod, unlink,
  * rename) are seen at once through inotify; changes elsewhere on the path (a directory
- * renamed, a symlink retargeted) within a second.
+ * renamed, a symlink retargeted) within a second; a document root followed to another
+ * directory (docroot.h) at once, since the root is part of the key.
  *
  * The cache is off until a thread calls file_cache_init(); that thread should then call
  * file_cache_notify() whenever the returned descriptor is readable, so that the queue is
@@ -16,6 +17,7 @@
 #ifndef MINIHTTPD_FILE_CACHE_H
 #define MINIHTTPD_FILE_CACHE_H
 
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* Larger files are sent from a descriptor (sendfile); these go out with the head. */
@@ -26,14 +28,20 @@ int file_cache_init(void);
 void file_cache_notify(void);
 void file_cache_free(void);
 
-/* The bytes of path under root_fd (st filled) when a fresh entry has them, else NULL. */
-const char *file_cache_get(int root_fd, const char *path, struct stat *st);
+/*
+ * root names the directory path is under, as an identity only (never used for I/O): the
+ * caller's descriptor, and whatever tells apart the directories that descriptor has
+ * held (docroot_key()), so that a root followed to another directory misses at once.
+ */
+
+/* The bytes of path under root (st filled) when a fresh entry has them, else NULL. */
+const char *file_cache_get(uint64_t root, const char *path, struct stat *st);
 
 /*
  * Offers the file the caller just opened as fd (st from fstat) for path; returns the
  * cached bytes (valid until the thread's next file_cache_* call) or NULL when it is not
  * cached (too large, not regular, changing, cache off). fd stays the caller's.
  */
-const char *file_cache_put(int root_fd, const char *path, int fd, const struct stat *st);
+const char *file_cache_put(uint64_t root, const char *path, int fd, const struct stat *st);
 
 #endif

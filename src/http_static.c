@@ -226,8 +226,9 @@ static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, st
 		     const char **data)
 {
 	int root = docroot_fd(ctx->root);
+	uint64_t key = docroot_key(ctx->root);
 
-	if ((*data = file_cache_get(root, path, st))) {
+	if ((*data = file_cache_get(key, path, st))) {
 		*fd = -1;
 		return 0;
 	}
@@ -237,7 +238,7 @@ static int open_stat(const struct static_ctx *ctx, const char *path, int *fd, st
 		close(*fd);
 		status = 500;
 	}
-	if (status == 0 && (*data = file_cache_put(root, path, *fd, st))) {
+	if (status == 0 && (*data = file_cache_put(key, path, *fd, st))) {
 		close(*fd);
 		*fd = -1;
 	}

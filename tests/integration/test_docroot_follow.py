@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: ISC
 """A document_root reached through a symlink follows a deploy without a reload (issue 19
 item 6): the `current` link is retargeted to a new release and requests see it within
-the documented bound (each process looks at the path once a second, and a worker's file
-cache trusts a small file for another second); the old release is then deleted and no
+the documented bound (each process looks at the path once a second; a file cache entry
+made under the old directory is never served after the switch, even one a thread made
+while another was switching); the old release is then deleted and no
 request fails; a dangling link keeps the last release in service until it is repaired.
 On every MPM: each process follows on its own."""
 

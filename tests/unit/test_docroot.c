@@ -3,7 +3,9 @@
  * test_docroot: a document root reached through a symlink is followed when the link is
  * retargeted, at most once per DOCROOT_CHECK_MS, under the same descriptor number; a
  * dangling or unusable path keeps the directory held, and it is followed again once the
- * path is repaired. The clock is not waited on: next_check is moved to "now".
+ * path is repaired; its key (docroot_key, what file_cache keys on) changes with each
+ * directory it holds, and only then. The clock is not waited on: next_check is moved to
+ * "now".
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -83,12 +85,17 @@ int main(void)
 	ok(docroot_open(&r, link_path, err, sizeof(err)) == 0, "opens through the symlink");
 	int fd = r.fd;
 	is_str(served(&r), "one", "serves the first release");
+	uint64_t key = docroot_key(&r);
 
 	point_at("r2");
 	is_str(served(&r), "one", "retargeted: not looked at again within the second");
+	ok(docroot_key(&r) == key, "  its key unchanged meanwhile");
 	due(&r);
 	is_str(served(&r), "two", "a second later: follows the link");
 	is_int(docroot_fd(&r), fd, "  under the same descriptor number");
+	/* A cache keyed on it (file_cache) must not serve what it held under r1. */
+	ok(docroot_key(&r) != key, "  with another key");
+	key = docroot_key(&r);
 	ok(r.next_check > clock_coarse_ms(), "  and the next look is a second away");
 
 	snprintf(p, sizeof(p), "%s/r1", base);
@@ -97,11 +104,13 @@ int main(void)
 	ok(rmdir(p) == 0, "the old release can be deleted");
 	due(&r);
 	is_str(served(&r), "two", "  and is not missed");
+	ok(docroot_key(&r) == key, "  a look that finds the same directory keeps the key");
 
 	point_at("gone");
 	due(&r);
 	is_str(served(&r), "two", "dangling link: the directory held serves on");
 	ok(r.failing, "  the episode is noted (logged once)");
+	ok(docroot_key(&r) == key, "  the key too");
 	due(&r);
 	is_str(served(&r), "two", "  and again a second later");
 
@@ -119,6 +128,7 @@ int main(void)
 	chmod(p, 0755);
 	due(&r);
 	is_str(served(&r), "three", "repaired: followed at the next look");
+	ok(docroot_key(&r) != key, "  under a new key");
 	ok(!r.failing, "  the episode is over");
 
 	docroot_close(&r);
