@@ -44,7 +44,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 # tree_cpu_ticks, tree_rss_kb, wait_until, port_open, free_port, median, machine_line,
-# mhd_version, machine_brief.
+# mhd_version, machine_brief, bench_scratch, bench_files.
 . "$here/lib.sh"
 
 DUR=${DUR:-5}
@@ -69,24 +69,10 @@ for tool in wrk taskset cc; do
 done
 [ -x "$MINIHTTPD" ] && [ -f "$MPM_DIR/event.so" ] || die "build minihttpd first (make)"
 
-work=$(mktemp -d /tmp/bench-compare.XXXXXX)
-chmod 755 "$work"
-declare -A PID PORT
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch compare
 
 root=$work/htdocs
-mkdir -p "$root"
-head -c 1024 /dev/urandom > "$root/1k.bin"
-head -c $((10 << 20)) /dev/urandom > "$root/10m.bin"
-chmod -R a+rX "$root"
+bench_files "$root"
 cc -O2 -o "$work/idle_conns" "$here/idle_conns.c" || die "cannot build idle_conns"
 cc -O2 -D_GNU_SOURCE -o "$work/floor_server" "$here/floor.c" || die "cannot build floor"
 # Every server may hold IDLE_N connections plus the load's.

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
-# lib.sh: helpers shared by the bench scripts, sourced (POSIX sh + /proc): the process
-# tree of a server, its CPU time and its resident memory, small waits, and the machine and
+# lib.sh: helpers shared by the bench scripts, sourced (POSIX sh + /proc, but for
+# bench_scratch, which is bash): the process tree of a server, its CPU time and its
+# resident memory, small waits, the scratch directory and its files, and the machine and
 # version as results headers and plot titles name them. No fixed sleeps: every wait polls
 # a condition with a bound.
 
@@ -131,4 +132,31 @@ mhd_event_conf() {
 		printf 'server "site%d.example" {\n\taliases = {"*.site%d.example"}\n' "$i" "$i"
 		printf '\tdocument_root = "%s"\n}\n' "$2"
 	done
+}
+
+# For the bash scripts that run several servers: a scratch directory $work for script
+# $1, and the arrays PID and PORT (by server name); whatever way the script ends, every
+# server in PID is killed and $work removed.
+bench_scratch() {
+	work=$(mktemp -d "/tmp/bench-$1.XXXXXX") || exit 1
+	chmod 755 "$work"
+	declare -gA PID PORT
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+	local s
+	for s in "${!PID[@]}"; do
+		kill "${PID[$s]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$work"
+}
+
+# The loads' files under $1: a 1 KiB and a 10 MiB file of random bytes, readable by all.
+bench_files() {
+	mkdir -p "$1"
+	head -c 1024 /dev/urandom > "$1/1k.bin"
+	head -c $((10 << 20)) /dev/urandom > "$1/10m.bin"
+	chmod -R a+rX "$1"
 }

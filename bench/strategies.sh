@@ -25,7 +25,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median.
+# tree_pids, tree_cpu_all, wait_until, port_open, free_port, median, bench_scratch.
 . "$here/lib.sh"
 
 N=${N:-20000}
@@ -48,18 +48,7 @@ command -v ab >/dev/null || die "ab not found (apt-get install apache2-utils)"
 command -v taskset >/dev/null || die "taskset not found (util-linux)"
 [ -x "$MINIHTTPD" ] || die "$MINIHTTPD: build minihttpd first (make)"
 
-work=$(mktemp -d /tmp/bench-strategies.XXXXXX)
-chmod 755 "$work"
-declare -A PID PORT
-cleanup() {
-	for s in "${!PID[@]}"; do
-		kill "${PID[$s]}" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch strategies
 
 root=$work/htdocs
 mkdir -p "$root"

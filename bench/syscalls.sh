@@ -29,7 +29,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 # tree_pids, wait_until, port_open, free_port, median, machine_line, mhd_version,
-# mhd_event_conf.
+# mhd_event_conf, bench_scratch, bench_files.
 . "$here/lib.sh"
 
 DUR=${DUR:-3}
@@ -61,24 +61,10 @@ HZ=$(getconf CLK_TCK)
 perf stat -x, -e "$EVENTS" -- true 2>/dev/null ||
 	die "perf cannot count $EVENTS (tracefs mounted? kernel with io_uring tracepoints?)"
 
-work=$(mktemp -d /tmp/bench-syscalls.XXXXXX)
-chmod 755 "$work"
-declare -A PID PORT
-cleanup() {
-	for m in "${!PID[@]}"; do
-		kill "${PID[$m]}" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_scratch syscalls
 
 root=$work/htdocs
-mkdir -p "$root"
-head -c 1024 /dev/urandom > "$root/1k.bin"
-head -c $((10 << 20)) /dev/urandom > "$root/10m.bin"
-chmod -R a+rX "$root"
+bench_files "$root"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One run of load $2 against the server of MPM $1: appends to $work/$1.$2 a line
