@@ -18,12 +18,6 @@
 
 #include "http_conn.h"
 
-/* The link is first in its connection's extra (http_conn.h). */
-static struct conn *conn_of(struct conn_qlink *k)
-{
-	return conn_of_extra(k);
-}
-
 /*
  * a is due by b: deadlines are kept as their low 32 bits, so the difference decides, as
  * for serial numbers (RFC 1982); right while both lie within 2^31 ms of each other,
@@ -88,8 +82,10 @@ void conn_queue_yield(struct conn_queue *q, struct conn_qlink *k)
  */
 void conn_queue_retime(struct conn_queue *q, struct conn_qlink *k)
 {
-	uint32_t d = (uint32_t)conn_deadline(conn_of(k));
-	enum conn_timer kind = conn_timer_kind(conn_of(k));
+	/* The link is first in its connection's extra (http_conn.h). */
+	struct conn *c = conn_of_extra(k);
+	uint32_t d = (uint32_t)conn_deadline(c);
+	enum conn_timer kind = conn_timer_kind(c);
 
 	if (d == k->deadline && kind == k->kind)
 		return;
@@ -112,7 +108,7 @@ void conn_queue_expire(struct conn_queue *q, int64_t now,
 	for (int kind = 0; kind < CONN_T_COUNT; kind++) {
 		struct conn_qlink *k;
 		while ((k = q->timers[kind].head) && due_by(k->deadline, (uint32_t)now)) {
-			conn_expire(conn_of(k));
+			conn_expire(conn_of_extra(k));
 			drop(k, arg);
 		}
 	}
@@ -154,9 +150,10 @@ void conn_queue_drain(struct conn_queue *q)
 		struct conn_qlink *k = q->timers[kind].head;
 		while (k) {
 			struct conn_qlink *next = k->next;
-			conn_drain(conn_of(k));
-			k->deadline = (uint32_t)conn_deadline(conn_of(k));
-			k->kind = (uint8_t)conn_timer_kind(conn_of(k));
+			struct conn *c = conn_of_extra(k);
+			conn_drain(c);
+			k->deadline = (uint32_t)conn_deadline(c);
+			k->kind = (uint8_t)conn_timer_kind(c);
 			k->next = chain[k->kind];
 			chain[k->kind] = k;
 			count[k->kind]++;
@@ -165,7 +162,7 @@ void conn_queue_drain(struct conn_queue *q)
 		q->timers[kind] = (struct conn_fifo){0};
 	}
 	for (struct conn_qlink *k = q->runq.head; k; k = k->next)
-		conn_drain(conn_of(k));
+		conn_drain(conn_of_extra(k));
 	for (int kind = 0; kind < CONN_T_COUNT; kind++) {
 		struct conn_qlink *prev = NULL, *k = sort_chain(chain[kind], count[kind]);
 		q->timers[kind].head = k;
