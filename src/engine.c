@@ -135,6 +135,5 @@ bool worker_over_share(struct worker *w)
 
 void worker_drain(struct worker *w)
 {
-	w->draining = true;
 	sb_set_state(w->slot, SB_GRACEFUL);
 }

@@ -669,8 +669,7 @@ void conn_free(struct conn *c)
 	closed(c);
 	release_client(c);
 	/* The worker's last connection closed: it waits for the next (idle on the board). */
-	if (c->w->slot && __atomic_sub_fetch(&c->w->slot->active, 1, __ATOMIC_RELAXED) == 0 &&
-	    !c->w->draining)
+	if (c->w->slot && __atomic_sub_fetch(&c->w->slot->active, 1, __ATOMIC_RELAXED) == 0)
 		sb_set_state(c->w->slot, SB_IDLE);
 	free(c);
 }

@@ -136,9 +136,15 @@ void sb_generation_load(const struct scoreboard *sb, unsigned generation, uint64
 /* The board a slot belongs to. */
 struct scoreboard *sb_of(struct sb_slot *slot);
 
+/*
+ * The state of the caller's own slot (only its owner writes it). SB_GRACEFUL is final
+ * until the slot is freed: a worker told to stop may still serve, a connection that was
+ * queued when it stopped or the last requests of its keep-alive ones, and each would
+ * otherwise show it busy again, for good if its last download then stalls.
+ */
 static inline void sb_set_state(struct sb_slot *s, enum sb_state st)
 {
-	if (s)
+	if (s && __atomic_load_n(&s->state, __ATOMIC_RELAXED) != SB_GRACEFUL)
 		__atomic_store_n(&s->state, (uint8_t)st, __ATOMIC_RELAXED);
 }
 

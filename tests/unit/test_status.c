@@ -125,6 +125,12 @@ static void test_board(void)
 	sb_set_state(b, SB_GRACEFUL);
 	sb_summarize(sb, &m);
 	ok(m.finishing == 2 && m.idle == 0, "board: a draining worker is finishing");
+	/* What it still serves (a connection queued when it stopped) does not undo that. */
+	sb_set_state(b, SB_WRITE);
+	sb_set_state(b, SB_IDLE);
+	sb_summarize(sb, &m);
+	ok(b->state == SB_GRACEFUL && m.finishing == 2 && m.idle == 0,
+	   "board: a draining worker stays finishing whatever it serves after");
 	/* A worker of a newer generation than the master named yet: that one is starting. */
 	struct sb_slot *d = sb_claim(sb, 4);
 	sb_summarize(sb, &m);
