@@ -178,9 +178,23 @@ def version():
 
 
 def counting(mpm, s):
-    ok(wait_for(lambda: scrape(s.port)[0].get("minihttpd_connections_open") == 1, 10),
-       "%s: the start-up probe gone, only the scrape's own connection open" % mpm)
-    a, a_bytes = scrape(s.port)
+    # The start-up probe (a connection without a request) counted and gone: a process
+    # that accepted it may run only after later connections. Connections are counted when
+    # accepted and responses once sent, so then the connections are exactly the scrapes
+    # made so far, this one included, plus one, and the responses the ones made before.
+    asked = [0]
+
+    def probe_over():
+        asked[0] += 1
+        d, n = scrape(s.port)
+        return (d, n) if (d.get("minihttpd_connections_open") == 1 and
+                          d.get("minihttpd_connections_accepted_total") == asked[0] + 1 and
+                          d.get("minihttpd_http_request_duration_seconds_count") ==
+                          asked[0] - 1) else None
+    first = wait_for(probe_over, 10)
+    a, a_bytes = first or scrape(s.port)
+    ok(first, "%s: the start-up probe gone, only the scrape's own connection open" % mpm,
+       dict((k, v) for k, v in a.items() if k.startswith("minihttpd_connections")))
     ok(a and histogram_problem(a) is None, "%s: the histogram is whole at first" % mpm,
        histogram_problem(a))
 
@@ -310,8 +324,10 @@ def refused_reload(mpm, s):
     ok(reload(s, what="reload failed"), "%s: a bad config is refused" % mpm)
     with open(s.conf, "w") as f:
         f.write(good)
-    after, _ = scrape(s.port)
     key = "minihttpd_reload_failures_total"
+    # The master logs why first, then counts the verdict (after telling systemd).
+    after = wait_for(lambda: (lambda d: d if d.get(key, -1) - before.get(key, 0) == 1 else None)
+                     (scrape(s.port)[0]), 5) or scrape(s.port)[0]
     is_(after.get(key, -1) - before.get(key, 0), 1, "%s: the refused reload counted" % mpm)
     ok(after.get("minihttpd_reloads_total") == before.get("minihttpd_reloads_total") and
        after.get("minihttpd_generation") == before.get("minihttpd_generation"),
@@ -383,8 +399,8 @@ for mpm, nxt in per_mpm(NEXT, "metrics"):
     ok(started, "%s: starts with metrics_path" % mpm, err)
     if not started:
         continue
+    counting(mpm, s)    # first: it counts every connection since the start
     format_checks(mpm, s.port)
-    counting(mpm, s)
     client_limit(mpm, s)
     proxy_refusal(mpm, s, pport)
     refused_reload(mpm, s)
