@@ -336,13 +336,16 @@ for mpm in built_mpms():
     is_(num(auto(s.port)[0], "Saturated"), 0, "%s saturation: not saturated at first" % mpm)
     conns = [held(s.port) for _ in range(limit)]
     ok(all(conns), "%s saturation: %d keep-alive connections held" % (mpm, limit))
-    seen = wait_for(lambda: (lambda d: d if num(d, "Saturated") == 1 else None)
+    # The flag is raised first, then the reason is written and the line logged.
+    seen = wait_for(lambda: (lambda d: d if num(d, "Saturated") == 1 and
+                             "workers of generation" in d.get("SaturatedReason", "")
+                             else None)
                     (parse_auto(minihttpd_S(s.conf).stdout)), timeout=10)
-    ok(seen and num(seen, "Saturations") == 1 and
-       "workers of generation" in seen.get("SaturatedReason", ""),
+    ok(seen and num(seen, "Saturations") == 1,
        "%s saturation: Saturated at its limit of %d" % (mpm, limit), seen)
     multiplexed = mpm in ("event", "uring", "sigio")  # one worker holds the limit
-    ok("saturated: all %d workers of generation" % (1 if multiplexed else limit) in s.stderr(),
+    ok(wait_for(lambda: "saturated: all %d workers of generation"
+                % (1 if multiplexed else limit) in s.stderr(), 5),
        "%s saturation: the episode is logged" % mpm, s.stderr()[-500:])
     for c in conns:
         if c:
