@@ -173,7 +173,7 @@ int inetd_main(const char *conf_path, const char *mpm_dir)
 	signal(SIGPIPE, SIG_IGN);
 	/* The config's defaults, until it is read. */
 	log_open("minihttpd", LOG_DAEMON, false);
-	log_role(LOG_WORKER, 0);
+	log_role(LOG_INETD, 0);
 	conf = config_load(conf_path, mpm_dir, err, sizeof(err));
 	if (!conf)
 		return fail("-i: %s", err);

@@ -40,6 +40,9 @@ void log_role(enum log_role role, unsigned generation)
 	case LOG_WORKER:
 		snprintf(prefix, sizeof(prefix), "generation %u worker: ", generation);
 		break;
+	case LOG_INETD:
+		snprintf(prefix, sizeof(prefix), "inetd: ");
+		break;
 	}
 }
 

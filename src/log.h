@@ -27,6 +27,7 @@ enum log_role {
 	LOG_MASTER,		/* the master, and the command-line tools before it exists */
 	LOG_LEADER,		/* a generation's leader (the MPM's run()) */
 	LOG_WORKER,		/* a process (and its threads) that serves connections */
+	LOG_INETD,		/* minihttpd -i: one connection, no master, no generation */
 };
 
 /*

@@ -422,7 +422,7 @@ t "stop minihttpd-inetd.socket" eval 'systemctl stop minihttpd-inetd.socket && n
 t "minihttpd -i with stdin not a socket: exit 1" eval \
 	'/usr/sbin/minihttpd -i -f "$conf" </dev/null 2>/dev/null; [ $? = 1 ]'
 t "... the journal says why, at err" within 5 \
-	journal_ident 3 "standard input is /dev/null, not a connected stream socket"
+	journal_ident 3 "inetd: -i: standard input is /dev/null, not a connected stream socket"
 
 echo "1..$n"
 [ "$failed" = 0 ]
