@@ -311,7 +311,9 @@ class Server:
 
     def start(self, foreground=True, timeout=10.0, expect_fail=False, preexec=None):
         """Starts the server; returns (ok, stderr text). preexec: a function run in the
-        child before exec (e.g. to lower an rlimit the server then inherits)."""
+        child before exec (e.g. to lower an rlimit the server then inherits).
+        expect_fail: the start should fail, so its exit is waited for: a server that
+        fails after binding accepts connections for a moment, and would look started."""
         args = [BINARY, "-f", self.conf]
         if foreground:
             args.insert(1, "-F")
@@ -323,9 +325,13 @@ class Server:
         out.close()
         if foreground:
             self.pid = self.proc.pid
-            up = wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),
-                          timeout)
-            started = up and self.proc.poll() is None
+            if expect_fail:
+                wait_for(lambda: self.proc.poll() is not None, timeout)
+                started = self.proc.poll() is None
+            else:
+                up = wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),
+                              timeout)
+                started = up and self.proc.poll() is None
         else:
             try:
                 rc = self.proc.wait(timeout)

@@ -143,7 +143,7 @@ ok(err.startswith("minihttpd: ") and "<3>" not in err,
 
 s.write_conf(text=base + 'document_root = "%s/htdocs"\n' % closed)
 os.chmod(closed, 0o700 if ROOT else 0o000)
-started, err = s.start()
+started, err = s.start(expect_fail=True)
 ok(not started and "document_root %s: uid" % closed in err,
    "a start with a document root the workers cannot enter fails, saying why", err)
 s.pid = None

@@ -116,7 +116,7 @@ for mpm, section in per_mpm(MPMS, "health_path and shutdown_delay"):
     scenario(mpm, section)
 
 s = Server(extra='health_path = "/server-status"\nstatus_path = "/server-status"\n')
-started, err = s.start()
+started, err = s.start(expect_fail=True)
 ok(not started and "health_path and status_path are both" in err,
    "health_path = status_path is refused, naming both", err[-300:])
 

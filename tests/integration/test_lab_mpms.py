@@ -157,7 +157,7 @@ def refused(s, option):
     """A value out of range is refused with the file and line of the option."""
     with open(s.conf) as f:
         line = 1 + [i for i, l in enumerate(f) if l.strip().startswith(option)][0]
-    started, err = s.start()
+    started, err = s.start(expect_fail=True)
     ok(not started and "%s:%d: %s: " % (s.conf, line, option) in err,
        "%s: %s out of range is refused with FILE:LINE" % (s.mpm, option), err[-300:])
 

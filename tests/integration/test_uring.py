@@ -70,7 +70,7 @@ ok(("%s:%d: io_uring" % (s.conf, closing)) in out,
 rc, out = run_forbidden(errno.EPERM, "-t", "-f", Server(mpm="event").conf)
 is_(rc, 0, "-t of an event configuration under the same filter passes (the filter works)")
 
-started, err = s.start(preexec=forbid_io_uring(errno.EPERM))
+started, err = s.start(preexec=forbid_io_uring(errno.EPERM), expect_fail=True)
 ok(not started and "forbidden" in err and 'mpm = "event"' in err,
    "a start with io_uring forbidden fails, naming the cause and the alternative", err[-500:])
 s.stop()
