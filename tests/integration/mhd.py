@@ -309,14 +309,17 @@ class Server:
                     if os.stat(p).st_mode & 0o777 != 0:
                         os.chmod(p, os.stat(p).st_mode | 0o444)
 
-    def start(self, foreground=True, timeout=10.0, expect_fail=False, preexec=None):
+    def start(self, foreground=True, timeout=10.0, expect_fail=False, preexec=None,
+              prefix=()):
         """Starts the server; returns (ok, stderr text). preexec: a function run in the
-        child before exec (e.g. to lower an rlimit the server then inherits).
+        child before exec (e.g. to lower an rlimit the server then inherits). prefix: a
+        command that runs the server (e.g. setpriv ...).
         expect_fail: the start should fail, so its exit is waited for: a server that
         fails after binding accepts connections for a moment, and would look started."""
         args = [BINARY, "-f", self.conf]
         if foreground:
             args.insert(1, "-F")
+        args = list(prefix) + args
         err = open(self.log, "wb")
         out = open(os.path.join(self.dir, "stdout.log"), "wb")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 from mhd import (BINARY, MPM_DIR, Server, built_mpms, descendants_of, done, is_, ok,
-                 port_accepts, request, skip_all, tsan, wait_for)
+                 request, skip_all, tsan, wait_for)
 
 MPMS = built_mpms()
 if not MPMS:
@@ -105,17 +105,6 @@ def low_ports(n):
     return found
 
 
-def start_as(s, prefix):
-    """Starts s in the foreground through prefix (e.g. setpriv ...); returns (ok, err)."""
-    err = open(s.log, "wb")
-    s.proc = subprocess.Popen(prefix + [BINARY, "-F", "-f", s.conf], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=err)
-    err.close()
-    s.pid = s.proc.pid
-    up = wait_for(lambda: s.proc.poll() is not None or port_accepts(s.port), 10)
-    return bool(up) and s.proc.poll() is None, s.stderr()
-
-
 NOBODY = pwd.getpwnam("nobody")
 NOGROUP = grp.getgrnam("nogroup").gr_gid
 
@@ -187,7 +176,7 @@ else:
 who = "nobody" if ROOT else "uid %d" % uid
 
 s = unprivileged_server(MPMS[0])
-started, err = start_as(s, as_nobody)
+started, err = s.start(prefix=as_nobody)
 ok(started, "unprivileged (%s): starts on a high port" % who, err)
 if started:
     is_(request(s.port, "/").status, 200, "unprivileged: serves")
@@ -238,19 +227,16 @@ if os.uname().machine != "x86_64":
     skip("capset refused by a filter", "the filter is written for x86_64")
 else:
     s = unprivileged_server(MPMS[0])
-    started, err = start_as(s, as_nobody + no_capset)
+    started, err = s.start(prefix=as_nobody + no_capset)
     ok(started, "capset refused, unprivileged (%s): starts, having nothing to drop" % who, err)
     if started:
         is_(request(s.port, "/").status, 200, "capset refused, unprivileged: serves")
     ok(s.stop(), "capset refused, unprivileged: stops")
     if ROOT:
         s = Server(mpm=MPMS[0])
-        start_as(s, no_capset)
-        # Its port accepts for a moment (bound before privileges are dropped): the exit
-        # is what tells.
-        exited = wait_for(lambda: s.proc.poll() is not None, 10)
-        err = s.stderr()
-        ok(exited and s.proc.returncode != 0 and "a system call filter refuses capset(2)" in err,
+        started, err = s.start(prefix=no_capset, expect_fail=True)
+        ok(not started and s.proc.returncode != 0 and
+           "a system call filter refuses capset(2)" in err,
            "capset refused, root: the start fails and says the filter is why",
            (s.proc.returncode, err))
         s.stop()
@@ -260,8 +246,8 @@ if not ROOT:
 else:
     low = low_ports(1)
     s = unprivileged_server(MPMS[0], port=low[0])
-    started, err = start_as(s, as_nobody + ["--inh-caps=+net_bind_service",
-                                            "--ambient-caps=+net_bind_service"])
+    started, err = s.start(prefix=as_nobody + ["--inh-caps=+net_bind_service",
+                                               "--ambient-caps=+net_bind_service"])
     ok(started, "ambient CAP_NET_BIND_SERVICE: nobody listens on port %d" % low[0], err)
     if started:
         is_(request(low[0], "/").status, 200, "ambient CAP_NET_BIND_SERVICE: serves")
