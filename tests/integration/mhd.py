@@ -56,6 +56,24 @@ def wait_for(cond, timeout=10.0, interval=0.02):
         time.sleep(interval)
 
 
+def after_start_probe(read, counts, timeout=10.0):
+    """Waits until Server.start()'s probe (a connection without a request) is counted and
+    closed; returns the first reading that shows it, or None. read() makes one request on
+    a connection of its own (a status page, a scrape) and returns (fields, bytes); counts
+    (fields) gives the connections open, accepted and answered. A process that accepted
+    the probe may run only after later connections, so "one open" alone proves nothing.
+    Connections are counted when accepted and requests once answered: with the probe
+    counted, the accepted are the reads made so far, this one included, plus the probe,
+    and the answered the reads made before this one."""
+    asked = [0]
+
+    def over():
+        asked[0] += 1
+        fields, n = read()
+        return (fields, n) if counts(fields) == (1, asked[0] + 1, asked[0] - 1) else None
+    return wait_for(over, timeout)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

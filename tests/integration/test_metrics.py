@@ -18,8 +18,9 @@ import subprocess
 import time
 import urllib.request
 
-from mhd import (BINARY, NotApplicable, Server, alive, children_of, done, exchange, free_port,
-                 is_, ok, parse_auto, per_mpm, read_response, reload, wait_for)
+from mhd import (BINARY, NotApplicable, Server, after_start_probe, alive, children_of, done,
+                 exchange, free_port, is_, ok, parse_auto, per_mpm, read_response, reload,
+                 wait_for)
 
 PATH = "/metrics"
 STATUS = "/server-status"
@@ -178,20 +179,10 @@ def version():
 
 
 def counting(mpm, s):
-    # The start-up probe (a connection without a request) counted and gone: a process
-    # that accepted it may run only after later connections. Connections are counted when
-    # accepted and responses once sent, so then the connections are exactly the scrapes
-    # made so far, this one included, plus one, and the responses the ones made before.
-    asked = [0]
-
-    def probe_over():
-        asked[0] += 1
-        d, n = scrape(s.port)
-        return (d, n) if (d.get("minihttpd_connections_open") == 1 and
-                          d.get("minihttpd_connections_accepted_total") == asked[0] + 1 and
-                          d.get("minihttpd_http_request_duration_seconds_count") ==
-                          asked[0] - 1) else None
-    first = wait_for(probe_over, 10)
+    # Only this scrape's connection open, every count from the start (after_start_probe).
+    first = after_start_probe(lambda: scrape(s.port), lambda d: (
+        d.get("minihttpd_connections_open"), d.get("minihttpd_connections_accepted_total"),
+        d.get("minihttpd_http_request_duration_seconds_count")))
     a, a_bytes = first or scrape(s.port)
     ok(first, "%s: the start-up probe gone, only the scrape's own connection open" % mpm,
        dict((k, v) for k, v in a.items() if k.startswith("minihttpd_connections")))

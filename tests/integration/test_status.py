@@ -12,8 +12,8 @@ import signal
 import socket
 import subprocess
 
-from mhd import (BINARY, Server, alive, built_mpms, children_of, done, exchange, is_, ok,
-                 parse_auto, per_mpm, read_response, status_num as num, wait_for)
+from mhd import (BINARY, Server, after_start_probe, alive, built_mpms, children_of, done,
+                 exchange, is_, ok, parse_auto, per_mpm, read_response, status_num as num, wait_for)
 
 PATH = "/server-status"
 BIG = 32 << 20
@@ -117,23 +117,9 @@ def minihttpd_S(conf):
 
 
 def counting(mpm, s):
-    # The start-up probe of mhd.Server (a connection without a request) must be counted
-    # and over before the counts are compared: then only this status request is open.
-    # Counted, too: with fork and thread a connection is counted by the process or thread
-    # that serves it, which starts a moment after the leader accepted it; and a process
-    # that accepted the probe may run only after later connections. Connections are
-    # counted when accepted and requests once answered, so with the probe counted, Total
-    # Connections is exactly the status requests made so far, this one included, plus
-    # one, and Total Accesses the ones made before this one.
-    asked = [0]
-
-    def probe_over():
-        asked[0] += 1
-        d, n = auto(s.port)
-        return (d, n) if (num(d, "ConnsTotal") == 1 and
-                          num(d, "Total Connections") == asked[0] + 1 and
-                          num(d, "Total Accesses") == asked[0] - 1) else None
-    first = wait_for(probe_over, timeout=10)
+    # Only this status request open, every count from the start (see after_start_probe).
+    first = after_start_probe(lambda: auto(s.port), lambda d: (
+        num(d, "ConnsTotal"), num(d, "Total Connections"), num(d, "Total Accesses")))
     a, a_bytes = first or auto(s.port)
     ok(first, "%s: the probe counted and gone, only the status request's own connection "
        "open" % mpm, a)
