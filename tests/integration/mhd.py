@@ -216,6 +216,13 @@ def reload(server, timeout=15.0, what="reloaded: generation"):
     return bool(wait_for(lambda: log_count(server, what) > n, timeout))
 
 
+def generation_gone(leaders, timeout=20.0):
+    """Waits until every leader in leaders (children_of(server.pid) taken before a
+    reload) has exited; True if they did. Until then the old generation may still take a
+    connection it found queued as it stopped, and answer it with the old configuration."""
+    return bool(wait_for(lambda: not any(alive(p) for p in leaders), timeout))
+
+
 STATUS_PATH = "/server-status"
 
 

@@ -16,8 +16,8 @@ import os
 import signal
 import subprocess
 
-from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, ok, parse_responses,
-                 per_mpm, reload, request, wait_for)
+from mhd import (BINARY, NotApplicable, Server, children_of, done, exchange, generation_gone,
+                 is_, ok, parse_responses, per_mpm, reload, request, wait_for)
 
 TEXT = b"body { color: red; }\n" * 50
 GZ = gzip.compress(TEXT, mtime=0)
@@ -242,10 +242,12 @@ def auth(mpm):
     # The file is read with the configuration: a reload re-reads it, a bad one is refused.
     with open(pw, "w") as f:
         f.write("alice:%s\n" % hash_pw("$6$", "new pw"))
+    old = children_of(s.pid)
     ok(reload(s), "%s: reload with a changed htpasswd" % mpm, s.stderr())
-    # The old generation may still take a connection while it stops accepting.
+    # The old password is tried once the old generation is gone (generation_gone()).
     ok(wait_for(lambda: get(p, "/", Authorization=basic("alice", "new pw")).status == 200, 10),
        "%s: ... the new password is taken" % mpm)
+    generation_gone(old)
     is_(get(p, "/", Authorization=basic("alice", "bcrypt pw")).status, 401,
         "%s: ... the old one no more" % mpm)
     with open(pw, "a") as f:

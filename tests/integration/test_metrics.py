@@ -18,9 +18,9 @@ import subprocess
 import time
 import urllib.request
 
-from mhd import (BINARY, NotApplicable, Server, after_start_probe, alive, children_of, done,
-                 exchange, free_port, is_, ok, parse_auto, per_mpm, read_response, reload,
-                 wait_for)
+from mhd import (BINARY, NotApplicable, Server, after_start_probe, children_of, done,
+                 exchange, free_port, generation_gone, is_, ok, parse_auto, per_mpm,
+                 read_response, reload, wait_for)
 
 PATH = "/metrics"
 STATUS = "/server-status"
@@ -302,11 +302,6 @@ def proxy_refusal(mpm, s, pport):
         "%s: and no response (only the scrapes')" % mpm)
 
 
-def wait_old_gone(s, leaders):
-    """Every leader of an older generation gone: their workers' counts are folded."""
-    return wait_for(lambda: not any(alive(p) for p in leaders), 20)
-
-
 def refused_reload(mpm, s):
     before, _ = scrape(s.port)
     good = open(s.conf).read()
@@ -330,7 +325,7 @@ def across_reload(mpm, s, nxt):
     leaders = children_of(s.pid)
     s.write_conf(mpm=nxt)
     ok(reload(s), "%s: reloaded to %s" % (mpm, nxt))
-    ok(wait_old_gone(s, leaders), "%s: the %s generation is gone" % (mpm, mpm))
+    ok(generation_gone(leaders), "%s: the %s generation is gone" % (mpm, mpm))
     f, _ = scrape(s.port)
     ok(f.get('minihttpd_build_info{version="%s",mpm="%s"}' % (version(), nxt)) == 1,
        "%s: build_info now names %s" % (mpm, nxt))
@@ -355,7 +350,7 @@ def acl(mpm, s):
     s.extra = s.extra.replace('status_allow = {"127.0.0.1"}', 'status_allow = {"10.0.0.0/8"}')
     s.write_conf(mpm=s.mpm_now)
     ok(reload(s), "%s: reloaded with status_allow outside loopback" % mpm)
-    ok(wait_old_gone(s, leaders), "%s: the previous generation is gone" % mpm)
+    ok(generation_gone(leaders), "%s: the previous generation is gone" % mpm)
     status, _, body, _ = get(s.port, PATH)
     ok(status == 403 and b"minihttpd_" not in body,
        "%s: 127.0.0.1 outside status_allow gets 403, and no metric" % mpm, (status, body[:80]))

@@ -22,8 +22,8 @@ import subprocess
 import threading
 import time
 
-from mhd import (BINARY, NotApplicable, Server, done, exchange, is_, log_count, ok,
-                 parse_responses, per_mpm, reload, request, wait_for)
+from mhd import (BINARY, NotApplicable, Server, children_of, done, exchange, generation_gone,
+                 is_, log_count, ok, parse_responses, per_mpm, reload, request, wait_for)
 
 LAB = NotApplicable("a lab MPM: thread stands for them, the engine is the same")
 TABLE = {"prefork": {}, "worker": {}, "event": {}, "thread": {}, "uring": {},
@@ -237,6 +237,7 @@ def reload_under_load(s, mpm):
             f.write(SITE_D)
         # b.example goes, d.example comes.
         s.write_conf(extra=SITES.replace('server "b.example"', 'server "gone.example"'))
+        old = children_of(s.pid)
         ok(reload(s), "%s: reload adding d.example and removing b.example" % mpm)
         before = count[0]
         wait_for(lambda: count[0] >= before + 20, 10)
@@ -245,6 +246,7 @@ def reload_under_load(s, mpm):
         for t in threads:
             t.join(40)
     is_(failures, [], "%s: no failed request in %d during the reload" % (mpm, count[0]))
+    generation_gone(old)
     is_(get(port, "/", "d.example").body, b"D\n", "%s: the added site serves" % mpm)
     is_(get(port, "/", "b.example").body, b"TOP\n", "%s: the removed one is the default's" % mpm)
 
