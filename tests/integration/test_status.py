@@ -12,8 +12,9 @@ import signal
 import socket
 import subprocess
 
-from mhd import (BINARY, Server, after_start_probe, alive, built_mpms, children_of, done,
-                 exchange, is_, ok, parse_auto, per_mpm, read_response, status_num as num, wait_for)
+from mhd import (BINARY, Server, after_start_probe, built_mpms, children_of, done, exchange,
+                 generation_gone, is_, ok, parse_auto, per_mpm, read_response,
+                 status_num as num, wait_for)
 
 PATH = "/server-status"
 BIG = 32 << 20
@@ -247,7 +248,7 @@ def acl(mpm, s, v6):
     ok(only_new, "%s: minihttpd -S follows the reload (not subject to status_allow)" % mpm)
     # An old generation with no connection holds no slot under fork, thread and
     # iterative, so -S cannot see it leave: its processes can.
-    ok(wait_for(lambda: not any(alive(p) for p in old_leaders), timeout=10),
+    ok(generation_gone(old_leaders, 10),
        "%s: the previous generation's leader is gone" % mpm)
     is_(get(s.port, PATH + "?auto")[0], 403, "%s: 127.0.0.1 outside status_allow gets 403"
         % mpm)
