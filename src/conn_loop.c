@@ -15,30 +15,32 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "episode.h"
 #include "http_conn.h"
 
 int mpm_accepted(int res)
 {
-	/* From the first shortage to the next accept that succeeds: one episode, one log
-	 * line (and one for its end), however many pauses it lasts. A listener stays ready
-	 * meanwhile, so ENOBUFS/ENOMEM need the same pause as EMFILE/ENFILE. Episodes are
-	 * per thread: each accepting thread sees its own. */
-	static __thread bool exhausted;
+	/* One episode from the first shortage until accepts have gone ACCEPT_QUIET_MS
+	 * without one: a line at its start and one at its end, however many pauses and
+	 * flaps it lasts (episode.h). A listener stays ready meanwhile, so ENOBUFS/ENOMEM
+	 * need the same pause as EMFILE/ENFILE. Episodes are per thread: each accepting
+	 * thread sees its own. */
+	static __thread struct episode shortage;
 
 	if (res >= 0) {
-		if (exhausted)
-			log_msg(LOG_NOTICE, "accept: descriptors available again");
-		exhausted = false;
+		if (shortage.on && episode_absent(&shortage, clock_coarse_ms(), ACCEPT_QUIET_MS))
+			log_msg(LOG_NOTICE, "accept: descriptors available again (short for %lld ms, "
+				"%lu accepts failed)", (long long)(shortage.last_ms - shortage.since_ms),
+				shortage.seen);
 		return res;
 	}
 	if (res != -EMFILE && res != -ENFILE && res != -ENOBUFS && res != -ENOMEM)
 		return -1;
-	if (!exhausted) {
+	if (episode_seen(&shortage, clock_coarse_ms())) {
 		errno = -res;
 		log_msg(LOG_ERR, "accept: %m; pausing accepts (%d ms at a time) until "
 			"descriptors or memory are freed", ACCEPT_PAUSE_MS);
 	}
-	exhausted = true;
 	return -2;
 }
 

@@ -141,9 +141,12 @@ void worker_serve(struct worker *w, int fd, const struct sockaddr *peer, socklen
  * The accept policy: accept4() non-blocking and close-on-exec, retrying interruptions
  * (peer and len may be NULL). -1: nothing to accept. -2: short of descriptors or memory
  * (EMFILE, ENFILE, ENOBUFS, ENOMEM): stop accepting for ACCEPT_PAUSE_MS. Logged once
- * per episode (per thread) and once at its end.
+ * per episode (per thread) and once at its end: the first accept that succeeds
+ * ACCEPT_QUIET_MS after the last shortage, so that a process at its descriptor limit,
+ * where every close lets one accept through, logs two lines, not two per connection.
  */
 #define ACCEPT_PAUSE_MS 100
+#define ACCEPT_QUIET_MS 1000
 int mpm_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len);
 /* The same policy for an accept the module did otherwise (io_uring): res is its result,
  * a descriptor or -errno. */
