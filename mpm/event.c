@@ -9,7 +9,8 @@
  * trigger modes: an accept burst is bounded for fairness and must not strand the rest.
  * They are removed from the epoll set (EPOLLEXCLUSIVE cannot be modified) while the
  * process is full, short of descriptors, over its share of the generation's connections
- * (EPOLLEXCLUSIVE favours the first waiter: worker_over_share()), or stopping. With
+ * (EPOLLEXCLUSIVE favours the first waiter: worker_share_room(), whose room also bounds
+ * each burst, so that none carries the process past its share), or stopping. With
  * TCP_DEFER_ACCEPT a connection is accepted with its request already there: one wakeup
  * per connection, not two.
  * backend = poll | select (event_backend.h) swap epoll out, to compare the three:
@@ -92,7 +93,7 @@ struct loop {
 	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int64_t fd_pause_until;
 	bool accepting;		/* listeners are in the epoll set */
-	bool over_share;	/* not accepting for balance (worker_over_share()) */
+	bool over_share;	/* not accepting for balance (worker_share_room()) */
 	int64_t share_recheck;	/* meanwhile: when to take what waits in the queue anyway */
 	bool stopping;
 	bool full_logged;
@@ -167,7 +168,7 @@ static void update_accepting(struct loop *l, int64_t now)
 		l->full_logged = false;
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
-	l->over_share = worker_over_share(l->w);
+	l->over_share = worker_share_room(l->w) == 0;
 	if (!l->over_share)
 		l->share_recheck = 0;
 	else if (!l->share_recheck)
@@ -255,6 +256,17 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 		conn_queue_retime(&l->q, &e->link);
 }
 
+/*
+ * A burst's size: ACCEPT_BURST, or the room left under the process's share if less, so
+ * that no burst carries it past its share, but at least floor.
+ */
+static long burst_size(struct loop *l, long floor)
+{
+	long room = worker_share_room(l->w);
+
+	return room < floor ? floor : room < ACCEPT_BURST ? room : ACCEPT_BURST;
+}
+
 /* Accepts up to limit connections from lfd, or until it has none. */
 static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 {
@@ -319,7 +331,7 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 			break;
 		case SRC_LISTENER:
 			if (l->accepting)
-				accept_burst(l, s->fd, ACCEPT_BURST, now);
+				accept_burst(l, s->fd, burst_size(l, 0), now);
 			break;
 		case SRC_STOP:
 			begin_stop(l, now);
@@ -333,15 +345,16 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 /*
  * A loop over its share has left the listeners, but a connection queued before it did
  * woke only this process: balance may delay a connection WORKER_SHARE_RECHECK_MS, never
- * strand it. Whatever waits in the queue then is taken here (as when some process is
- * not keeping up: then this one helps).
+ * strand it. What waits in the queue then is taken here, up to the room the share has
+ * now, and WORKER_SHARE_SLACK past it (as when some process is not keeping up: then
+ * this one helps, a little, so that it cannot take most of a burst this way).
  */
 static void take_waiting(struct loop *l, int64_t now)
 {
 	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
 		return;
 	for (size_t i = 0; i < l->env->nlisteners; i++)
-		accept_burst(l, l->lsn[i].fd, ACCEPT_BURST, now);
+		accept_burst(l, l->lsn[i].fd, burst_size(l, WORKER_SHARE_SLACK), now);
 	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 }
 
@@ -370,6 +383,8 @@ static int serve(struct loop *l, int stop_fd)
 		int64_t other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
 		if (l->share_recheck && l->share_recheck < other)
 			other = l->share_recheck;
+		if (l->over_share && now + WORKER_SHARE_POLL_MS < other)
+			other = now + WORKER_SHARE_POLL_MS;
 		int n = evb_wait(l->ep, evs, MAX_EVENTS, conn_queue_timeout(&l->q, now, other),
 				 &open_mask);
 		now = clock_coarse_ms();

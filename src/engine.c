@@ -5,6 +5,7 @@
  * record is thread-local: a thread is at most one worker at a time, and begin cannot
  * fail for want of memory.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,26 +112,20 @@ void worker_notify(struct worker *w)
 	file_cache_notify();
 }
 
-bool worker_over_share(struct worker *w)
+long worker_share_room(struct worker *w)
 {
-	uint64_t conns, active;
-	unsigned workers;
-	int64_t now;
+	unsigned max = w->env->engine->max_slots, workers;
+	uint64_t conns, active, share, limit;
 
-	if (!w->slot)
-		return false;
+	if (!w->slot || max < 2)
+		return LONG_MAX;
+	sb_generation_load(sb_of(w->slot), w->env->generation, max, &conns, &workers);
+	if (workers < 2)
+		return LONG_MAX;
 	active = __atomic_load_n(&w->slot->active, __ATOMIC_RELAXED);
-	/* Over a share needs more than the slack, whatever the others hold. */
-	if (active <= WORKER_SHARE_SLACK)
-		return false;
-	now = clock_coarse_ms();
-	if (now == w->share_at)
-		return w->share_over;
-	sb_generation_load(sb_of(w->slot), w->env->generation, &conns, &workers);
-	uint64_t share = workers < 2 ? 0 : conns / workers;
-	w->share_at = now;
-	w->share_over = workers >= 2 && active > share + share / 8 + WORKER_SHARE_SLACK;
-	return w->share_over;
+	share = conns / workers;
+	limit = share + share / 8 + WORKER_SHARE_SLACK;
+	return active >= limit ? 0 : (long)(limit - active);
 }
 
 void worker_drain(struct worker *w)

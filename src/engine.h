@@ -28,8 +28,6 @@ struct worker {
 	struct sb_slot *slot;		/* NULL when the board is full */
 	int stop_fd;
 	int watch_fd;			/* the file cache's inotify descriptor, -1 */
-	int64_t share_at;		/* worker_over_share()'s last reading of the board */
-	bool share_over;		/* and its verdict then */
 };
 
 /*

@@ -120,18 +120,24 @@ void worker_notify(struct worker *w);
 /* The generation stops: what the worker holds is finished, not cut ('G' on the board). */
 void worker_drain(struct worker *w);
 /*
- * Whether w holds more than its share of its generation's open connections: more than
- * an even share by an eighth and WORKER_SHARE_SLACK. A listener shared with
- * EPOLLEXCLUSIVE wakes the first waiting process for as long as it keeps up, so one
- * process would take every connection of a burst; a loop over its share stops
- * accepting, and every WORKER_SHARE_RECHECK_MS meanwhile takes what waits in the queue
- * (a connection queued before it stopped woke only it). Called each turn of a loop,
- * so the board (every slot) is read only when w holds more than WORKER_SHARE_SLACK,
- * and at most once per tick of the coarse clock.
+ * How many more connections w may accept before it holds its share of its generation's
+ * open connections (an even share, an eighth more, and WORKER_SHARE_SLACK); LONG_MAX
+ * when it has none to keep (alone in its generation, or off the board). A listener
+ * shared with EPOLLEXCLUSIVE wakes the first waiting process for as long as it keeps
+ * up, so one process would take every connection of a burst: a loop bounds each accept
+ * burst by the room, and with none it stops accepting. It then looks again every
+ * WORKER_SHARE_POLL_MS (the others' accepts raise its share but wake only them: were
+ * they to reach theirs meanwhile, nobody would accept while the listen queue fills);
+ * every WORKER_SHARE_RECHECK_MS it takes what waits in the queue (a connection queued
+ * before it stopped woke only it), at most WORKER_SHARE_SLACK past its share. It reads
+ * the generation's slots, which are few and near the board's start
+ * (sb_generation_load()), each time: per turn of a loop and per burst, as a reading
+ * even a millisecond old could stop two processes at once.
  */
 #define WORKER_SHARE_SLACK 8
 #define WORKER_SHARE_RECHECK_MS 50
-bool worker_over_share(struct worker *w);
+#define WORKER_SHARE_POLL_MS 5
+long worker_share_room(struct worker *w);
 
 /* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
  * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */

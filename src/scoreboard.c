@@ -98,12 +98,12 @@ struct sb_slot *sb_claim(struct scoreboard *sb, unsigned generation)
 	return NULL;
 }
 
-void sb_generation_load(const struct scoreboard *sb, unsigned generation, uint64_t *conns,
-			unsigned *workers)
+void sb_generation_load(const struct scoreboard *sb, unsigned generation, unsigned max,
+			uint64_t *conns, unsigned *workers)
 {
 	*conns = 0;
 	*workers = 0;
-	for (unsigned i = 0; sb && i < sb->nslots; i++) {
+	for (unsigned i = 0; sb && i < sb->nslots && *workers < max; i++) {
 		const struct sb_slot *s = &sb->slots[i];
 		if (__atomic_load_n(&s->pid, __ATOMIC_ACQUIRE) == 0 ||
 		    __atomic_load_n(&s->generation, __ATOMIC_RELAXED) != generation)

@@ -128,10 +128,11 @@ void sb_release_pid(struct scoreboard *sb, pid_t pid);
 
 /*
  * Connections open in the claimed slots of generation, and how many slots those are
- * (worker_over_share()).
+ * (worker_share_room()), up to the first max of them: slots are claimed lowest first, so
+ * with the generation's size as max the scan ends near the start of a large board.
  */
-void sb_generation_load(const struct scoreboard *sb, unsigned generation, uint64_t *conns,
-			unsigned *workers);
+void sb_generation_load(const struct scoreboard *sb, unsigned generation, unsigned max,
+			uint64_t *conns, unsigned *workers);
 
 /* The board a slot belongs to. */
 struct scoreboard *sb_of(struct sb_slot *slot);

@@ -135,6 +135,18 @@ static void test_board(void)
 	struct sb_slot *d = sb_claim(sb, 4);
 	sb_summarize(sb, &m);
 	ok(m.generation == 4 && m.finishing == 3, "board: the newest generation is the serving one");
+	/* A generation's load, for the balance of its processes (worker_share_room()). */
+	uint64_t conns;
+	unsigned workers;
+	__atomic_store_n(&b->active, 5, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->active, 7, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->active, 100, __ATOMIC_RELAXED);
+	sb_generation_load(sb, 3, 4, &conns, &workers);
+	ok(conns == 12 && workers == 2, "board: a generation's load counts its slots only "
+	   "(%llu connections in %u slots)", (unsigned long long)conns, workers);
+	sb_generation_load(sb, 3, 1, &conns, &workers);
+	ok(conns == 5 && workers == 1, "board: and ends at the first max of them (%llu in %u)",
+	   (unsigned long long)conns, workers);
 	sb_release(a);
 	sb_release(b);
 	sb_release(c);
