@@ -256,17 +256,6 @@ static void add_conn(struct loop *l, int fd, const struct sockaddr *peer, sockle
 		conn_queue_retime(&l->q, &e->link);
 }
 
-/*
- * A burst's size: ACCEPT_BURST, or the room left under the process's share if less, so
- * that no burst carries it past its share, but at least floor.
- */
-static long burst_size(struct loop *l, long floor)
-{
-	long room = worker_share_room(l->w);
-
-	return room < floor ? floor : room < ACCEPT_BURST ? room : ACCEPT_BURST;
-}
-
 /* Accepts up to limit connections from lfd, or until it has none. */
 static void accept_burst(struct loop *l, int lfd, long limit, int64_t now)
 {
@@ -331,7 +320,7 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 			break;
 		case SRC_LISTENER:
 			if (l->accepting)
-				accept_burst(l, s->fd, burst_size(l, 0), now);
+				accept_burst(l, s->fd, worker_share_burst(l->w, ACCEPT_BURST, 0), now);
 			break;
 		case SRC_STOP:
 			begin_stop(l, now);
@@ -345,16 +334,17 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
 /*
  * A loop over its share has left the listeners, but a connection queued before it did
  * woke only this process: balance may delay a connection WORKER_SHARE_RECHECK_MS, never
- * strand it. What waits in the queue then is taken here, up to the room the share has
- * now, and WORKER_SHARE_SLACK past it (as when some process is not keeping up: then
- * this one helps, a little, so that it cannot take most of a burst this way).
+ * strand it. What waits in the queue then is taken here, up to WORKER_SHARE_SLACK past
+ * the share (as when some process is not keeping up: then this one helps, a little, so
+ * that it cannot take most of a burst this way).
  */
 static void take_waiting(struct loop *l, int64_t now)
 {
 	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
 		return;
 	for (size_t i = 0; i < l->env->nlisteners; i++)
-		accept_burst(l, l->lsn[i].fd, burst_size(l, WORKER_SHARE_SLACK), now);
+		accept_burst(l, l->lsn[i].fd,
+			     worker_share_burst(l->w, ACCEPT_BURST, WORKER_SHARE_SLACK), now);
 	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 }
 

@@ -13,7 +13,14 @@
  * while the room was above ACCEPT_BURST, can pass the limit; full, short of descriptors
  * or stopping, it is cancelled. What completed before the cancel is served; stopping,
  * so is what is still queued once it ended (an exclusive wakeup may have picked this
- * process for it).
+ * process for it). The wakeup goes to the first process armed, busy or not, so one
+ * process would take every connection: the accept is also cancelled while the process
+ * holds its share of the generation's connections (worker_share_room(), as event keeps
+ * it, with its rescue of what waits: take_waiting()). A multishot accept cannot be
+ * bounded by that room, as event's bursts are, and going one at a time below it would
+ * cost every new connection a submission at the few connections where a share is small,
+ * so a turn's arrivals can carry a process past its share: measured, 58% of a burst on
+ * average with two processes, 71% at most (tests/integration/test_balance.py).
  *
  * Receive: one receive per connection, started only when the engine asks to read, into
  * a buffer the kernel picks from a provided-buffer ring when data arrives. An idle
@@ -42,6 +49,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <liburing.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -151,8 +159,10 @@ struct loop {
 	unsigned npipes, single;
 	long nconns;
 	int64_t fd_pause_until;
+	int64_t share_recheck;	/* over its share: when to take what waits in the queue */
 	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int stop_fd, cache_fd;
+	bool over_share;	/* not accepting for balance (worker_share_room()) */
 	bool stopping;
 	bool full_logged;
 	bool pipe_failing;	/* the last pipe could not be made (logged) */
@@ -639,7 +649,7 @@ static void arm_accept(struct loop *l, size_t i, uint8_t how)
  */
 static void update_accepting(struct loop *l, int64_t now)
 {
-	long max = l->uc->max_connections, room;
+	long max = l->uc->max_connections, room, share;
 	bool full = l->nconns >= max;
 
 	if (full && !l->full_logged)
@@ -652,9 +662,15 @@ static void update_accepting(struct loop *l, int64_t now)
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
 	room = max - l->nconns - (long)l->single;
+	share = worker_share_room(l->w);
+	l->over_share = share == 0;
+	if (!l->over_share)
+		l->share_recheck = 0;
+	else if (!l->share_recheck)
+		l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 	for (size_t i = 0; i < l->env->nlisteners; i++) {
 		struct lsn *s = &l->lsn[i];
-		uint8_t want = l->stopping || l->fd_pause_until || room <= 0 ? 0
+		uint8_t want = l->stopping || l->fd_pause_until || room <= 0 || l->over_share ? 0
 			       : room > ACCEPT_BURST ? 2 : 1;
 		if (s->cancelling)
 			continue;
@@ -670,16 +686,18 @@ static void update_accepting(struct loop *l, int64_t now)
 }
 
 /*
- * The accept of a stopping process has ended. An exclusive wakeup may have chosen this
- * process for a connection still queued, its accept cancelled before it ran (deferred
- * task work makes that window as long as a turn of the loop): no other process was woken
- * for it, so it is taken (and served, then closed) here, as event does.
+ * Takes up to limit connections queued on listener i by plain accepts. An exclusive
+ * wakeup may have chosen this process for a connection still queued, its accept
+ * cancelled before it ran (deferred task work makes that window as long as a turn of the
+ * loop), and no other process was woken for it: a stopping process whose accept ended
+ * takes them all (and serves, then closes them), as event does; one over its share, a
+ * few at a time (take_waiting()).
  */
-static void accept_left(struct loop *l, size_t i)
+static void accept_left(struct loop *l, size_t i, long limit)
 {
 	long max = l->uc->max_connections;
 
-	for (long k = 0; k < max && l->nconns < max; k++) {
+	for (long k = 0; k < limit && l->nconns < max; k++) {
 		struct sockaddr_storage peer;
 		socklen_t len;
 		int fd = mpm_accept(l->env->listeners[i], &peer, &len);
@@ -688,6 +706,20 @@ static void accept_left(struct loop *l, size_t i)
 			break;
 		add_conn(l, fd);
 	}
+}
+
+/*
+ * Over its share, this process's accept is cancelled, but a connection queued before it
+ * was may have woken only this process: balance may delay a connection
+ * WORKER_SHARE_RECHECK_MS, never strand it (event's take_waiting()).
+ */
+static void take_waiting(struct loop *l, int64_t now)
+{
+	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
+		return;
+	for (size_t i = 0; i < l->env->nlisteners; i++)
+		accept_left(l, i, worker_share_burst(l->w, ACCEPT_BURST, WORKER_SHARE_SLACK));
+	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 }
 
 static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t now)
@@ -707,7 +739,7 @@ static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t
 	if (res >= 0)
 		add_conn(l, res);
 	if (ended && l->stopping)
-		accept_left(l, i);
+		accept_left(l, i, l->uc->max_connections);
 }
 
 static void arm_poll(struct loop *l, int fd, enum tag t)
@@ -795,6 +827,10 @@ static int serve(struct loop *l)
 		other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
 		if (l->starved && now + STARVED_RETRY_MS < other)
 			other = now + STARVED_RETRY_MS;
+		if (l->share_recheck && l->share_recheck < other)
+			other = l->share_recheck;
+		if (l->over_share && now + WORKER_SHARE_POLL_MS < other)
+			other = now + WORKER_SHARE_POLL_MS;
 		ms = conn_queue_timeout(&l->q, now, other);
 		ts = (struct __kernel_timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
@@ -817,6 +853,7 @@ static int serve(struct loop *l)
 			n++;
 		}
 		io_uring_cq_advance(&l->ring, n);
+		take_waiting(l, now);
 	}
 	return 0;
 }

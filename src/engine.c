@@ -128,6 +128,13 @@ long worker_share_room(struct worker *w)
 	return active >= limit ? 0 : (long)(limit - active);
 }
 
+long worker_share_burst(struct worker *w, long burst, long past_share)
+{
+	long room = worker_share_room(w);
+
+	return room >= burst - past_share ? burst : room + past_share;
+}
+
 void worker_drain(struct worker *w)
 {
 	sb_set_state(w->slot, SB_GRACEFUL);

@@ -138,6 +138,9 @@ void worker_drain(struct worker *w);
 #define WORKER_SHARE_RECHECK_MS 50
 #define WORKER_SHARE_POLL_MS 5
 long worker_share_room(struct worker *w);
+/* An accept burst's size: burst, or fewer to keep w within its share (past_share more,
+ * for the queue's rescue). */
+long worker_share_burst(struct worker *w, long burst, long past_share);
 
 /* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
  * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
