@@ -204,6 +204,22 @@ def workers_of(server):
     return sorted(p for l in leaders_of(server) for p in children_of(l) if alive(p))
 
 
+def sockets_of(pid):
+    """How many sockets pid holds open: the connections an event loop holds, and its
+    listeners and channels, which a test counts once before to subtract."""
+    n = 0
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
 def log_count(server, text):
     """How many times text occurs in the server's stderr (its log echo)."""
     return server.stderr().count(text)

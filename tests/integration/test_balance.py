@@ -8,11 +8,11 @@ accept cannot be bounded so, and the kernel gives every connection to the first 
 armed, busy or not (one process took the whole burst): 80%. sigio signals every process
 and they race to accept: 80%."""
 
-import os
 import resource
 import socket
 
-from mhd import NotApplicable, Server, done, ok, per_mpm, request, wait_for, workers_of
+from mhd import (NotApplicable, Server, done, ok, per_mpm, request, sockets_of, wait_for,
+                 workers_of)
 
 N = 1500
 HEAD = b"GET / HTTP/1.1\r\nHost: t\r\n"
@@ -27,16 +27,6 @@ BOUND = {
     "iterative": NotApplicable("a connection per process"),
     "fork": NotApplicable("a connection per process"),
 }
-
-
-def sockets(pid):
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return n
 
 
 def main():
@@ -55,8 +45,8 @@ def main():
         ok(wait_for(lambda: len(workers_of(s)) == 2, 10), "%s: two processes" % mpm,
            workers_of(s))
         ws = workers_of(s)
-        base = {p: sockets(p) for p in ws}
-        held = lambda: sum(sockets(p) - base[p] for p in ws)
+        base = {p: sockets_of(p) for p in ws}
+        held = lambda: sum(sockets_of(p) - base[p] for p in ws)
         conns = []
         for _ in range(N):
             c = socket.create_connection(("127.0.0.1", s.port))
@@ -64,7 +54,7 @@ def main():
             conns.append(c)
         ok(wait_for(lambda: held() >= N, 30), "%s: %d connections held" % (mpm, N),
            "held %d" % held())
-        counts = {p: sockets(p) - base[p] for p in ws}
+        counts = {p: sockets_of(p) - base[p] for p in ws}
         ok(len(counts) == 2 and max(counts.values()) <= bound * N,
            "%s: spread over both processes (neither more than %d%%)" % (mpm, bound * 100),
            "connections per process: %s" % counts)

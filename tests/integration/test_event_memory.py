@@ -7,12 +7,10 @@ the first process woken by the shared listener once took most of a burst), and a
 the close each process's resident memory must come back to within RETAINED of what it
 was before (malloc once kept all of it: 17 MB of 1,000 connections, 55 MB of 3,000)."""
 
-import os
 import resource
 import socket
-import time
 
-from mhd import Server, clean_log, done, ok, request, wait_for, workers_of
+from mhd import Server, clean_log, done, ok, request, sockets_of, wait_for, workers_of
 
 N = 1500
 LATE = 8
@@ -41,16 +39,6 @@ def sanitizer_allocator(pid):
                                         ("libtsan", "ThreadSanitizer")) if lib in maps), None)
 
 
-def sockets(pid):
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return n
-
-
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < N + LATE + 100:
@@ -66,14 +54,14 @@ def main():
     ws = workers_of(s)
     if not ok(len(ws) == 2, "two event processes", ws):
         done()
-    base = {p: (rss(p), sockets(p)) for p in ws}
-    held = lambda: sum(sockets(p) - base[p][1] for p in ws)
+    base = {p: (rss(p), sockets_of(p)) for p in ws}
+    held = lambda: sum(sockets_of(p) - base[p][1] for p in ws)
     first = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(N)]
     for c in first:
         c.sendall(HEAD)
     ok(wait_for(lambda: held() >= N, 30), "%d connections with partial heads held" % N,
        "held %d" % held())
-    counts = {p: sockets(p) - base[p][1] for p in ws}
+    counts = {p: sockets_of(p) - base[p][1] for p in ws}
     ok(max(counts.values()) <= MAX_SHARE * N,
        "spread over both processes (neither more than %d%%)" % (MAX_SHARE * 100),
        "connections per process: %s" % counts)
