@@ -93,8 +93,6 @@ struct loop {
 	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int64_t fd_pause_until;
 	bool accepting;		/* listeners are in the epoll set */
-	bool over_share;	/* not accepting for balance (worker_share_room()) */
-	int64_t share_recheck;	/* meanwhile: when to take what waits in the queue anyway */
 	bool stopping;
 	bool full_logged;
 };
@@ -168,12 +166,8 @@ static void update_accepting(struct loop *l, int64_t now)
 		l->full_logged = false;
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
-	l->over_share = worker_share_room(l->w) == 0;
-	if (!l->over_share)
-		l->share_recheck = 0;
-	else if (!l->share_recheck)
-		l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
-	set_accepting(l, !l->stopping && !full && !l->fd_pause_until && !l->over_share);
+	bool held = worker_share_held(l->w, now);
+	set_accepting(l, !l->stopping && !full && !l->fd_pause_until && !held);
 }
 
 static void drop(struct loop *l, struct evc *e)
@@ -340,12 +334,11 @@ static void dispatch(struct loop *l, struct epoll_event *evs, int n, int64_t now
  */
 static void take_waiting(struct loop *l, int64_t now)
 {
-	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
+	if (l->stopping || l->fd_pause_until || !worker_share_rescue_due(l->w, now))
 		return;
 	for (size_t i = 0; i < l->env->nlisteners; i++)
 		accept_burst(l, l->lsn[i].fd,
 			     worker_share_burst(l->w, ACCEPT_BURST, WORKER_SHARE_SLACK), now);
-	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 }
 
 static int serve(struct loop *l, int stop_fd)
@@ -371,10 +364,7 @@ static int serve(struct loop *l, int stop_fd)
 			break;
 		/* SIGTERM (this process retired) is unblocked only while waiting. */
 		int64_t other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
-		if (l->share_recheck && l->share_recheck < other)
-			other = l->share_recheck;
-		if (l->over_share && now + WORKER_SHARE_POLL_MS < other)
-			other = now + WORKER_SHARE_POLL_MS;
+		other = worker_share_wake(l->w, now, other);
 		int n = evb_wait(l->ep, evs, MAX_EVENTS, conn_queue_timeout(&l->q, now, other),
 				 &open_mask);
 		now = clock_coarse_ms();

@@ -159,10 +159,8 @@ struct loop {
 	unsigned npipes, single;
 	long nconns;
 	int64_t fd_pause_until;
-	int64_t share_recheck;	/* over its share: when to take what waits in the queue */
 	uint32_t deferral_ms;	/* how long the kernel holds a connection that sends nothing */
 	int stop_fd, cache_fd;
-	bool over_share;	/* not accepting for balance (worker_share_room()) */
 	bool stopping;
 	bool full_logged;
 	bool pipe_failing;	/* the last pipe could not be made (logged) */
@@ -649,8 +647,8 @@ static void arm_accept(struct loop *l, size_t i, uint8_t how)
  */
 static void update_accepting(struct loop *l, int64_t now)
 {
-	long max = l->uc->max_connections, room, share;
-	bool full = l->nconns >= max;
+	long max = l->uc->max_connections, room;
+	bool full = l->nconns >= max, held;
 
 	if (full && !l->full_logged)
 		log_msg(LOG_WARNING, "uring: process %ld reached max_connections (%ld); "
@@ -662,15 +660,10 @@ static void update_accepting(struct loop *l, int64_t now)
 	if (l->fd_pause_until && now >= l->fd_pause_until)
 		l->fd_pause_until = 0;
 	room = max - l->nconns - (long)l->single;
-	share = worker_share_room(l->w);
-	l->over_share = share == 0;
-	if (!l->over_share)
-		l->share_recheck = 0;
-	else if (!l->share_recheck)
-		l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
+	held = worker_share_held(l->w, now);
 	for (size_t i = 0; i < l->env->nlisteners; i++) {
 		struct lsn *s = &l->lsn[i];
-		uint8_t want = l->stopping || l->fd_pause_until || room <= 0 || l->over_share ? 0
+		uint8_t want = l->stopping || l->fd_pause_until || room <= 0 || held ? 0
 			       : room > ACCEPT_BURST ? 2 : 1;
 		if (s->cancelling)
 			continue;
@@ -715,11 +708,10 @@ static void accept_left(struct loop *l, size_t i, long limit)
  */
 static void take_waiting(struct loop *l, int64_t now)
 {
-	if (!l->share_recheck || now < l->share_recheck || l->stopping || l->fd_pause_until)
+	if (l->stopping || l->fd_pause_until || !worker_share_rescue_due(l->w, now))
 		return;
 	for (size_t i = 0; i < l->env->nlisteners; i++)
 		accept_left(l, i, worker_share_burst(l->w, ACCEPT_BURST, WORKER_SHARE_SLACK));
-	l->share_recheck = now + WORKER_SHARE_RECHECK_MS;
 }
 
 static void on_accept(struct loop *l, size_t i, int res, unsigned flags, int64_t now)
@@ -827,10 +819,7 @@ static int serve(struct loop *l)
 		other = l->fd_pause_until ? l->fd_pause_until : INT64_MAX;
 		if (l->starved && now + STARVED_RETRY_MS < other)
 			other = now + STARVED_RETRY_MS;
-		if (l->share_recheck && l->share_recheck < other)
-			other = l->share_recheck;
-		if (l->over_share && now + WORKER_SHARE_POLL_MS < other)
-			other = now + WORKER_SHARE_POLL_MS;
+		other = worker_share_wake(l->w, now, other);
 		ms = conn_queue_timeout(&l->q, now, other);
 		ts = (struct __kernel_timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
 		/* SIGTERM (this process retired) is unblocked only while waiting. */

@@ -128,6 +128,34 @@ long worker_share_room(struct worker *w)
 	return active >= limit ? 0 : (long)(limit - active);
 }
 
+bool worker_share_held(struct worker *w, int64_t now)
+{
+	if (worker_share_room(w) > 0) {
+		w->share_rescue = 0;
+		return false;
+	}
+	if (!w->share_rescue)
+		w->share_rescue = now + WORKER_SHARE_RECHECK_MS;
+	return true;
+}
+
+int64_t worker_share_wake(const struct worker *w, int64_t now, int64_t other)
+{
+	if (!w->share_rescue)
+		return other;
+	if (w->share_rescue < other)
+		other = w->share_rescue;
+	return now + WORKER_SHARE_POLL_MS < other ? now + WORKER_SHARE_POLL_MS : other;
+}
+
+bool worker_share_rescue_due(struct worker *w, int64_t now)
+{
+	if (!w->share_rescue || now < w->share_rescue)
+		return false;
+	w->share_rescue = now + WORKER_SHARE_RECHECK_MS;
+	return true;
+}
+
 long worker_share_burst(struct worker *w, long burst, long past_share)
 {
 	long room = worker_share_room(w);

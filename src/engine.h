@@ -28,6 +28,7 @@ struct worker {
 	struct sb_slot *slot;		/* NULL when the board is full */
 	int stop_fd;
 	int watch_fd;			/* the file cache's inotify descriptor, -1 */
+	int64_t share_rescue;		/* holding its share: when to take what waits; 0 not */
 };
 
 /*

@@ -141,6 +141,14 @@ long worker_share_room(struct worker *w);
 /* An accept burst's size: burst, or fewer to keep w within its share (past_share more,
  * for the queue's rescue). */
 long worker_share_burst(struct worker *w, long burst, long past_share);
+/* Per turn of a loop: whether w holds its share (no room), so stops accepting. */
+bool worker_share_held(struct worker *w, int64_t now);
+/* The earliest of other and what w must wake for while it holds its share: the next
+ * look (WORKER_SHARE_POLL_MS) and the queue's rescue. */
+int64_t worker_share_wake(const struct worker *w, int64_t now, int64_t other);
+/* Whether the queue's rescue is due (then the next is scheduled): take what waits, each
+ * listener's worker_share_burst(w, burst, WORKER_SHARE_SLACK). */
+bool worker_share_rescue_due(struct worker *w, int64_t now);
 
 /* Blocking workers: serves fd (owned) to its end, draining it if stop_fd fires; peer
  * NULL: the socket's. Event loops drive conn_new(w, ...) themselves (http_conn.h). */
